@@ -1,0 +1,114 @@
+// Package report defines the canonical JSON report of an assessment and the
+// renderers that turn it into other forms. Every renderer is a pure function
+// of a Report: what a terminal shows can always be reproduced from the JSON.
+package report
+
+import (
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
+)
+
+// SchemaVersion is the version of the report document (docs/report.md).
+// Additions keep the major number; removals and re-typing bump it.
+const SchemaVersion = "1.0"
+
+// Report is the result of assessing one host.
+type Report struct {
+	SchemaVersion string    `json:"schema_version"`
+	Tool          Tool      `json:"tool"`
+	Host          Host      `json:"host"`
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	// Feeds are the vulnerability data sources used, with their age.
+	Feeds []Feed `json:"feeds"`
+	// Coverage says, per rules package and per scope within it, what was
+	// evaluated and what was not, and why. A scope absent from Coverage
+	// was not evaluated either; consumers must not read silence as clean.
+	Coverage []Coverage `json:"coverage"`
+	// Collectors is the outcome of each inventory collector.
+	Collectors []host.CollectorRun `json:"collectors"`
+	Results    []finding.Result    `json:"results"`
+	Findings   []finding.Finding   `json:"findings"`
+	Summary    Summary             `json:"summary"`
+}
+
+// Tool names the program that produced the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+}
+
+// Host identifies the assessed host.
+type Host struct {
+	Hostname  string `json:"hostname"`
+	MachineID string `json:"machine_id,omitempty"`
+	Root      string `json:"root"`
+	Live      bool   `json:"live"`
+	OS        OS     `json:"os"`
+	// Kernel is the running kernel release, empty when not available.
+	Kernel string `json:"kernel,omitempty"`
+}
+
+// OS is the operating system's identity.
+type OS struct {
+	Family     string `json:"family"`
+	ID         string `json:"id"`
+	Release    string `json:"release"`
+	PrettyName string `json:"pretty_name,omitempty"`
+	EOL        string `json:"eol,omitempty"`
+	EOLReached bool   `json:"eol_reached,omitempty"`
+}
+
+// Feed is one vulnerability data source.
+type Feed struct {
+	Name      string    `json:"name"`
+	Records   int       `json:"records"`
+	UpdatedAt time.Time `json:"updated_at"`
+	AgeHours  float64   `json:"age_hours"`
+	Stale     bool      `json:"stale"`
+}
+
+// Coverage statuses.
+const (
+	Evaluated    = "evaluated"
+	Partial      = "partial"
+	NotEvaluated = "not_evaluated"
+)
+
+// Coverage is what one rules package did for one scope: the package as a
+// whole (Scope "*"), an ecosystem and release ("Debian:12", "Go"), or a
+// collector ("pkg/rpm").
+type Coverage struct {
+	Package string `json:"package"`
+	Scope   string `json:"scope"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Summary counts findings and coverage.
+type Summary struct {
+	Findings   int            `json:"findings"`
+	BySeverity map[string]int `json:"by_severity"`
+	// Complete is false when any coverage entry is not fully evaluated.
+	Complete bool `json:"complete"`
+}
+
+// Summarize computes the summary of r's findings and coverage.
+func Summarize(r *Report) Summary {
+	s := Summary{Findings: len(r.Findings), BySeverity: map[string]int{}, Complete: true}
+	for _, sev := range finding.Severities() {
+		s.BySeverity[string(sev)] = 0
+	}
+	for _, f := range r.Findings {
+		s.BySeverity[string(f.Severity)]++
+	}
+	for _, c := range r.Coverage {
+		if c.Status != Evaluated {
+			s.Complete = false
+		}
+	}
+	return s
+}
