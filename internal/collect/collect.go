@@ -37,8 +37,9 @@ type Collector interface {
 type Env struct {
 	FS     hostfs.FS
 	Logger *slog.Logger
-	// Now is the clock, injected so tests are repeatable.
-	Now func() time.Time
+	// Clock is the time source, injected so tests are repeatable; nil
+	// means time.Now.
+	Clock func() time.Time
 	// Discovery bounds the search for software outside package managers.
 	Discovery DiscoveryConfig
 
@@ -91,7 +92,7 @@ type Progress interface {
 func Run(ctx context.Context, env *Env, collectors []Collector, progress Progress) *host.Inventory {
 	inv := &host.Inventory{
 		SchemaVersion: host.SchemaVersion,
-		CollectedAt:   env.now().UTC(),
+		CollectedAt:   env.Now().UTC(),
 		Identity:      host.Identity{Root: env.FS.Root(), Live: env.FS.Live()},
 		Packages:      []host.Package{},
 		Software:      []host.Software{},
@@ -148,9 +149,10 @@ func runOne(ctx context.Context, env *Env, c Collector, inv *host.Inventory, run
 	}
 }
 
-func (e *Env) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
+// Now returns the current time from the Env's clock.
+func (e *Env) Now() time.Time {
+	if e.Clock != nil {
+		return e.Clock()
 	}
 	return time.Now()
 }

@@ -65,12 +65,15 @@ type OSRelease struct {
 	PrettyName string `json:"pretty_name,omitempty"`
 	// VersionID is os-release VERSION_ID verbatim.
 	VersionID string `json:"version_id,omitempty"`
-	// Release is the most precise release known (debian 12.11 from
-	// debian_version, alpine 3.18.4 from alpine-release, almalinux 8.8).
+	// Release is the release as people name it: debian 12, ubuntu 20.04,
+	// almalinux 8.8, amzn 2023, alpine 3.18.
 	Release string `json:"release,omitempty"`
-	// Major is the release used to select advisories and benchmarks:
-	// "12" for Debian, "20.04" for Ubuntu, "8" for AlmaLinux, "2023" for
-	// Amazon Linux, "3.18" for Alpine.
+	// PointRelease is the most precise release known: 12.11 from
+	// debian_version, 20.04.1 from VERSION, 3.18.4 from alpine-release.
+	PointRelease string `json:"point_release,omitempty"`
+	// Major is the release that selects advisories and benchmarks: "12"
+	// for Debian, "20.04" for Ubuntu, "8" for AlmaLinux, "2023" for Amazon
+	// Linux, "3.18" for Alpine.
 	Major    string `json:"major,omitempty"`
 	Codename string `json:"codename,omitempty"`
 	// EOL is the vendor's end of standard support, when Kensa knows it.

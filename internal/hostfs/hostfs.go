@@ -20,7 +20,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"syscall"
 )
 
@@ -44,7 +43,8 @@ var (
 
 // FS is a host's file system seen from its root. Names are slash-separated
 // paths relative to the root; a leading "/" is accepted and ignored, so
-// absolute paths from package databases can be used as they are.
+// absolute paths from package databases can be used as they are. (This is
+// laxer than fs.ValidPath on purpose; a backslash is an ordinary character.)
 type FS interface {
 	fs.FS
 	fs.StatFS
@@ -92,7 +92,7 @@ func Open(dir string) (FS, error) {
 
 // clean turns a name into a clean root-relative path ("." for the root).
 func clean(name string) string {
-	name = path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
+	name = path.Clean("/" + name)
 	if name == "/" {
 		return "."
 	}

@@ -1,0 +1,230 @@
+// Package assess is the pipeline shared by `kensa scan` and, later, the
+// server: plan what can be assessed, collect the inventory, evaluate the
+// rules packages, and produce the canonical report.
+//
+// Coverage is computed before and alongside evaluation: every requested
+// rules package, and every scope within it (an ecosystem, a collector), says
+// whether it was evaluated and, if not, why. A package that does not exist
+// yet is reported as not evaluated — never as clean.
+package assess
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/apk"
+	"github.com/kensa-dev/kensa/internal/collect/dpkg"
+	"github.com/kensa-dev/kensa/internal/collect/kernel"
+	"github.com/kensa-dev/kensa/internal/collect/osrelease"
+	"github.com/kensa-dev/kensa/internal/collect/users"
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+	"github.com/kensa-dev/kensa/internal/report"
+)
+
+// Collectors returns the inventory collectors in the order they run. Order
+// matters: the OS identity and users come first (discovery reads home
+// directories), package databases before the kernel (which reads kernel
+// packages) and before discovery (which marks files owned by packages).
+func Collectors(cfg collect.DiscoveryConfig) []collect.Collector {
+	return []collect.Collector{
+		osrelease.New(),
+		users.New(),
+		dpkg.New(),
+		apk.New(),
+		kernel.New(),
+	}
+}
+
+// Options configure an assessment.
+type Options struct {
+	// Root is the directory to assess; "/" is the live host.
+	Root string
+	// Packages are the rules packages requested (finding.Packages() when empty).
+	Packages  []string
+	Discovery collect.DiscoveryConfig
+	Logger    *slog.Logger
+	Clock     func() time.Time
+	Progress  collect.Progress
+	Tool      report.Tool
+}
+
+// ParsePackages validates a list of rules package names.
+func ParsePackages(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return finding.Packages(), nil
+	}
+	known := map[string]bool{}
+	for _, p := range finding.Packages() {
+		known[p] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "best-practice" || n == "bestpractices" {
+			n = finding.PackageBestPractices
+		}
+		if !known[n] {
+			return nil, fmt.Errorf("unknown rules package %q (want %s)", n, strings.Join(finding.Packages(), ", "))
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Inventory collects the inventory of the host or image at opts.Root.
+func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
+	fsys, err := hostfs.Open(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock, Discovery: opts.Discovery}
+	return collect.Run(ctx, env, Collectors(opts.Discovery), opts.Progress), nil
+}
+
+// Scan collects the inventory and evaluates the requested rules packages.
+func Scan(ctx context.Context, opts Options) (*report.Report, *host.Inventory, error) {
+	started := now(opts.Clock)
+	inv, err := Inventory(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := Evaluate(inv, opts)
+	r.StartedAt = started
+	r.FinishedAt = now(opts.Clock)
+	return r, inv, ctx.Err()
+}
+
+func now(clock func() time.Time) time.Time {
+	if clock != nil {
+		return clock().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Evaluate turns an inventory into a report. No rules package is built yet,
+// so every requested package and every scope within it is reported as not
+// evaluated, with the reason.
+func Evaluate(inv *host.Inventory, opts Options) *report.Report {
+	pkgs := opts.Packages
+	if len(pkgs) == 0 {
+		pkgs = finding.Packages()
+	}
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          opts.Tool,
+		Host:          reportHost(inv),
+		Feeds:         []report.Feed{},
+		Coverage:      Coverage(inv, pkgs),
+		Collectors:    inv.Collectors,
+		Results:       []finding.Result{},
+		Findings:      []finding.Finding{},
+	}
+	if r.Tool.Name == "" {
+		r.Tool.Name = "kensa"
+	}
+	r.Summary = report.Summarize(r)
+	return r
+}
+
+func reportHost(inv *host.Inventory) report.Host {
+	h := report.Host{Hostname: inv.Identity.Hostname, MachineID: inv.Identity.MachineID, Root: inv.Identity.Root, Live: inv.Identity.Live}
+	if o := inv.OS; o != nil {
+		h.OS = report.OS{Family: o.Family, ID: o.ID, Release: o.Release, PrettyName: o.PrettyName}
+		if o.EOL != nil {
+			h.OS.EOL, h.OS.EOLReached = o.EOL.Date, o.EOL.Reached
+		}
+	} else {
+		h.OS = report.OS{Family: "unknown", ID: "unknown", Release: ""}
+	}
+	if inv.Kernel != nil {
+		h.Kernel = inv.Kernel.Running
+	}
+	return h
+}
+
+// notBuilt is the reason given for rules packages this version lacks.
+const notBuilt = "not implemented yet in this version of Kensa: nothing was checked"
+
+// Coverage says, for each requested rules package and each scope within
+// it, what was evaluated. Until the rules packages exist every entry is
+// not_evaluated, but the scopes are listed all the same, so a report shows
+// exactly what a later version will cover and what is missing here (a
+// failed collector, an unknown OS, an image without a running kernel).
+func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
+	var out []report.Coverage
+	add := func(pkg, scope, status, reason string) {
+		out = append(out, report.Coverage{Package: pkg, Scope: scope, Status: status, Reason: reason})
+	}
+	for _, p := range pkgs {
+		add(p, "*", report.NotEvaluated, "the "+p+" rules package is "+notBuilt)
+		switch p {
+		case finding.PackageCVE:
+			for _, eco := range ecosystems(inv) {
+				add(p, eco, report.NotEvaluated, notBuilt)
+			}
+			for _, c := range inv.Collectors {
+				if !strings.HasPrefix(c.Name, "pkg/") && !strings.HasPrefix(c.Name, "lang/") {
+					continue
+				}
+				switch c.Status {
+				case host.StatusFailed:
+					add(p, c.Name, report.NotEvaluated, "collector failed: "+c.Reason)
+				case host.StatusPartial:
+					add(p, c.Name, report.Partial, fmt.Sprintf("collector met %d error(s); some packages may be missing", c.ErrorCount))
+				}
+			}
+		case finding.PackageCIS, finding.PackageBestPractices:
+			if inv.OS == nil {
+				add(p, "os", report.NotEvaluated, "the operating system could not be identified")
+			} else {
+				add(p, inv.OS.ID+":"+inv.OS.Release, report.NotEvaluated, notBuilt)
+			}
+		case finding.PackageRuntime:
+			if !inv.Identity.Live {
+				add(p, "observation", report.NotEvaluated, "runtime behavior is observed on a running system; "+inv.Identity.Root+" is an image (--root)")
+			} else {
+				add(p, "observation", report.NotEvaluated, notBuilt)
+			}
+		}
+	}
+	return out
+}
+
+// ecosystems lists the ecosystems present in the inventory: the OS's
+// ("Debian:12") and those of software found outside the package manager.
+func ecosystems(inv *host.Inventory) []string {
+	seen := map[string]bool{}
+	for _, p := range inv.Packages {
+		if p.Ecosystem != "" {
+			seen[p.Ecosystem] = true
+		} else if len(inv.Packages) > 0 {
+			seen["os:unknown-ecosystem"] = true
+		}
+	}
+	var out []string
+	for e := range seen {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	soft := map[string]bool{}
+	for _, s := range inv.Software {
+		soft[s.Ecosystem] = true
+	}
+	var sw []string
+	for e := range soft {
+		sw = append(sw, e)
+	}
+	sort.Strings(sw)
+	return append(out, sw...)
+}

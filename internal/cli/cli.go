@@ -1,0 +1,157 @@
+// Package cli implements the kensa command line: one file per command
+// group, all built on cobra. Main is the whole program: it parses
+// arguments, runs a command and maps the outcome to a documented exit code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in `kensa --help` and docs/report.md.
+const (
+	ExitOK         = 0 // success
+	ExitError      = 1 // the command failed
+	ExitUsage      = 2 // bad command line
+	ExitFindings   = 3 // findings at or above --fail-on
+	ExitIncomplete = 4 // coverage incomplete and --fail-on-incomplete given
+)
+
+// exitError carries an exit code other than ExitError out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// app holds what every command shares: the streams and global flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	quiet, verbose bool
+	logFormat      string
+	logger         *slog.Logger
+}
+
+// Main runs kensa with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	} else if isCobraUsageError(err) {
+		code = ExitUsage
+	}
+	if code == ExitFindings || code == ExitIncomplete {
+		// The report already said why; one line on stderr for logs.
+		if !a.quiet {
+			fmt.Fprintln(stderr, "kensa:", err)
+		}
+		return code
+	}
+	fmt.Fprintln(stderr, "kensa:", err)
+	if code == ExitUsage {
+		fmt.Fprintln(stderr, "Run 'kensa --help' for usage.")
+	}
+	return code
+}
+
+// isCobraUsageError recognises the argument errors cobra creates itself
+// (unknown commands and flags), which it does not type.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+const rootLong = `Kensa (検査, "inspection") assesses the security of Linux hosts: the
+packages installed (and software installed from source), their known
+vulnerabilities, the configuration against CIS benchmarks and security best
+practices, and the behaviour of the running system.
+
+Kensa says what it could not assess, and why. A rules package or scope that
+was not evaluated is listed in the report's coverage section, never reported
+as clean.
+
+Exit codes:
+  0  success
+  1  error
+  2  bad command line (usage)
+  3  findings at or above --fail-on
+  4  coverage incomplete and --fail-on-incomplete given`
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kensa",
+		Short:         "Host security assessment: inventory, vulnerabilities, configuration, runtime",
+		Long:          rootLong,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.setupLogging()
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: ExitUsage, err: err}
+	})
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors on stderr (no progress, no warnings)")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what each step does on stderr")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.AddCommand(a.versionCommand(), a.inventoryCommand(), a.scanCommand())
+	return root
+}
+
+func (a *app) setupLogging() error {
+	if a.quiet && a.verbose {
+		return usageErrorf("--quiet and --verbose cannot be used together")
+	}
+	level := slog.LevelWarn
+	switch {
+	case a.quiet:
+		level = slog.LevelError
+	case a.verbose:
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return usageErrorf("--log-format %q: want text or json", a.logFormat)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/assess"
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// targetFlags are the flags that choose and bound what is collected.
+type targetFlags struct {
+	root        string
+	searchRoots []string
+	maxDepth    int
+	maxFiles    int
+	maxFileSize string
+	timeout     time.Duration
+}
+
+func (t *targetFlags) register(fs *pflag.FlagSet) {
+	d := collect.DefaultDiscovery()
+	fs.StringVar(&t.root, "root", "/", "scan the image or unpacked root file system in `DIR` instead of the live host")
+	fs.StringSliceVar(&t.searchRoots, "search-root", nil, "directory (inside the root) to search for software outside the package manager; repeatable; replaces the defaults")
+	fs.IntVar(&t.maxDepth, "max-depth", d.MaxDepth, "how deep below each search root to look")
+	fs.IntVar(&t.maxFiles, "max-files", d.MaxFiles, "stop searching for software after this many files")
+	fs.StringVar(&t.maxFileSize, "max-file-size", formatSize(d.MaxFileSize), "skip binaries and archives larger than this (e.g. 512MiB)")
+	fs.DurationVar(&t.timeout, "search-timeout", d.Timeout, "stop searching for software after this long")
+}
+
+func (t *targetFlags) options(a *app) (assess.Options, error) {
+	size, err := parseSize(t.maxFileSize)
+	if err != nil {
+		return assess.Options{}, usageErrorf("--max-file-size: %v", err)
+	}
+	if t.maxDepth < 1 || t.maxFiles < 1 || t.timeout <= 0 {
+		return assess.Options{}, usageErrorf("--max-depth, --max-files and --search-timeout must be positive")
+	}
+	return assess.Options{
+		Root: t.root,
+		Discovery: collect.DiscoveryConfig{
+			Roots: t.searchRoots, MaxDepth: t.maxDepth, MaxFiles: t.maxFiles,
+			MaxFileSize: size, Timeout: t.timeout,
+		},
+		Logger: a.logger,
+	}, nil
+}
+
+func (a *app) inventoryCommand() *cobra.Command {
+	var t targetFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "inventory",
+		Short: "Write the inventory of this host (or of an image with --root) as JSON",
+		Long: `Collect the inventory of this host, or of an image or unpacked root file
+system with --root, and write it as JSON (docs/inventory.md): the OS
+identity, kernels, OS packages with their files, software found outside the
+package manager (Go binaries, Python, npm, Java), users and groups, and what
+each collector did.`,
+		Example: `  kensa inventory > host.json
+  kensa inventory --root /mnt/image --output image.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := t.options(a)
+			if err != nil {
+				return err
+			}
+			p := newProgress(a.stderr, a.quiet)
+			if p != nil {
+				opts.Progress = p
+			}
+			inv, err := assess.Inventory(cmd.Context(), opts)
+			if p != nil {
+				p.Close()
+			}
+			if err != nil {
+				return err
+			}
+			for _, c := range inv.Collectors {
+				if c.Status == "failed" {
+					a.logger.Warn("collector failed", "collector", c.Name, "reason", c.Reason)
+				}
+			}
+			return a.writeOutput(output, func(w io.Writer) error {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(inv)
+			})
+		},
+	}
+	t.register(cmd.Flags())
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of stdout")
+	return cmd
+}
+
+// parseSize reads a byte size such as 1048576, 512KiB, 64MB or 1GiB.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000_000}, {"GB", 1000_000_000}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive size", s)
+	}
+	return n * mult, nil
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return strconv.FormatInt(n, 10)
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/assess"
+	"github.com/kensa-dev/kensa/internal/buildinfo"
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func (a *app) scanCommand() *cobra.Command {
+	var (
+		t                targetFlags
+		packages         []string
+		format, output   string
+		failOn           string
+		failOnIncomplete bool
+		color            string
+	)
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Assess this host (or an image with --root) and print a report",
+		Long: `Collect the inventory of this host, or of an image with --root, evaluate the
+rules packages and print the report.
+
+Rules packages: cve, cis, best-practices, runtime. This version builds the
+inventory only: every rules package is reported as not evaluated, with the
+reason, in the report's coverage section. Kensa never reports "no findings"
+for what it did not check.`,
+		Example: `  kensa scan
+  kensa scan --root /mnt/image --format json --output report.json
+  kensa scan --fail-on high --fail-on-incomplete   # for CI gates`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := t.options(a)
+			if err != nil {
+				return err
+			}
+			if opts.Packages, err = assess.ParsePackages(packages); err != nil {
+				return usageErrorf("--packages: %v", err)
+			}
+			var threshold finding.Severity
+			if failOn != "" {
+				if threshold, err = finding.ParseSeverity(failOn); err != nil {
+					return usageErrorf("--fail-on: %v", err)
+				}
+			}
+			if format != "table" && format != "json" {
+				return usageErrorf("--format %q: want table or json (more formats come with reports)", format)
+			}
+			useColor, err := colorWanted(color, output, a.stdout)
+			if err != nil {
+				return err
+			}
+			bi := buildinfo.Get()
+			opts.Tool = report.Tool{Name: "kensa", Version: bi.Version, Commit: bi.Commit}
+			p := newProgress(a.stderr, a.quiet)
+			if p != nil {
+				opts.Progress = p
+			}
+			r, _, err := assess.Scan(cmd.Context(), opts)
+			if p != nil {
+				p.Close()
+			}
+			if err != nil {
+				return err
+			}
+			err = a.writeOutput(output, func(w io.Writer) error {
+				if format == "json" {
+					return report.WriteJSON(w, r)
+				}
+				return report.WriteTable(w, r, report.TableOptions{Color: useColor})
+			})
+			if err != nil {
+				return err
+			}
+			if threshold != "" {
+				n := 0
+				for _, f := range r.Findings {
+					if f.Severity.AtLeast(threshold) {
+						n++
+					}
+				}
+				if n > 0 {
+					return &exitError{code: ExitFindings, err: fmt.Errorf("%d finding(s) at or above %s", n, threshold)}
+				}
+			}
+			if failOnIncomplete && !r.Summary.Complete {
+				n := 0
+				for _, c := range r.Coverage {
+					if c.Status != report.Evaluated {
+						n++
+					}
+				}
+				return &exitError{code: ExitIncomplete, err: fmt.Errorf("coverage incomplete: %d scope(s) not fully evaluated", n)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	t.register(f)
+	f.StringSliceVar(&packages, "packages", nil, "rules packages to run, comma-separated: "+strings.Join(finding.Packages(), ", ")+" (default all)")
+	f.StringVarP(&format, "format", "f", "table", "report format: table or json")
+	f.StringVarP(&output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational)")
+	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
+	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
+	return cmd
+}
+
+
+func colorWanted(mode, output string, stdout io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		if os.Getenv("NO_COLOR") != "" || (output != "" && output != "-") {
+			return false, nil
+		}
+		f, ok := stdout.(*os.File)
+		return ok && term.IsTerminal(int(f.Fd())), nil
+	}
+	return false, usageErrorf("--color %q: want auto, always or never", mode)
+}

@@ -1,0 +1,307 @@
+package osrelease
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"regexp"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+)
+
+// releaseFileLimit caps what is read of one release file.
+const releaseFileLimit = 64 << 10
+
+// Collector fills inv.OS and the host identity (hostname, machine id).
+type Collector struct{}
+
+// New returns the OS identity collector.
+func New() *Collector { return &Collector{} }
+
+// Name implements collect.Collector.
+func (*Collector) Name() string { return "os/release" }
+
+// Collect implements collect.Collector.
+func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
+	collectIdentity(env, inv)
+	files := map[string][]byte{}
+	for _, name := range []string{"/etc/os-release", "/usr/lib/os-release", "/etc/debian_version", "/etc/redhat-release", "/etc/system-release", "/etc/alpine-release", "/etc/lsb-release"} {
+		b, err := hostfs.ReadFileLimit(env.FS, name, releaseFileLimit)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				env.Errorf("read %s: %v", name, err)
+			}
+			continue
+		}
+		files[name] = b
+	}
+	os := Identify(files)
+	if os == nil {
+		return errors.New("no OS release file could be read (etc/os-release, usr/lib/os-release, debian_version, redhat-release, system-release, alpine-release)")
+	}
+	os.EOL = EOL(os.ID, os.Major, env.Now())
+	inv.OS = os
+	env.Count(1)
+	return nil
+}
+
+// collectIdentity reads the hostname and machine id of the scanned root.
+func collectIdentity(env *collect.Env, inv *host.Inventory) {
+	if b, err := hostfs.ReadFileLimit(env.FS, "/etc/machine-id", 1024); err == nil {
+		inv.Identity.MachineID = strings.TrimSpace(string(b))
+	}
+	// On the live host the kernel's hostname is the truth; etc/hostname
+	// may lag behind a rename. For an image, etc/hostname is all there is.
+	for _, name := range []string{"/proc/sys/kernel/hostname", "/etc/hostname"} {
+		if name == "/proc/sys/kernel/hostname" && !env.FS.Live() {
+			continue
+		}
+		if b, err := hostfs.ReadFileLimit(env.FS, name, 1024); err == nil {
+			if h := strings.TrimSpace(string(b)); h != "" && validHostname(h) {
+				inv.Identity.Hostname = h
+				return
+			}
+		}
+	}
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Identify computes the OS identity from the contents of release files,
+// keyed by their absolute path in the root. It returns nil when none of
+// them identifies a system.
+func Identify(files map[string][]byte) *host.OSRelease {
+	var kv map[string]string
+	var o host.OSRelease
+	for _, name := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, ok := files[name]; ok {
+			if m := Parse(b); m["ID"] != "" || m["NAME"] != "" {
+				kv = m
+				o.Sources = append(o.Sources, name)
+				break
+			}
+		}
+	}
+	if kv != nil {
+		o.ID = strings.ToLower(kv["ID"])
+		o.IDLike = strings.Fields(strings.ToLower(kv["ID_LIKE"]))
+		o.Name = kv["NAME"]
+		o.PrettyName = kv["PRETTY_NAME"]
+		o.VersionID = kv["VERSION_ID"]
+		o.Codename = kv["VERSION_CODENAME"]
+		if o.Codename == "" {
+			o.Codename = kv["UBUNTU_CODENAME"]
+		}
+		if o.ID == "" {
+			o.ID = strings.ToLower(strings.Fields(o.Name + " linux")[0])
+		}
+	}
+	fallback(&o, files)
+	if o.ID == "" {
+		return nil
+	}
+	o.Family = Family(o.ID, o.IDLike)
+	setRelease(&o, kv, files)
+	return &o
+}
+
+var (
+	redhatRe = regexp.MustCompile(`^(.*?) release ([0-9][0-9A-Za-z.]*)`)
+)
+
+// fallback identifies systems without os-release (CentOS 6, old Amazon
+// Linux AMI, some minimal images) from their distro files.
+func fallback(o *host.OSRelease, files map[string][]byte) {
+	if o.ID != "" {
+		return
+	}
+	if b, ok := files["/etc/alpine-release"]; ok && len(strings.TrimSpace(string(b))) > 0 {
+		o.ID, o.Name = "alpine", "Alpine Linux"
+		o.Sources = append(o.Sources, "/etc/alpine-release")
+		return
+	}
+	for _, name := range []string{"/etc/system-release", "/etc/redhat-release"} {
+		b, ok := files[name]
+		if !ok {
+			continue
+		}
+		line := firstLine(b)
+		m := redhatRe.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		lower := strings.ToLower(m[1])
+		switch {
+		case strings.Contains(lower, "amazon linux"):
+			o.ID = "amzn"
+		case strings.Contains(lower, "almalinux"):
+			o.ID = "almalinux"
+		case strings.Contains(lower, "rocky"):
+			o.ID = "rocky"
+		case strings.Contains(lower, "centos"):
+			o.ID = "centos"
+		case strings.Contains(lower, "oracle"):
+			o.ID = "ol"
+		case strings.Contains(lower, "fedora"):
+			o.ID = "fedora"
+		case strings.Contains(lower, "red hat"):
+			o.ID = "rhel"
+		default:
+			continue
+		}
+		o.Name, o.PrettyName, o.VersionID = m[1], line, m[2]
+		o.Sources = append(o.Sources, name)
+		return
+	}
+	if b, ok := files["/etc/debian_version"]; ok && firstLine(b) != "" {
+		o.ID, o.Name = "debian", "Debian GNU/Linux"
+		o.Sources = append(o.Sources, "/etc/debian_version")
+	}
+}
+
+// Family maps a distro to the family whose package format and advisory
+// semantics it shares.
+func Family(id string, idLike []string) string {
+	for _, x := range append([]string{id}, idLike...) {
+		switch x {
+		case "debian", "ubuntu", "raspbian", "linuxmint", "kali", "pop", "devuan":
+			return "debian"
+		case "rhel", "centos", "fedora", "almalinux", "rocky", "ol", "amzn", "redhat", "cbl-mariner", "azurelinux":
+			return "rhel"
+		case "alpine":
+			return "alpine"
+		case "suse", "opensuse", "sles", "sled", "opensuse-leap", "opensuse-tumbleweed", "sle-micro":
+			return "suse"
+		case "arch", "archlinux", "manjaro":
+			return "arch"
+		}
+	}
+	return "unknown"
+}
+
+var (
+	numRe       = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*`)
+	ubuntuVerRe = regexp.MustCompile(`^([0-9]+\.[0-9]+(\.[0-9]+)?)`)
+)
+
+// setRelease fills Release, PointRelease and Major from VERSION_ID and the
+// distro's own files.
+func setRelease(o *host.OSRelease, kv map[string]string, files map[string][]byte) {
+	v := o.VersionID
+	switch o.ID {
+	case "debian":
+		// os-release says "12"; debian_version says "12.11", or
+		// "trixie/sid" on testing, which has no VERSION_ID.
+		dv := ""
+		if b, ok := files["/etc/debian_version"]; ok {
+			dv = firstLine(b)
+			if !contains(o.Sources, "/etc/debian_version") {
+				o.Sources = append(o.Sources, "/etc/debian_version")
+			}
+		}
+		if v == "" {
+			v = numRe.FindString(dv)
+			if i := strings.IndexByte(v, '.'); i >= 0 {
+				v = v[:i]
+			}
+		}
+		o.Release, o.Major = v, v
+		if numRe.MatchString(dv) {
+			o.PointRelease = numRe.FindString(dv)
+		} else if dv != "" {
+			o.PointRelease = dv
+		}
+	case "ubuntu":
+		o.Release, o.Major = v, v
+		if m := ubuntuVerRe.FindStringSubmatch(kv["VERSION"]); m != nil {
+			o.PointRelease = m[1]
+		}
+	case "alpine":
+		ar := ""
+		if b, ok := files["/etc/alpine-release"]; ok {
+			ar = numRe.FindString(firstLine(b))
+			if !contains(o.Sources, "/etc/alpine-release") {
+				o.Sources = append(o.Sources, "/etc/alpine-release")
+			}
+		}
+		if v == "" {
+			v = ar
+		}
+		o.Major = majorMinor(v)
+		o.Release = o.Major
+		o.PointRelease = firstNonEmpty(ar, v)
+	case "amzn":
+		// VERSION_ID is "2", "2023" or "2018.03"; system-release has the
+		// full "2023.5.20240722".
+		o.Release, o.Major = v, v
+		if b, ok := files["/etc/system-release"]; ok {
+			if m := redhatRe.FindStringSubmatch(firstLine(b)); m != nil {
+				o.PointRelease = m[2]
+			}
+		}
+	default:
+		o.Release = v
+		o.Major = v
+		if o.Family == "rhel" && o.ID != "fedora" && o.ID != "amzn" {
+			// RHEL and rebuilds: advisories are per major (AlmaLinux:8).
+			if i := strings.IndexByte(v, '.'); i >= 0 {
+				o.Major = v[:i]
+			}
+			if b, ok := files["/etc/redhat-release"]; ok {
+				if m := redhatRe.FindStringSubmatch(firstLine(b)); m != nil {
+					o.PointRelease = m[2]
+				}
+			}
+		}
+	}
+	if o.PointRelease == o.Release {
+		o.PointRelease = ""
+	}
+}
+
+func majorMinor(v string) string {
+	parts := strings.SplitN(numRe.FindString(v), ".", 3)
+	if len(parts) >= 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return parts[0]
+}
+
+func firstLine(b []byte) string {
+	s := string(b)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

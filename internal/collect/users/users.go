@@ -1,0 +1,180 @@
+// Package users reads accounts and groups from etc/passwd, etc/group and
+// etc/shadow. Of the shadow file only the aging fields and whether a
+// password is set are kept: the hash itself never leaves the host.
+package users
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+)
+
+// fileLimit caps each account file; directory-backed sites with many local
+// accounts stay well under it.
+const fileLimit = 64 << 20
+
+// Collector fills inv.Users and inv.Groups.
+type Collector struct{}
+
+// New returns the users collector.
+func New() *Collector { return &Collector{} }
+
+// Name implements collect.Collector.
+func (*Collector) Name() string { return "os/users" }
+
+// Collect implements collect.Collector.
+func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
+	pw, err := hostfs.ReadFileLimit(env.FS, "/etc/passwd", fileLimit)
+	if errors.Is(err, fs.ErrNotExist) {
+		return collect.NotApplicable("no /etc/passwd")
+	}
+	if err != nil {
+		return fmt.Errorf("users: read /etc/passwd: %w", err)
+	}
+	users, errs := ParsePasswd(pw)
+	for _, e := range errs {
+		env.Errorf("/etc/passwd: %v", e)
+	}
+	if sh, err := hostfs.ReadFileLimit(env.FS, "/etc/shadow", fileLimit); err == nil {
+		aging, errs := ParseShadow(sh)
+		for _, e := range errs {
+			env.Errorf("/etc/shadow: %v", e)
+		}
+		for i := range users {
+			if a, ok := aging[users[i].Name]; ok {
+				users[i].Shadow = &a
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		env.Errorf("read /etc/shadow: %v", err)
+	}
+	if gr, err := hostfs.ReadFileLimit(env.FS, "/etc/group", fileLimit); err == nil {
+		groups, errs := ParseGroup(gr)
+		for _, e := range errs {
+			env.Errorf("/etc/group: %v", e)
+		}
+		inv.Groups = append(inv.Groups, groups...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		env.Errorf("read /etc/group: %v", err)
+	}
+	inv.Users = append(inv.Users, users...)
+	env.Count(len(users))
+	return nil
+}
+
+// lines yields the non-empty, non-comment lines of an account file with
+// their numbers. NIS compat lines ("+", "-name") are skipped.
+func lines(b []byte, fn func(n int, fields []string)) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" || line[0] == '#' || line[0] == '+' || line[0] == '-' {
+			continue
+		}
+		fn(n, strings.Split(line, ":"))
+	}
+}
+
+// ParsePasswd parses etc/passwd.
+func ParsePasswd(b []byte) ([]host.User, []error) {
+	var out []host.User
+	var errs []error
+	lines(b, func(n int, f []string) {
+		if len(f) != 7 {
+			errs = append(errs, fmt.Errorf("line %d: %d fields, want 7", n, len(f)))
+			return
+		}
+		uid, err1 := strconv.Atoi(f[2])
+		gid, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || f[0] == "" {
+			errs = append(errs, fmt.Errorf("line %d: bad name, uid or gid", n))
+			return
+		}
+		out = append(out, host.User{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]})
+	})
+	return out, errs
+}
+
+// ParseGroup parses etc/group.
+func ParseGroup(b []byte) ([]host.Group, []error) {
+	var out []host.Group
+	var errs []error
+	lines(b, func(n int, f []string) {
+		if len(f) != 4 {
+			errs = append(errs, fmt.Errorf("line %d: %d fields, want 4", n, len(f)))
+			return
+		}
+		gid, err := strconv.Atoi(f[2])
+		if err != nil || f[0] == "" {
+			errs = append(errs, fmt.Errorf("line %d: bad name or gid", n))
+			return
+		}
+		g := host.Group{Name: f[0], GID: gid}
+		for _, m := range strings.Split(f[3], ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				g.Members = append(g.Members, m)
+			}
+		}
+		out = append(out, g)
+	})
+	return out, errs
+}
+
+// ParseShadow parses etc/shadow into aging fields by user name. The
+// password field is reduced to its state; nothing of the hash is kept.
+func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
+	out := map[string]host.ShadowAging{}
+	var errs []error
+	lines(b, func(n int, f []string) {
+		if len(f) < 8 || f[0] == "" {
+			// Never echo the line: it holds a password hash.
+			errs = append(errs, fmt.Errorf("line %d: %d fields, want 9", n, len(f)))
+			return
+		}
+		a := host.ShadowAging{PasswordState: PasswordState(f[1])}
+		days := []**int{&a.LastChange, &a.MinDays, &a.MaxDays, &a.WarnDays, &a.InactiveDays, &a.Expire}
+		for i, d := range days {
+			s := strings.TrimSpace(f[2+i])
+			if s == "" {
+				continue
+			}
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("line %d: field %d is not a number", n, 3+i))
+				continue
+			}
+			*d = &v
+		}
+		out[f[0]] = a
+	})
+	return out, errs
+}
+
+// PasswordState classifies a shadow password field without keeping it:
+// "empty" (login without a password), "locked" (a hash behind "!"),
+// "none" ("*", "!", "!!": no password can match), or "set".
+func PasswordState(p string) string {
+	switch {
+	case p == "":
+		return "empty"
+	case p == "*" || p == "!" || p == "!!" || p == "!*" || p == "*LK*":
+		return "none"
+	case strings.HasPrefix(p, "!"):
+		return "locked"
+	case strings.HasPrefix(p, "*"):
+		return "none"
+	}
+	return "set"
+}
