@@ -114,7 +114,6 @@ for what it did not check.`,
 	return cmd
 }
 
-
 func colorWanted(mode, output string, stdout io.Writer) (bool, error) {
 	switch mode {
 	case "always":
