@@ -116,6 +116,7 @@ func Run(ctx context.Context, env *Env, collectors []Collector, progress Progres
 			progress.Done(c.Name(), i, len(collectors))
 		}
 	}
+	enrichPackages(inv)
 	sortInventory(inv)
 	return inv
 }
