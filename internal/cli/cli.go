@@ -11,16 +11,18 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/spf13/cobra"
 )
 
-// Exit codes, documented in `kensa --help` and docs/report.md.
+// Exit codes, documented in `kensa --help` and docs/report.md; the report
+// package owns their definition.
 const (
-	ExitOK         = 0 // success
-	ExitError      = 1 // the command failed
-	ExitUsage      = 2 // bad command line
-	ExitFindings   = 3 // findings at or above --fail-on
-	ExitIncomplete = 4 // coverage incomplete and --fail-on-incomplete given
+	ExitOK         = report.ExitOK
+	ExitError      = report.ExitError
+	ExitUsage      = report.ExitUsage
+	ExitFindings   = report.ExitFindings
+	ExitIncomplete = report.ExitIncomplete
 )
 
 // exitError carries an exit code other than ExitError out of a command.

@@ -80,25 +80,19 @@ for what it did not check.`,
 			if err != nil {
 				return err
 			}
-			if threshold != "" {
+			code := report.ExitCode(r, report.ExitPolicy{FailOn: threshold, FailOnIncomplete: failOnIncomplete})
+			switch code {
+			case report.ExitFindings:
 				n := 0
 				for _, f := range r.Findings {
 					if f.Severity.AtLeast(threshold) {
 						n++
 					}
 				}
-				if n > 0 {
-					return &exitError{code: ExitFindings, err: fmt.Errorf("%d finding(s) at or above %s", n, threshold)}
-				}
-			}
-			if failOnIncomplete && !r.Summary.Complete {
-				n := 0
-				for _, c := range r.Coverage {
-					if c.Status != report.Evaluated {
-						n++
-					}
-				}
-				return &exitError{code: ExitIncomplete, err: fmt.Errorf("coverage incomplete: %d scope(s) not fully evaluated", n)}
+				return &exitError{code: code, err: fmt.Errorf("%d finding(s) at or above %s", n, threshold)}
+			case report.ExitIncomplete:
+				s := report.Summarize(r)
+				return &exitError{code: code, err: fmt.Errorf("coverage incomplete: %d scope(s) not fully evaluated", s.CoverageGaps)}
 			}
 			return nil
 		},
@@ -108,7 +102,7 @@ for what it did not check.`,
 	f.StringSliceVar(&packages, "packages", nil, "rules packages to run, comma-separated: "+strings.Join(finding.Packages(), ", ")+" (default all)")
 	f.StringVarP(&format, "format", "f", "table", "report format: table or json")
 	f.StringVarP(&output, "output", "o", "", "write the report to `FILE` instead of stdout")
-	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational)")
+	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational, unrated)")
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
 	return cmd

@@ -88,27 +88,46 @@ type Coverage struct {
 	Reason  string `json:"reason,omitempty"`
 }
 
-// Summary counts findings and coverage.
+// Summary counts findings and coverage. It is derived data: WriteJSON
+// recomputes it with Summarize, so it can never disagree with the report.
 type Summary struct {
 	Findings   int            `json:"findings"`
 	BySeverity map[string]int `json:"by_severity"`
-	// Complete is false when any coverage entry is not fully evaluated.
+	// Complete is true when the report has coverage entries and every one
+	// of them is evaluated. It speaks for the rules packages that ran; the
+	// others are listed in NotRun.
 	Complete bool `json:"complete"`
+	// CoverageGaps counts the coverage entries that are partial or
+	// not_evaluated.
+	CoverageGaps int `json:"coverage_gaps"`
+	// NotRun lists the rules packages without any coverage entry: they were
+	// not requested (kensa scan --packages), so nothing of them was
+	// evaluated. Never null.
+	NotRun []string `json:"not_run"`
 }
 
-// Summarize computes the summary of r's findings and coverage.
+// Summarize computes the summary of r's findings and coverage. A report
+// without coverage is never complete: silence is not clean.
 func Summarize(r *Report) Summary {
-	s := Summary{Findings: len(r.Findings), BySeverity: map[string]int{}, Complete: true}
+	s := Summary{Findings: len(r.Findings), BySeverity: map[string]int{}, NotRun: []string{}}
 	for _, sev := range finding.Severities() {
 		s.BySeverity[string(sev)] = 0
 	}
 	for _, f := range r.Findings {
 		s.BySeverity[string(f.Severity)]++
 	}
+	ran := map[string]bool{}
 	for _, c := range r.Coverage {
+		ran[c.Package] = true
 		if c.Status != Evaluated {
-			s.Complete = false
+			s.CoverageGaps++
 		}
 	}
+	for _, p := range finding.Packages() {
+		if !ran[p] {
+			s.NotRun = append(s.NotRun, p)
+		}
+	}
+	s.Complete = len(r.Coverage) > 0 && s.CoverageGaps == 0
 	return s
 }

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/testfixture"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	code, out, _ := run(t, "--help")
+	if code != 0 || !strings.Contains(out, "Exit codes:") || !strings.Contains(out, "scan") || !strings.Contains(out, "inventory") {
+		t.Fatalf("--help: code %d\n%s", code, out)
+	}
+	for _, cmd := range []string{"scan", "inventory", "version", "completion"} {
+		if code, out, _ := run(t, cmd, "--help"); code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%s --help: code %d\n%s", cmd, code, out)
+		}
+	}
+	code, out, _ = run(t, "version")
+	if code != 0 || !strings.Contains(out, "kensa ") || !strings.Contains(out, "go: go1.") || !strings.Contains(out, "commit: ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	code, out, _ = run(t, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "bash completion") {
+		t.Fatalf("completion bash: %d", code)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"no-such-command"},
+		{"scan", "--no-such-flag"},
+		{"scan", "--format", "xml"},
+		{"scan", "--fail-on", "catastrophic"},
+		{"scan", "--packages", "cve,nonsense"},
+		{"scan", "extra-arg"},
+		{"--quiet", "--verbose", "version"},
+		{"--log-format", "yaml", "version"},
+		{"inventory", "--max-file-size", "-3"},
+	} {
+		code, _, stderr := run(t, args...)
+		if code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, ExitUsage, stderr)
+		}
+		if !strings.Contains(stderr, "kensa:") {
+			t.Errorf("%v: no error message on stderr: %q", args, stderr)
+		}
+	}
+}
+
+func TestScanMissingRootIsAnError(t *testing.T) {
+	code, _, stderr := run(t, "scan", "--root", filepath.Join(t.TempDir(), "missing"))
+	if code != ExitError || !strings.Contains(stderr, "missing") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestScanFixtureJSONValidatesAndIsIncomplete(t *testing.T) {
+	root := testfixture.Shared(t, "fixtures", "pkgdb", "dpkg", "debian-12-this-host")
+	out := filepath.Join(t.TempDir(), "report.json")
+	code, _, stderr := run(t, "scan", "--root", root, "--format", "json", "--output", out, "--fail-on-incomplete")
+	if code != ExitIncomplete {
+		t.Fatalf("exit %d, want %d (stderr %q)", code, ExitIncomplete, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Validate(b); err != nil {
+		t.Fatalf("report does not validate: %v", err)
+	}
+	r, err := report.ReadJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Host.OS.ID != "debian" || r.Host.OS.Release != "12" || r.Host.Live || r.Host.Kernel != "" {
+		t.Errorf("host = %+v", r.Host)
+	}
+	// Nothing is evaluated yet; the report must say so for every package
+	// and name the OS ecosystem it found, and the runtime package must
+	// give the image as its reason.
+	scopes := map[string]report.Coverage{}
+	for _, c := range r.Coverage {
+		scopes[c.Package+"/"+c.Scope] = c
+		if c.Status == report.Evaluated {
+			t.Errorf("%s/%s claims evaluated", c.Package, c.Scope)
+		}
+	}
+	for _, k := range []string{"cve/*", "cve/Debian:12", "cis/*", "best-practices/*", "runtime/*"} {
+		if _, ok := scopes[k]; !ok {
+			t.Errorf("coverage lacks %s", k)
+		}
+	}
+	if c := scopes["runtime/observation"]; !strings.Contains(c.Reason, "image") {
+		t.Errorf("runtime reason = %q", c.Reason)
+	}
+	if r.Summary.Complete || len(r.Findings) != 0 {
+		t.Errorf("summary = %+v", r.Summary)
+	}
+	// Without --fail-on-incomplete the same scan succeeds.
+	if code, _, _ := run(t, "scan", "--root", root, "--format", "json", "--output", out); code != ExitOK {
+		t.Errorf("exit %d without --fail-on-incomplete", code)
+	}
+}
+
+func TestScanTableSaysIncomplete(t *testing.T) {
+	root := testfixture.Shared(t, "fixtures", "pkgdb", "apk", "alpine-3.14-minirootfs")
+	code, out, _ := run(t, "scan", "--root", root, "--packages", "cve", "--color", "always")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out, "incomplete") || !strings.Contains(out, "Alpine:v3.14") || !strings.Contains(out, "\x1b[") {
+		t.Fatalf("table output:\n%s", out)
+	}
+}
+
+func TestInventoryFixture(t *testing.T) {
+	root := testfixture.Shared(t, "fixtures", "pkgdb", "dpkg", "ubuntu-20.04-base")
+	code, out, stderr := run(t, "inventory", "--root", root)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var inv host.Inventory
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&inv); err != nil {
+		t.Fatal(err)
+	}
+	if inv.SchemaVersion != host.SchemaVersion || inv.OS.Ecosystem() != "Ubuntu:20.04:LTS" || len(inv.Packages) != 326 {
+		t.Fatalf("inventory: schema %s, ecosystem %s, %d packages", inv.SchemaVersion, inv.OS.Ecosystem(), len(inv.Packages))
+	}
+	if p := inv.Packages[0]; p.Ecosystem != "Ubuntu:20.04:LTS" || !strings.HasPrefix(p.PURL, "pkg:deb/ubuntu/") {
+		t.Errorf("first package %+v", p)
+	}
+}
+
+func TestOutputFileIsReplacedAtomically(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.json")
+	os.WriteFile(out, []byte("previous report"), 0o644)
+	// A scan that fails before writing must leave the previous file as it was.
+	code, _, _ := run(t, "scan", "--root", filepath.Join(dir, "missing"), "--output", out)
+	if code != ExitError {
+		t.Fatalf("exit %d", code)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "previous report" {
+		t.Fatalf("previous output clobbered: %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}

@@ -1,0 +1,173 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kensa-dev/kensa/internal/finding"
+)
+
+func TestRoundTrip(t *testing.T) {
+	for name, build := range testReports() {
+		t.Run(name, func(t *testing.T) {
+			r := build()
+			first := mustJSON(t, r)
+			back, err := ReadJSON(bytes.NewReader(first))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(Canonical(r), back); diff != "" {
+				t.Errorf("ReadJSON(WriteJSON(r)) differs from Canonical(r) (-want +got):\n%s", diff)
+			}
+			second := mustJSON(t, back)
+			if !bytes.Equal(first, second) {
+				t.Errorf("WriteJSON(ReadJSON(doc)) != doc:\n%s\n---\n%s", first, second)
+			}
+		})
+	}
+}
+
+func TestWriteJSONIsCanonical(t *testing.T) {
+	r := fullReport()
+	before := fullReport()
+	c := Canonical(r)
+	if diff := cmp.Diff(before, r); diff != "" {
+		t.Fatalf("Canonical modified its argument:\n%s", diff)
+	}
+
+	var got []string
+	for _, f := range c.Findings {
+		got = append(got, string(f.Severity)+" "+f.RulesPackage+" "+f.RuleID)
+	}
+	want := []string{
+		"high cve cve/Debian",
+		"medium cis cis-5.2.10",
+		"low cve cve/Debian",
+		"low best-practices bp-world-writable",
+		"informational best-practices bp-password-aging",
+		"unrated cve cve/Go",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("finding order (-want +got):\n%s", diff)
+	}
+
+	got = nil
+	for _, cv := range c.Coverage {
+		got = append(got, cv.Package+"/"+cv.Scope)
+	}
+	want = []string{"cve/*", "cve/Debian:12", "cve/Go", "cve/npm", "cis/*", "best-practices/*", "runtime/*"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("coverage order (-want +got):\n%s", diff)
+	}
+
+	got = nil
+	for _, res := range c.Results {
+		got = append(got, res.RulesPackage+" "+res.RuleID+" "+res.Target)
+	}
+	want = []string{
+		"cve cve/Debian libcurl4", "cve cve/Debian libssl3", "cve cve/Go stdlib",
+		"cis cis-1.1.2 ", "cis cis-5.2.9 /etc/ssh/sshd_config", "cis cis-5.2.10 /etc/ssh/sshd_config",
+		"best-practices bp-password-aging deploy", "best-practices bp-sysctl ", "best-practices bp-world-writable /srv/upload",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("result order (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteJSONEmptyListsAndDefaults(t *testing.T) {
+	r := &Report{Host: Host{Root: "/"}, Findings: []finding.Finding{{ID: "x"}}}
+	doc := string(mustJSON(t, r))
+	for _, want := range []string{
+		`"schema_version": "` + SchemaVersion + `"`,
+		`"feeds": []`, `"coverage": []`, `"collectors": []`, `"results": []`,
+		`"evidence": []`, `"attributes": {}`,
+		`"coverage_gaps": 0`, `"complete": false`, `"not_run": [`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("document lacks %s:\n%s", want, doc)
+		}
+	}
+	if strings.Contains(doc, "null") {
+		t.Errorf("document holds null:\n%s", doc)
+	}
+	// HTML-sensitive characters stay readable.
+	r.Findings[0].Title = "a <b> & c"
+	if doc := string(mustJSON(t, r)); !strings.Contains(doc, `"a <b> & c"`) {
+		t.Errorf("title escaped:\n%s", doc)
+	}
+}
+
+func TestReadJSONVersions(t *testing.T) {
+	valid := mustJSON(t, fullReport())
+	withVersion := func(v any) []byte {
+		var doc map[string]any
+		if err := json.Unmarshal(valid, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if v == nil {
+			delete(doc, "schema_version")
+		} else {
+			doc["schema_version"] = v
+		}
+		doc["added_in_a_later_minor"] = true
+		b, _ := json.Marshal(doc)
+		return b
+	}
+	tests := []struct {
+		version any
+		wantErr string
+	}{
+		{"2.0", `schema_version "2.0" is not supported`},
+		{"0.9", `schema_version "0.9" is not supported`},
+		{"1", "not MAJOR.MINOR"},
+		{"1.x", "not MAJOR.MINOR"},
+		{"+1.0", "not MAJOR.MINOR"},
+		{nil, "schema_version is missing"},
+		{1.0, "decode json"},
+		{"1.0", ""},
+		{"1.7", ""}, // a newer minor only adds fields: read, ignoring them
+	}
+	for _, tt := range tests {
+		_, err := ReadJSON(bytes.NewReader(withVersion(tt.version)))
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("version %v: %v", tt.version, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("version %v: error %v, want one containing %q", tt.version, err, tt.wantErr)
+		}
+	}
+}
+
+func TestReadJSONRejectsGarbage(t *testing.T) {
+	valid := mustJSON(t, cleanReport())
+	for name, doc := range map[string][]byte{
+		"trailing data": append(append([]byte{}, valid...), []byte(`{"x":1}`)...),
+		"not json":      []byte("kensa"),
+		"array":         []byte("[]"),
+		"empty":         nil,
+	} {
+		if _, err := ReadJSON(bytes.NewReader(doc)); err == nil {
+			t.Errorf("%s: ReadJSON accepted it", name)
+		}
+	}
+}
+
+func TestCompareNatural(t *testing.T) {
+	ordered := []string{
+		"", "1.1.2", "1.2.9", "1.2.10", "CVE-2024-999", "CVE-2024-1000",
+		"Debian:9", "Debian:12", "a", "a01", "a1", "a2", "b",
+	}
+	for i := range ordered {
+		for j := range ordered {
+			got := compareNatural(ordered[i], ordered[j])
+			switch {
+			case i < j && got >= 0, i > j && got <= 0, i == j && got != 0:
+				t.Errorf("compareNatural(%q, %q) = %d", ordered[i], ordered[j], got)
+			}
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+//go:embed schema/report.schema.json
+var schemaJSON []byte
+
+// schemaURL is the $id of the schema, under which it is compiled.
+const schemaURL = "https://raw.githubusercontent.com/kensa-dev/kensa/main/internal/report/schema/report.schema.json"
+
+// Schema returns the JSON Schema (draft 2020-12) of the report document of
+// SchemaVersion. The caller may modify the returned slice.
+func Schema() []byte { return bytes.Clone(schemaJSON) }
+
+// compiledSchema is compiled once, on first use; it is immutable after.
+var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
+	if err != nil {
+		return nil, fmt.Errorf("report: parse embedded schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	// Formats are annotations only in draft 2020-12 unless asserted; the
+	// report's times must really be RFC 3339.
+	c.AssertFormat()
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, fmt.Errorf("report: load embedded schema: %w", err)
+	}
+	s, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, fmt.Errorf("report: compile embedded schema: %w", err)
+	}
+	return s, nil
+})
+
+// Validate checks that doc is a valid report: first against the embedded
+// JSON Schema, then for the consistency rules a schema cannot express (see
+// Check). It is meant for tests of every producer of reports and for
+// consumers that accept reports from elsewhere.
+func Validate(doc []byte) error {
+	s, err := compiledSchema()
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return fmt.Errorf("report: invalid json: %w", err)
+	}
+	if err := s.Validate(inst); err != nil {
+		return fmt.Errorf("report: does not match schema: %w", err)
+	}
+	r, err := decode(doc)
+	if err != nil {
+		return err
+	}
+	return Check(r)
+}
+
+// Check reports the consistency problems of r that the schema cannot
+// express, all of them joined:
+//
+//   - a rules package with coverage entries has no package-wide "*" entry;
+//   - a (package, scope) coverage entry appears twice;
+//   - a package-wide "*" entry hides a gap: it says evaluated while a scope
+//     of the same package is partial or not_evaluated (or says
+//     not_evaluated while a scope was evaluated);
+//   - a finding or result belongs to a rules package without coverage, or
+//     a finding to one whose "*" entry is not_evaluated;
+//   - two findings share an id (their fingerprints would be ambiguous);
+//   - the summary disagrees with the findings and coverage;
+//   - finished_at is before started_at.
+func Check(r *Report) error {
+	var errs []error
+	type key struct{ pkg, scope string }
+	seen := map[key]bool{}
+	ran := map[string]bool{}
+	whole := map[string]string{}      // package → status of its "*" entry
+	scopes := map[string][]Coverage{} // package → its other entries
+	for _, c := range r.Coverage {
+		k := key{c.Package, c.Scope}
+		if seen[k] {
+			errs = append(errs, fmt.Errorf("coverage: %s/%s appears more than once", c.Package, c.Scope))
+		}
+		seen[k] = true
+		ran[c.Package] = true
+		if c.Scope == "*" {
+			whole[c.Package] = c.Status
+		} else {
+			scopes[c.Package] = append(scopes[c.Package], c)
+		}
+	}
+	for _, pkg := range slices.SortedFunc(maps.Keys(ran), comparePackage) {
+		status, ok := whole[pkg]
+		if !ok {
+			errs = append(errs, fmt.Errorf("coverage: rules package %s has scopes but no \"*\" entry for the package as a whole", pkg))
+			continue
+		}
+		for _, c := range scopes[pkg] {
+			switch {
+			case status == Evaluated && c.Status != Evaluated:
+				errs = append(errs, fmt.Errorf("coverage: %s/* is evaluated but %s/%s is %s: the package as a whole is partial", pkg, pkg, c.Scope, c.Status))
+			case status == NotEvaluated && c.Status == Evaluated:
+				errs = append(errs, fmt.Errorf("coverage: %s/* is not_evaluated but %s/%s is evaluated: the package as a whole is partial", pkg, pkg, c.Scope))
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, f := range r.Findings {
+		if ids[f.ID] {
+			errs = append(errs, fmt.Errorf("findings: id %s appears more than once (%s %s)", f.ID, f.RulesPackage, f.RuleID))
+		}
+		ids[f.ID] = true
+		switch {
+		case !ran[f.RulesPackage]:
+			errs = append(errs, fmt.Errorf("findings: %s finding %s (%s) but coverage has no %s entry", f.RulesPackage, f.ID, f.RuleID, f.RulesPackage))
+		case whole[f.RulesPackage] == NotEvaluated:
+			errs = append(errs, fmt.Errorf("findings: %s finding %s (%s) but coverage says %s/* is not_evaluated", f.RulesPackage, f.ID, f.RuleID, f.RulesPackage))
+		}
+	}
+	noCoverage := map[string]bool{}
+	for _, res := range r.Results {
+		if !ran[res.RulesPackage] && !noCoverage[res.RulesPackage] {
+			noCoverage[res.RulesPackage] = true
+			errs = append(errs, fmt.Errorf("results: %s results but coverage has no %s entry", res.RulesPackage, res.RulesPackage))
+		}
+	}
+	if want := Summarize(r); !sameSummary(r.Summary, want) {
+		errs = append(errs, fmt.Errorf("summary: %+v does not match the findings and coverage, which give %+v", r.Summary, want))
+	}
+	if r.FinishedAt.Before(r.StartedAt) {
+		errs = append(errs, fmt.Errorf("finished_at %s is before started_at %s", r.FinishedAt, r.StartedAt))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("report: inconsistent: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func sameSummary(a, b Summary) bool {
+	return a.Findings == b.Findings && a.Complete == b.Complete &&
+		a.CoverageGaps == b.CoverageGaps && maps.Equal(a.BySeverity, b.BySeverity) &&
+		slices.Equal(a.NotRun, b.NotRun)
+}

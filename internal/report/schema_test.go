@@ -1,0 +1,243 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
+)
+
+func mustJSON(t *testing.T, r *Report) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestBuildersValidate(t *testing.T) {
+	for name, build := range testReports() {
+		t.Run(name, func(t *testing.T) {
+			if err := Validate(mustJSON(t, build())); err != nil {
+				t.Fatalf("report from builder %s is invalid: %v", name, err)
+			}
+		})
+	}
+}
+
+// TestSchemaRejects proves the schema is not vacuous: each mutation of a
+// valid document must make it invalid.
+func TestSchemaRejects(t *testing.T) {
+	// findings[0] of the canonical full report is the high CVE finding.
+	tests := []struct {
+		name   string
+		mutate func(doc map[string]any)
+		want   string // a fragment of the error
+	}{
+		{"missing host", func(d map[string]any) { delete(d, "host") }, "host"},
+		{"missing summary", func(d map[string]any) { delete(d, "summary") }, "summary"},
+		{"missing finding title", func(d map[string]any) { delete(finding0(d), "title") }, "title"},
+		{"unknown top-level field", func(d map[string]any) { d["extra"] = 1 }, "extra"},
+		{"unknown finding field", func(d map[string]any) { finding0(d)["cvss"] = "9.8" }, "cvss"},
+		{"bad severity", func(d map[string]any) { finding0(d)["severity"] = "critical" }, "/findings/0/severity"},
+		{"bad rules package", func(d map[string]any) { finding0(d)["rules_package"] = "stig" }, "/findings/0/rules_package"},
+		{"cve finding without vulnerability_id", func(d map[string]any) {
+			delete(finding0(d)["attributes"].(map[string]any), "vulnerability_id")
+		}, "vulnerability_id"},
+		{"cve finding with empty vulnerability_id", func(d map[string]any) {
+			finding0(d)["attributes"].(map[string]any)["vulnerability_id"] = ""
+		}, "vulnerability_id"},
+		{"cve finding without fixed_version", func(d map[string]any) {
+			delete(finding0(d)["attributes"].(map[string]any), "fixed_version")
+		}, "fixed_version"},
+		{"attribute that is not a string", func(d map[string]any) {
+			finding0(d)["attributes"].(map[string]any)["aliases"] = []any{"DSA-5523-1"}
+		}, "aliases"},
+		{"finding id not a fingerprint", func(d map[string]any) { finding0(d)["id"] = "CVE-2023-38545" }, "/findings/0/id"},
+		{"score above 10", func(d map[string]any) { finding0(d)["score"] = 11 }, "score"},
+		{"schema_version 2.0", func(d map[string]any) { d["schema_version"] = "2.0" }, "schema_version"},
+		{"started_at not a date-time", func(d map[string]any) { d["started_at"] = "yesterday" }, "started_at"},
+		{"findings null", func(d map[string]any) { d["findings"] = nil }, "findings"},
+		{"coverage status unknown", func(d map[string]any) { coverage(d, 0)["status"] = "done" }, "status"},
+		{"not_evaluated without reason", func(d map[string]any) {
+			for i := range d["coverage"].([]any) {
+				if c := coverage(d, i); c["status"] == NotEvaluated {
+					delete(c, "reason")
+				}
+			}
+		}, "reason"},
+		{"no coverage", func(d map[string]any) { d["coverage"] = []any{} }, "coverage"},
+		{"rules package without a * coverage entry", func(d map[string]any) {
+			var kept []any
+			for _, c := range d["coverage"].([]any) {
+				if c := c.(map[string]any); c["package"] != "cve" || c["scope"] != "*" {
+					kept = append(kept, c)
+				}
+			}
+			d["coverage"] = kept
+		}, `rules package cve has scopes but no "*" entry`},
+		{"not_run holds an unknown package", func(d map[string]any) {
+			d["summary"].(map[string]any)["not_run"] = []any{"stig"}
+		}, "not_run"},
+		{"failed collector without reason", func(d map[string]any) {
+			for _, c := range d["collectors"].([]any) {
+				if c := c.(map[string]any); c["status"] == host.StatusFailed {
+					delete(c, "reason")
+				}
+			}
+		}, "reason"},
+		{"result status unknown", func(d map[string]any) {
+			d["results"].([]any)[0].(map[string]any)["status"] = "skipped"
+		}, "status"},
+		{"summary without a severity", func(d map[string]any) {
+			delete(d["summary"].(map[string]any)["by_severity"].(map[string]any), "unrated")
+		}, "unrated"},
+	}
+	valid := mustJSON(t, fullReport())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal(valid, &doc); err != nil {
+				t.Fatal(err)
+			}
+			tt.mutate(doc)
+			b, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = Validate(b)
+			if err == nil {
+				t.Fatal("Validate accepted the mutated document")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error does not mention %q:\n%v", tt.want, err)
+			}
+		})
+	}
+}
+
+func finding0(d map[string]any) map[string]any {
+	return d["findings"].([]any)[0].(map[string]any)
+}
+
+func coverage(d map[string]any, i int) map[string]any {
+	return d["coverage"].([]any)[i].(map[string]any)
+}
+
+// TestCheckRejects covers the consistency rules the schema cannot express.
+func TestCheckRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(r *Report)
+		want   string
+	}{
+		{"package-wide evaluated hides a gap", func(r *Report) {
+			for i := range r.Coverage {
+				if r.Coverage[i].Package == "cve" && r.Coverage[i].Scope == "*" {
+					r.Coverage[i] = Coverage{Package: "cve", Scope: "*", Status: Evaluated}
+				}
+			}
+		}, "cve/* is evaluated but cve/npm is not_evaluated"},
+		{"package-wide not_evaluated with an evaluated scope", func(r *Report) {
+			for i := range r.Coverage {
+				if r.Coverage[i].Package == "cve" && r.Coverage[i].Scope == "*" {
+					r.Coverage[i].Status = NotEvaluated
+				}
+			}
+		}, "cve/* is not_evaluated but cve/Go is evaluated"},
+		{"duplicate coverage entry", func(r *Report) {
+			r.Coverage = append(r.Coverage, Coverage{Package: "cis", Scope: "*", Status: Evaluated})
+		}, "cis/* appears more than once"},
+		{"duplicate finding id", func(r *Report) {
+			r.Findings = append(r.Findings, r.Findings[0])
+		}, "appears more than once"},
+		{"finding of a package not evaluated", func(r *Report) {
+			r.Findings = append(r.Findings, ruleFinding("runtime", "rt-listener", finding.Medium, "tcp/23",
+				"telnet is listening", "Stop telnetd."))
+		}, "runtime/* is not_evaluated"},
+		{"rules package without a * entry", func(r *Report) {
+			r.Coverage = slices.DeleteFunc(r.Coverage, func(c Coverage) bool { return c.Package == "cve" && c.Scope == "*" })
+		}, `rules package cve has scopes but no "*" entry`},
+		{"finding of a package that did not run", func(r *Report) {
+			r.Coverage = slices.DeleteFunc(r.Coverage, func(c Coverage) bool { return c.Package == "cis" })
+		}, "coverage has no cis entry"},
+		{"summary disagrees", func(r *Report) { r.Summary.BySeverity["high"] = 7 }, "summary"},
+		{"finished before started", func(r *Report) { r.FinishedAt = r.StartedAt.Add(-time.Second) }, "before started_at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullReport()
+			tt.mutate(r)
+			err := Check(r)
+			if err == nil {
+				t.Fatal("Check accepted the report")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error does not mention %q:\n%v", tt.want, err)
+			}
+			// Validate runs Check too, after the schema. WriteJSON
+			// recomputes the summary, so that case only shows in Check.
+			if tt.name != "summary disagrees" {
+				if err := Validate(mustJSON(t, r)); err == nil {
+					t.Error("Validate accepted the report")
+				}
+			}
+		})
+	}
+	if err := Check(fullReport()); err != nil {
+		t.Errorf("Check(fullReport()) = %v", err)
+	}
+}
+
+// TestSchemaEnumsMatchGo keeps the schema's enums and the Go constants the
+// same list.
+func TestSchemaEnumsMatchGo(t *testing.T) {
+	var s struct {
+		Defs map[string]struct {
+			Enum       []string `json:"enum"`
+			Properties map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema(), &s); err != nil {
+		t.Fatal(err)
+	}
+	var sevs []string
+	for _, v := range finding.Severities() {
+		sevs = append(sevs, string(v))
+	}
+	check := func(what string, got, want []string) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: schema has %v, Go has %v", what, got, want)
+		}
+	}
+	check("severity", s.Defs["severity"].Enum, sevs)
+	check("rules_package", s.Defs["rules_package"].Enum, finding.Packages())
+	check("coverage status", s.Defs["coverage"].Properties["status"].Enum, []string{Evaluated, Partial, NotEvaluated})
+	check("result status", s.Defs["result"].Properties["status"].Enum,
+		[]string{finding.StatusPass, finding.StatusFail, finding.StatusNotApplicable, finding.StatusError})
+	check("collector status", s.Defs["collector"].Properties["status"].Enum,
+		[]string{host.StatusOK, host.StatusPartial, host.StatusFailed, host.StatusSkipped})
+}
+
+func TestSchemaVersionIsSupported(t *testing.T) {
+	if err := checkVersion(SchemaVersion); err != nil {
+		t.Fatalf("SchemaVersion %q: %v", SchemaVersion, err)
+	}
+}
+
+func TestSchemaIsACopy(t *testing.T) {
+	s := Schema()
+	s[0] = 'X'
+	if Schema()[0] == 'X' {
+		t.Fatal("Schema returned the embedded bytes themselves")
+	}
+}
