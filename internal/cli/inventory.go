@@ -30,7 +30,7 @@ func (t *targetFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&t.searchRoots, "search-root", nil, "directory (inside the root) to search for software outside the package manager; repeatable; replaces the defaults")
 	fs.IntVar(&t.maxDepth, "max-depth", d.MaxDepth, "how deep below each search root to look")
 	fs.IntVar(&t.maxFiles, "max-files", d.MaxFiles, "stop searching for software after this many files")
-	fs.StringVar(&t.maxFileSize, "max-file-size", formatSize(d.MaxFileSize), "skip binaries and archives larger than this (e.g. 512MiB)")
+	fs.StringVar(&t.maxFileSize, "max-file-size", formatSize(d.MaxFileSize), "skip Java archives larger than this (e.g. 512MiB)")
 	fs.DurationVar(&t.timeout, "search-timeout", d.Timeout, "stop searching for software after this long")
 }
 

@@ -5,27 +5,83 @@ import "time"
 // DiscoveryConfig bounds the search for software that no package manager
 // knows about. Kensa never walks the whole file system: it looks where
 // software is installed, within these limits, and reports every limit hit.
+//
+// A zero or negative limit means the value of DefaultDiscovery.
 type DiscoveryConfig struct {
 	// Roots are the directories searched (absolute, inside the host root).
-	// Empty means DefaultDiscoveryRoots plus the home directories of users.
+	// A path element may be a path.Match pattern ("/opt/*/lib").
+	// Empty means DefaultDiscoveryRoots plus DefaultHomeDiscoveryRoots in
+	// the home directory of every user, plus the executables of running
+	// processes.
 	Roots []string
 	// MaxDepth bounds how deep below a root the search goes.
 	MaxDepth int
-	// MaxFiles bounds the number of files looked at, over all roots.
+	// MaxFiles bounds the number of directory entries looked at, over all
+	// roots.
 	MaxFiles int
-	// MaxFileSize is the largest file opened (binaries, archives).
+	// MaxFileSize is the largest archive (JAR, WAR, EAR) opened. Binaries
+	// are not limited: their build info is read in a few bounded reads.
 	MaxFileSize int64
 	// Timeout bounds the whole search.
 	Timeout time.Duration
 }
 
-// DefaultDiscoveryRoots are the places software is installed outside the
-// package manager, or where package-manager-installed interpreters keep
+// RootKind says how a discovery root is searched.
+type RootKind int
+
+const (
+	// RootTree is searched recursively for every kind of software, to
+	// DiscoveryConfig.MaxDepth.
+	RootTree RootKind = iota
+	// RootBin is a directory of executables: only its own entries are
+	// looked at, and only as Go binaries.
+	RootBin
+	// RootSitePackages is a Python site-packages directory: only its own
+	// *.dist-info and *.egg-info entries are looked at. It is used for
+	// trees too large to walk, such as the interpreters of pyenv.
+	RootSitePackages
+)
+
+// DiscoveryRoot is one place searched by default. Path may hold
+// path.Match patterns in any element; a pattern matching nothing is not an
+// error.
+type DiscoveryRoot struct {
+	Path string
+	Kind RootKind
+}
+
+// DefaultDiscoveryRoots returns the places software is installed outside
+// the package manager, or where package-manager-installed interpreters keep
 // their own packages.
-var DefaultDiscoveryRoots = []string{
-	"/usr/local", "/opt", "/srv",
-	"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/libexec",
-	"/usr/lib/python3", "/usr/lib64/python3", "/usr/share/java", "/usr/lib/node_modules",
+func DefaultDiscoveryRoots() []DiscoveryRoot {
+	return []DiscoveryRoot{
+		{"/usr/local", RootTree},
+		{"/opt", RootTree},
+		{"/srv", RootTree},
+		{"/usr/bin", RootBin},
+		{"/usr/sbin", RootBin},
+		{"/bin", RootBin},
+		{"/sbin", RootBin},
+		{"/usr/libexec", RootTree},
+		{"/usr/lib/python3*", RootTree},
+		{"/usr/lib64/python3*", RootTree},
+		{"/usr/local/lib/python3*", RootTree},
+		{"/usr/share/java", RootTree},
+		{"/usr/lib/node_modules", RootTree},
+	}
+}
+
+// DefaultHomeDiscoveryRoots returns the places searched in each user's
+// home directory, relative to it.
+func DefaultHomeDiscoveryRoots() []DiscoveryRoot {
+	return []DiscoveryRoot{
+		{"bin", RootBin},
+		{".local/bin", RootBin},
+		{"go/bin", RootBin},
+		{".cargo/bin", RootBin},
+		{".local/lib/python*/site-packages", RootTree},
+		{".pyenv/versions/*/lib/python*/site-packages", RootSitePackages},
+	}
 }
 
 // DefaultDiscovery returns the default limits.
@@ -36,4 +92,22 @@ func DefaultDiscovery() DiscoveryConfig {
 		MaxFileSize: 512 << 20,
 		Timeout:     60 * time.Second,
 	}
+}
+
+// WithDefaults returns c with every unset limit taken from DefaultDiscovery.
+func (c DiscoveryConfig) WithDefaults() DiscoveryConfig {
+	d := DefaultDiscovery()
+	if c.MaxDepth <= 0 {
+		c.MaxDepth = d.MaxDepth
+	}
+	if c.MaxFiles <= 0 {
+		c.MaxFiles = d.MaxFiles
+	}
+	if c.MaxFileSize <= 0 {
+		c.MaxFileSize = d.MaxFileSize
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = d.Timeout
+	}
+	return c
 }

@@ -1,0 +1,592 @@
+package discover
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+)
+
+// checkEvery is how many directory entries pass between two looks at the
+// clock and the context.
+const checkEvery = 256
+
+// walk is the state of one discovery.
+type walk struct {
+	ctx      context.Context
+	env      *collect.Env
+	fsys     hostfs.FS
+	cfg      collect.DiscoveryConfig
+	deadline time.Time
+	rec      *recorder
+	c        *Candidates
+
+	// seen holds the files already taken as Go or Java candidates, so a
+	// file reached directly and through links is read once.
+	seen map[string]struct{}
+	// entries counts the directory entries looked at (Discovery.FilesVisited).
+	entries int
+	// stop is set when MaxFiles, the timeout or the context ends the walk.
+	stop bool
+	err  error
+}
+
+// root is a directory to search and how.
+type root struct {
+	path string
+	kind collect.RootKind
+}
+
+func (w *walk) run(inv *host.Inventory) error {
+	roots := w.roots(inv)
+	for _, r := range roots {
+		w.rec.disc.Roots = append(w.rec.disc.Roots, r.path)
+	}
+	// Running executables first: they matter most, and should the limits
+	// stop the walk they are in.
+	if len(w.cfg.Roots) == 0 {
+		w.processes()
+	}
+	for _, r := range roots {
+		if w.stop {
+			break
+		}
+		switch r.kind {
+		case collect.RootBin:
+			w.bin(r.path)
+		case collect.RootSitePackages:
+			w.sitePackages(r.path)
+		default:
+			w.tree(r.path, 0)
+		}
+	}
+	sort.Strings(w.c.Go)
+	sort.Strings(w.c.Python)
+	sort.Strings(w.c.NPM)
+	sort.Strings(w.c.Java)
+	w.c.owners = owners(w.fsys, inv.Packages, w.c)
+	return w.err
+}
+
+// roots returns the directories to search, resolved inside the host, that
+// exist, without duplicates and without those inside another tree root.
+func (w *walk) roots(inv *host.Inventory) []root {
+	var specs []collect.DiscoveryRoot
+	if len(w.cfg.Roots) > 0 {
+		for _, r := range w.cfg.Roots {
+			specs = append(specs, collect.DiscoveryRoot{Path: r, Kind: collect.RootTree})
+		}
+	} else {
+		specs = collect.DefaultDiscoveryRoots()
+		for _, home := range homes(w.fsys, inv.Users) {
+			for _, r := range collect.DefaultHomeDiscoveryRoots() {
+				specs = append(specs, collect.DiscoveryRoot{Path: path.Join(home, r.Path), Kind: r.Kind})
+			}
+		}
+	}
+	byPath := map[string]collect.RootKind{}
+	for _, s := range specs {
+		for _, p := range expand(w.fsys, s.Path) {
+			rp, err := w.fsys.Resolve(p)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					w.env.Errorf("discover: root %s: %v", p, err)
+				}
+				continue
+			}
+			fi, err := w.fsys.Stat(rp)
+			if err != nil || !fi.IsDir() {
+				continue
+			}
+			if skipped(rp) {
+				w.rec.skip(rp, "pseudo file system")
+				continue
+			}
+			if k, ok := byPath[rp]; !ok || s.Kind == collect.RootTree && k != collect.RootTree {
+				byPath[rp] = s.Kind
+			}
+		}
+	}
+	var trees []string
+	for p, k := range byPath {
+		if k == collect.RootTree {
+			trees = append(trees, p)
+		}
+	}
+	var out []root
+	for p, k := range byPath {
+		if !insideTree(p, k, trees) {
+			out = append(out, root{p, k})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// insideTree reports whether a root at p is searched anyway by one of the
+// tree roots.
+func insideTree(p string, k collect.RootKind, trees []string) bool {
+	for _, t := range trees {
+		if t == p {
+			if k != collect.RootTree {
+				return true
+			}
+			continue
+		}
+		if t == "/" || strings.HasPrefix(p, t+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// expand returns the paths matching pattern, whose elements may be
+// path.Match patterns. Directories that cannot be read match nothing.
+func expand(fsys hostfs.FS, pattern string) []string {
+	const maxMatches = 1000
+	pattern = path.Clean("/" + pattern)
+	cur := []string{"/"}
+	for _, elem := range strings.Split(pattern[1:], "/") {
+		if elem == "" {
+			continue
+		}
+		var next []string
+		for _, dir := range cur {
+			if !hasMeta(elem) {
+				next = append(next, path.Join(dir, elem))
+				continue
+			}
+			ents, _ := fsys.ReadDir(dir)
+			for _, e := range ents {
+				if ok, _ := path.Match(elem, e.Name()); ok && len(next) < maxMatches {
+					next = append(next, path.Join(dir, e.Name()))
+				}
+			}
+		}
+		cur = next
+	}
+	return cur
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
+
+// homes returns the home directories of the users, read from etc/passwd
+// when the users collector found none.
+func homes(fsys hostfs.FS, users []host.User) []string {
+	var hs []string
+	if len(users) > 0 {
+		for _, u := range users {
+			hs = append(hs, u.Home)
+		}
+	} else if b, err := hostfs.ReadFileLimit(fsys, "etc/passwd", 4<<20); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Split(line, ":"); len(f) >= 7 && !strings.HasPrefix(line, "#") {
+				hs = append(hs, f[5])
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, h := range hs {
+		if !strings.HasPrefix(h, "/") {
+			continue
+		}
+		h = path.Clean(h)
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// tick counts one directory entry and reports whether the walk must stop.
+func (w *walk) tick(where string) bool {
+	if w.stop {
+		return true
+	}
+	w.entries++
+	if w.entries > w.cfg.MaxFiles {
+		w.entries--
+		w.rec.limit(LimitMaxFiles, where, int64(w.cfg.MaxFiles))
+		w.stop = true
+		return true
+	}
+	if w.entries%checkEvery == 0 {
+		if err := w.ctx.Err(); err != nil {
+			w.rec.limit(LimitCanceled, where, 0)
+			w.stop, w.err = true, err
+			return true
+		}
+		if time.Now().After(w.deadline) {
+			w.rec.limit(LimitTimeout, where, w.cfg.Timeout.Milliseconds())
+			w.stop = true
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walk) readDir(dir string) []fs.DirEntry {
+	ents, err := w.fsys.ReadDir(dir)
+	if err != nil {
+		w.env.Errorf("discover: %v", err)
+	}
+	return ents
+}
+
+// tree searches dir, at depth below its root, for every kind of software.
+func (w *walk) tree(dir string, depth int) {
+	ents := w.readDir(dir)
+	goroot := isGOROOT(ents)
+	for _, e := range ents {
+		if w.tick(dir) {
+			return
+		}
+		name := e.Name()
+		p := join(dir, name)
+		t := e.Type()
+		switch {
+		case t.IsDir():
+			if reason := skipDir(dir, name, p); reason != "" {
+				if reason != silent {
+					w.rec.skip(p, reason)
+				}
+				continue
+			}
+			if goroot && gorootSources(name) {
+				w.rec.skip(p, "Go toolchain sources (GOROOT)")
+				continue
+			}
+			if depth+1 >= w.cfg.MaxDepth {
+				w.rec.limit(LimitMaxDepth, p, int64(w.cfg.MaxDepth))
+				continue
+			}
+			w.tree(p, depth+1)
+			if w.stop {
+				return
+			}
+		case t&fs.ModeSymlink != 0:
+			w.link(p, name, false)
+		case t.IsRegular():
+			w.file(dir, name, p, e)
+		}
+		// FIFOs, sockets and devices are never candidates.
+	}
+}
+
+// bin searches the entries of a directory of executables for Go binaries.
+func (w *walk) bin(dir string) {
+	for _, e := range w.readDir(dir) {
+		if w.tick(dir) {
+			return
+		}
+		name := e.Name()
+		p := join(dir, name)
+		t := e.Type()
+		switch {
+		case t&fs.ModeSymlink != 0:
+			w.link(p, name, true)
+		case t.IsRegular():
+			if !notBinary(name) {
+				w.executable(p, e)
+			}
+		}
+	}
+}
+
+// sitePackages looks at the entries of a Python site-packages directory
+// only: distribution metadata is always there, at depth one.
+func (w *walk) sitePackages(dir string) {
+	for _, e := range w.readDir(dir) {
+		if w.tick(dir) {
+			return
+		}
+		name := e.Name()
+		p := join(dir, name)
+		switch {
+		case e.IsDir() && strings.HasSuffix(name, ".dist-info"):
+			w.c.Python = append(w.c.Python, p+"/METADATA")
+		case e.IsDir() && strings.HasSuffix(name, ".egg-info"):
+			w.c.Python = append(w.c.Python, p+"/PKG-INFO")
+		case e.Type().IsRegular() && strings.HasSuffix(name, ".egg-info"):
+			w.c.Python = append(w.c.Python, p)
+		}
+	}
+}
+
+// file classifies a regular file met in a tree.
+func (w *walk) file(dir, name, p string, e fs.DirEntry) {
+	switch {
+	case name == "METADATA" && strings.HasSuffix(dir, ".dist-info"),
+		name == "PKG-INFO" && strings.HasSuffix(dir, ".egg-info"),
+		strings.HasSuffix(name, ".egg-info"):
+		w.c.Python = append(w.c.Python, p)
+	case name == "package.json" && inNodeModules(dir):
+		w.c.NPM = append(w.c.NPM, p)
+	case IsArchive(name):
+		fi, err := e.Info()
+		if err != nil {
+			return
+		}
+		w.archive(p, fi)
+	case notBinary(name):
+	default:
+		w.executable(p, e)
+	}
+}
+
+// executable takes a regular file as a Go candidate when it has an
+// executable bit. Only here is a file Lstat-ed during the walk.
+func (w *walk) executable(p string, e fs.DirEntry) {
+	fi, err := e.Info()
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return
+	}
+	w.goBinary(p, fi)
+}
+
+func (w *walk) goBinary(p string, fi fs.FileInfo) {
+	if _, ok := w.seen[p]; ok {
+		return
+	}
+	w.seen[p] = struct{}{}
+	// An ELF file has at least its 52-byte header.
+	// No size limit: reading build info takes a few bounded reads whatever
+	// the binary's size (a 700 MB Terraform provider is ordinary).
+	if fi.Size() < 52 {
+		return
+	}
+	w.c.Go = append(w.c.Go, p)
+}
+
+func (w *walk) archive(p string, fi fs.FileInfo) {
+	if _, ok := w.seen[p]; ok {
+		return
+	}
+	w.seen[p] = struct{}{}
+	if fi.Size() > w.cfg.MaxFileSize {
+		w.rec.limit(LimitMaxFileSize, p, w.cfg.MaxFileSize)
+		return
+	}
+	w.c.Java = append(w.c.Java, p)
+}
+
+// link follows a symbolic link to a file that may be a Go binary or a Java
+// archive, inside the host root. Links to directories are never followed.
+func (w *walk) link(p, name string, binOnly bool) {
+	archive := !binOnly && IsArchive(name)
+	if !archive && notBinary(name) {
+		return
+	}
+	rp, err := w.fsys.Resolve(p)
+	if err != nil {
+		// Dangling links are common; loops are worth a word.
+		if errors.Is(err, hostfs.ErrLinkLoop) {
+			w.env.Errorf("discover: %v", err)
+		}
+		return
+	}
+	if _, ok := w.seen[rp]; ok {
+		return
+	}
+	if skipped(rp) || !archive && notBinary(path.Base(rp)) && !IsArchive(rp) {
+		return
+	}
+	fi, err := w.fsys.Lstat(rp)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	switch {
+	case archive || !binOnly && IsArchive(rp):
+		w.archive(rp, fi)
+	case fi.Mode().Perm()&0o111 != 0:
+		w.goBinary(rp, fi)
+	}
+}
+
+// processes adds the executables of running processes, read from the
+// proc/*/exe links of a live host or of a root that has a proc/.
+func (w *walk) processes() {
+	if !w.fsys.Live() {
+		if fi, err := w.fsys.Lstat("proc"); err != nil || !fi.IsDir() {
+			return
+		}
+	}
+	ents, err := w.fsys.ReadDir("proc")
+	if err != nil {
+		return
+	}
+	deleted := map[string]bool{}
+	for _, e := range ents {
+		pid := e.Name()
+		if !e.IsDir() || !isDigits(pid) {
+			continue
+		}
+		if w.tick("/proc") {
+			return
+		}
+		// Kernel threads have no exe, and other users' processes cannot be
+		// read without privileges: neither is an error.
+		target, err := w.fsys.ReadLink("proc/" + pid + "/exe")
+		if err != nil || !strings.HasPrefix(target, "/") {
+			continue
+		}
+		if t, ok := strings.CutSuffix(target, " (deleted)"); ok {
+			if !deleted[t] {
+				deleted[t] = true
+				reason := "deleted executable of running process " + pid
+				if strings.HasPrefix(t, "/memfd:") {
+					reason = "in-memory executable (memfd) of running process " + pid
+				}
+				w.rec.skip(t, reason)
+			}
+			continue
+		}
+		rp, err := w.fsys.Resolve(target)
+		if err != nil {
+			continue
+		}
+		if _, ok := w.seen[rp]; ok {
+			continue
+		}
+		fi, err := w.fsys.Lstat(rp)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		w.goBinary(rp, fi)
+	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func join(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// silent marks directories skipped without a record: they hold no
+// software and are so many that listing them would drown the rest.
+const silent = "-"
+
+// skipDir returns why the directory p (name in dir) is not entered, or "".
+func skipDir(dir, name, p string) string {
+	switch name {
+	case "__pycache__":
+		return silent
+	case ".cache":
+		return "cache directory (pip, go-build and others)"
+	case ".m2":
+		return "Maven local repository (package cache)"
+	case ".npm":
+		return "npm cache"
+	case ".gradle":
+		return "Gradle cache"
+	case ".git":
+		return "version control data"
+	case "registry":
+		if path.Base(dir) == ".cargo" {
+			return "Cargo registry (package cache)"
+		}
+	case "mod":
+		if path.Base(dir) == "pkg" {
+			return "Go module cache"
+		}
+	}
+	if skipped(p) {
+		return "pseudo file system"
+	}
+	return ""
+}
+
+// skipped reports whether p is a pseudo file system of the host.
+func skipped(p string) bool {
+	for _, s := range []string{"/proc", "/sys", "/dev"} {
+		if p == s || strings.HasPrefix(p, s+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// gorootSources reports whether name is a directory of a Go toolchain
+// that holds sources and test data, not software: a GOROOT is ~15k files,
+// nearly all there. Its bin/ and pkg/tool/ are still searched.
+func gorootSources(name string) bool {
+	switch name {
+	case "src", "test", "misc", "doc", "api", "lib":
+		return true
+	}
+	return false
+}
+
+// isGOROOT reports whether the entries are those of a Go toolchain.
+func isGOROOT(ents []fs.DirEntry) bool {
+	var version, src, pkg bool
+	for _, e := range ents {
+		switch e.Name() {
+		case "VERSION":
+			version = e.Type().IsRegular()
+		case "src":
+			src = e.IsDir()
+		case "pkg":
+			pkg = e.IsDir()
+		}
+	}
+	return version && src && pkg
+}
+
+// inNodeModules reports whether dir is node_modules/<name> or
+// node_modules/@scope/<name>.
+func inNodeModules(dir string) bool {
+	if strings.HasPrefix(path.Base(dir), ".") {
+		return false
+	}
+	parent := path.Dir(dir)
+	switch b := path.Base(parent); {
+	case b == "node_modules":
+		return true
+	case strings.HasPrefix(b, "@"):
+		return path.Base(path.Dir(parent)) == "node_modules"
+	}
+	return false
+}
+
+// notBinary reports whether a file name says it is not an executable
+// binary, so that the walk need not Lstat it: sources, scripts, text and
+// data that fill language trees by the thousand.
+func notBinary(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return false
+	}
+	switch strings.ToLower(name[i+1:]) {
+	case "go", "c", "h", "cc", "cpp", "hpp", "s",
+		"py", "pyc", "pyo", "pyi", "pxd", "pyx", "pth",
+		"js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "map", "json",
+		"md", "txt", "rst", "html", "htm", "css", "xml", "yaml", "yml", "toml", "ini", "cfg", "conf",
+		"png", "jpg", "jpeg", "gif", "svg", "ico",
+		"gz", "bz2", "xz", "zst", "tgz", "zip", "whl",
+		"class", "properties", "pem", "crt", "mo", "po", "pc", "la", "a", "o",
+		"sh", "bash", "pl", "pm", "rb", "php", "lua", "tcl",
+		"jar", "war", "ear", "egg-info", "typed", "lock", "csv", "tmpl", "tpl":
+		return true
+	}
+	return false
+}

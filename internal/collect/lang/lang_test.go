@@ -1,0 +1,117 @@
+package lang
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/kensa-dev/kensa/internal/hostfs"
+)
+
+func TestPURL(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{GoPURL("github.com/BurntSushi/toml", "v1.3.2"), "pkg:golang/github.com/burntsushi/toml@v1.3.2"},
+		{GoPURL("github.com/docker/docker", "v20.10.7+incompatible"), "pkg:golang/github.com/docker/docker@v20.10.7%2Bincompatible"},
+		{GoPURL("stdlib", "v1.22.3"), "pkg:golang/stdlib@v1.22.3"},
+		{GoPURL("example.com/cmd", "(devel)"), "pkg:golang/example.com/cmd@%28devel%29"},
+		{GoPURL("example.com/x", ""), "pkg:golang/example.com/x"},
+		{NPMPURL("@Angular/core", "16.0.0-rc.1"), "pkg:npm/%40angular/core@16.0.0-rc.1"},
+		{NPMPURL("lodash", "4.17.21"), "pkg:npm/lodash@4.17.21"},
+		{PyPIPURL("Foo.Bar_baz--qux", "1.0.post1"), "pkg:pypi/foo-bar-baz-qux@1.0.post1"},
+		{PyPIPURL("zope.interface", "5.5.2+local"), "pkg:pypi/zope-interface@5.5.2%2Blocal"},
+		{MavenPURL("org.apache.logging.log4j", "log4j-core", "2.14.1"), "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
+		{PURL("generic", "a//b", "x y/é?#@", "1:2"), "pkg:generic/a/b/x%20y%2F%C3%A9%3F%23%40@1:2"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %s, want %s", c.got, c.want)
+		}
+	}
+}
+
+func TestNormalizePyPI(t *testing.T) {
+	for in, want := range map[string]string{
+		"Django":            "django",
+		"typing_extensions": "typing-extensions",
+		"ruamel.yaml":       "ruamel-yaml",
+		"A-_.B":             "a-b",
+		"_x_":               "x",
+	} {
+		if got := NormalizePyPI(in); got != want {
+			t.Errorf("NormalizePyPI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidText(t *testing.T) {
+	for s, want := range map[string]bool{"1.0": true, "": false, "1 0": false, "a\x00": false, "ü": true, string(make([]byte, 300)): false} {
+		if got := ValidText(s, 256); got != want {
+			t.Errorf("ValidText(%q) = %v", s, got)
+		}
+	}
+}
+
+func TestBudgetReaderAt(t *testing.T) {
+	r := &BudgetReaderAt{R: bytes.NewReader(make([]byte, 100)), N: 10}
+	buf := make([]byte, 6)
+	if _, err := r.ReadAt(buf, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadAt(buf, 6); !errors.Is(err, ErrBudget) {
+		t.Errorf("read past the budget: %v", err)
+	}
+}
+
+func TestOpenAt(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "f"), []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := hostfs.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, size, c, err := OpenAt(fsys, "/f", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 3)
+	if _, err := ra.ReadAt(buf, 7); err != nil || size != 10 || string(buf) != "789" {
+		t.Errorf("read %q, size %d, %v", buf, size, err)
+	}
+	if _, _, _, err := OpenAt(fsys, "/f", 9); !errors.Is(err, hostfs.ErrTooLarge) {
+		t.Errorf("too large: %v", err)
+	}
+	if _, _, _, err := OpenAt(fsys, "/fifo", 9); !errors.Is(err, hostfs.ErrNotRegular) {
+		t.Errorf("fifo: %v", err)
+	}
+	// A file system whose files are not io.ReaderAt is read into memory.
+	ra, size, _, err = OpenAt(plainFS{os.DirFS(root)}, "f", 10)
+	if err != nil || size != 10 {
+		t.Fatal(size, err)
+	}
+	if _, ok := ra.(*os.File); ok {
+		t.Error("plain file used as io.ReaderAt")
+	}
+	if _, err := ra.ReadAt(buf, 0); err != nil || string(buf) != "012" {
+		t.Errorf("read %q, %v", buf, err)
+	}
+}
+
+// plainFS hides every method of its files but those of fs.File.
+type plainFS struct{ fs.FS }
+
+func (p plainFS) Open(name string) (fs.File, error) {
+	f, err := p.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ fs.File }{f}, nil
+}
