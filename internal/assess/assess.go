@@ -18,9 +18,15 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/collect/apk"
+	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
 	"github.com/kensa-dev/kensa/internal/collect/kernel"
+	"github.com/kensa-dev/kensa/internal/collect/lang/golang"
+	"github.com/kensa-dev/kensa/internal/collect/lang/java"
+	"github.com/kensa-dev/kensa/internal/collect/lang/npm"
+	"github.com/kensa-dev/kensa/internal/collect/lang/python"
 	"github.com/kensa-dev/kensa/internal/collect/osrelease"
+	"github.com/kensa-dev/kensa/internal/collect/rpm"
 	"github.com/kensa-dev/kensa/internal/collect/users"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -33,12 +39,18 @@ import (
 // directories), package databases before the kernel (which reads kernel
 // packages) and before discovery (which marks files owned by packages).
 func Collectors(cfg collect.DiscoveryConfig) []collect.Collector {
+	w := discover.New(cfg)
 	return []collect.Collector{
 		osrelease.New(),
 		users.New(),
 		dpkg.New(),
+		rpm.New(),
 		apk.New(),
 		kernel.New(),
+		golang.New(w),
+		python.New(w),
+		npm.New(w),
+		java.New(w),
 	}
 }
 

@@ -1,0 +1,450 @@
+package rpm
+
+// The checks below walk a database copy the way go-rpmdb v0.1.1 will, and
+// reject what would make go-rpmdb crash, hang or exhaust memory instead of
+// returning an error, or silently read garbage as an empty database. Each
+// names the go-rpmdb behaviour it guards against. They ask only for what
+// every database rpm writes has (rpm's own header limits, Berkeley DB's page
+// numbering), and accept all sixteen real databases in go-rpmdb's testdata.
+// Keep them in step with go-rpmdb when upgrading it.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// format is an rpm database format.
+type format int
+
+const (
+	formatBDB format = iota
+	formatNDB
+	formatSQLite
+)
+
+func (f format) String() string {
+	switch f {
+	case formatBDB:
+		return "bdb"
+	case formatNDB:
+		return "ndb"
+	case formatSQLite:
+		return "sqlite"
+	}
+	return fmt.Sprintf("format(%d)", int(f))
+}
+
+const (
+	// maxHeaderTags and maxHeaderData are rpm's HEADER_TAGS_MAX and
+	// HEADER_DATA_MAX (go-rpmdb's headerMaxbytes): no header rpm accepts
+	// is larger.
+	maxHeaderTags = 0xffff
+	maxHeaderData = 256 << 20
+
+	sqliteMagic  = "SQLite format 3\x00"
+	ndbMagic     = 'R' | 'p'<<8 | 'm'<<16 | 'P'<<24
+	ndbSlotMagic = 'S' | 'l'<<8 | 'o'<<16 | 't'<<24
+	ndbBlobMagic = 'B' | 'l'<<8 | 'b'<<16 | 'S'<<24
+	// ndbMaxSlotPages is go-rpmdb's own limit on the slot table.
+	ndbMaxSlotPages = 2048
+	ndbBlockSize    = 16
+
+	bdbHashMagic   = 0x00061561
+	bdbHashMagicBE = 0x61150600
+	bdbPageHeader  = 26
+	bdbHashMeta    = 8
+	bdbHashPage    = 13
+	bdbHashPageOld = 2 // unsorted hash page, Berkeley DB before 4.6
+	bdbOverflow    = 7
+	bdbHOffPage    = 3
+	bdbHOffSize    = 12
+)
+
+// errCorrupt marks a database that is not what its format says.
+var errCorrupt = errors.New("corrupt database")
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
+}
+
+// detectFormat tells the format of a database file as rpmdb.Open does: the
+// SQLite magic first, then an NDB header, and anything else is taken for
+// Berkeley DB.
+func detectFormat(f *os.File) (format, error) {
+	var hdr [32]byte
+	n, err := f.ReadAt(hdr[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	if n < len(sqliteMagic) {
+		return 0, corrupt("file of %d bytes is too short", n)
+	}
+	if string(hdr[:len(sqliteMagic)]) == sqliteMagic {
+		return formatSQLite, nil
+	}
+	if n < len(hdr) {
+		return 0, corrupt("file of %d bytes is too short", n)
+	}
+	le := binary.LittleEndian
+	if le.Uint32(hdr[0:]) == ndbMagic && le.Uint32(hdr[4:]) == 0 && le.Uint32(hdr[12:]) != 0 {
+		return formatNDB, nil
+	}
+	return formatBDB, nil
+}
+
+// checkDatabase checks the database copy at name, which must be in format
+// want, and returns the number of package headers it holds.
+func checkDatabase(ctx context.Context, name string, want format) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	got, err := detectFormat(f)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case got == want:
+	case got == formatBDB:
+		// Anything without a SQLite or NDB header reads as Berkeley DB.
+		return 0, corrupt("not a %s database: no %s header", want, want)
+	default:
+		return 0, corrupt("a %s database, not %s", got, want)
+	}
+	switch got {
+	case formatSQLite:
+		return checkSQLite(ctx, name)
+	case formatNDB:
+		return checkNDB(ctx, f, fi.Size())
+	default:
+		return checkBDB(ctx, f, fi.Size())
+	}
+}
+
+// checkSQLite reads every header blob once, as go-rpmdb's sqlite3.Read will
+// with "SELECT blob FROM Packages". go-rpmdb ignores rows.Err, so a database
+// that breaks off midway would otherwise yield a silently short list; and
+// its reader goroutine blocks forever after an error it reports.
+func checkSQLite(ctx context.Context, name string) (int, error) {
+	db, err := sql.Open("sqlite", name)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT blob FROM Packages")
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			return n, fmt.Errorf("%w: row %d: %v", errCorrupt, n+1, err)
+		}
+		if err := checkHeader(blob); err != nil {
+			return n, fmt.Errorf("row %d: %w", n+1, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		return n, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return n, nil
+}
+
+// checkNDB walks the slot table and blobs as go-rpmdb's ndb.Read will. That
+// reader prints "bad slot magic" to standard output, allocates the length a
+// blob header claims, and blocks forever after reporting a bad blob, all in
+// a goroutine of its own.
+func checkNDB(ctx context.Context, f *os.File, size int64) (int, error) {
+	le := binary.LittleEndian
+	var hdr [32]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return 0, corrupt("header: %v", err)
+	}
+	pages := le.Uint32(hdr[12:])
+	if pages > ndbMaxSlotPages {
+		return 0, corrupt("%d slot pages, more than %d", pages, ndbMaxSlotPages)
+	}
+	// The first two slots of the first page are the database header.
+	nslots := int64(pages)*4096/16 - 2
+	table := make([]byte, nslots*16)
+	if _, err := f.ReadAt(table, int64(len(hdr))); err != nil {
+		return 0, corrupt("slot table of %d slots: %v", nslots, err)
+	}
+	var total int64
+	n := 0
+	var bh [16]byte
+	for i := int64(0); i < nslots; i++ {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		s := table[i*16 : i*16+16]
+		if le.Uint32(s[0:]) != ndbSlotMagic {
+			return n, corrupt("slot %d: bad magic %#x", i, le.Uint32(s[0:]))
+		}
+		pkg := le.Uint32(s[4:])
+		if pkg == 0 {
+			continue // a free slot
+		}
+		off := int64(le.Uint32(s[8:])) * ndbBlockSize
+		if _, err := f.ReadAt(bh[:], off); err != nil {
+			return n, corrupt("package %d: blob header at %d: %v", pkg, off, err)
+		}
+		if m := le.Uint32(bh[0:]); m != ndbBlobMagic {
+			return n, corrupt("package %d: bad blob magic %#x", pkg, m)
+		}
+		if p := le.Uint32(bh[4:]); p != pkg {
+			return n, corrupt("slot of package %d points to the blob of package %d", pkg, p)
+		}
+		blen := int64(le.Uint32(bh[12:]))
+		if blen == 0 || blen > maxHeaderData || off+int64(len(bh))+blen > size {
+			return n, corrupt("package %d: blob of %d bytes at %d does not fit in the file", pkg, blen, off)
+		}
+		// Blobs of a sound database never overlap, so together they fit in
+		// the file; more means slots share blobs, and reading them would
+		// multiply the work.
+		if total += blen; total > size {
+			return n, corrupt("blobs overlap")
+		}
+		blob := make([]byte, blen)
+		if _, err := f.ReadAt(blob, off+int64(len(bh))); err != nil {
+			return n, corrupt("package %d: blob: %v", pkg, err)
+		}
+		if err := checkHeader(blob); err != nil {
+			return n, fmt.Errorf("package %d: %w", pkg, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// checkBDB walks the pages of a Berkeley DB hash database as go-rpmdb's
+// bdb.Read will, in a goroutine where a panic cannot be recovered. Its index
+// arithmetic is uint16 and uint32 and wraps, it slices pages with offsets
+// read from the file, and it loops forever when an overflow chain reaches a
+// page that is not an overflow page or comes back on itself.
+func checkBDB(ctx context.Context, f *os.File, size int64) (int, error) {
+	// bdb.Open reads the first 512 bytes and parses them as the metadata
+	// page; a shorter file is padded with zeros.
+	meta := make([]byte, 512)
+	if m, err := f.ReadAt(meta, 0); m == 0 {
+		return 0, corrupt("metadata page: %v", err)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if binary.LittleEndian.Uint32(meta[12:]) == bdbHashMagicBE {
+		order = binary.BigEndian
+	}
+	if meta[24] != 0 {
+		return 0, corrupt("encrypted (algorithm %d)", meta[24])
+	}
+	if m := order.Uint32(meta[12:]); m != bdbHashMagic {
+		return 0, corrupt("not a Berkeley DB hash database (magic %#x)", m)
+	}
+	if meta[25] != bdbHashMeta {
+		return 0, corrupt("first page has type %d, not hash metadata", meta[25])
+	}
+	pageSize := order.Uint32(meta[20:])
+	switch pageSize {
+	case 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536:
+	default:
+		return 0, corrupt("page size %d", pageSize)
+	}
+	psize := int64(pageSize)
+	npages := int64(order.Uint32(meta[32:])) + 1
+	if npages*psize > size {
+		return 0, corrupt("%d pages of %d bytes declared, file has %d bytes", npages, psize, size)
+	}
+	// Overflow chains may name any page in the file, declared or not.
+	filePages := size / psize
+
+	page := make([]byte, psize)
+	ovf := make([]byte, psize)
+	// chained counts overflow pages read over all chains. Each overflow
+	// page of a sound database belongs to one chain, so the total stays
+	// within the page count; far more means chains share pages, and
+	// go-rpmdb would read them again for every entry that points in.
+	var chained int64
+	n := 0
+	for p := int64(0); p < npages; p++ {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if _, err := f.ReadAt(page, p*psize); err != nil {
+			return n, corrupt("page %d: %v", p, err)
+		}
+		// Berkeley DB writes every page's own number into its header. A
+		// page that says otherwise is garbage: go-rpmdb would skip it, and
+		// a file of garbage would read as a database with no packages.
+		if pgno := order.Uint32(page[8:]); pgno != uint32(p) && !allZero(page) {
+			return n, corrupt("page %d: header says page %d", p, pgno)
+		}
+		if t := page[25]; t != bdbHashPage && t != bdbHashPageOld {
+			continue
+		}
+		entries := order.Uint16(page[20:])
+		if entries%2 != 0 {
+			return n, corrupt("page %d: odd number of hash entries %d", p, entries)
+		}
+		// go-rpmdb: data[PageHeaderSize : PageHeaderSize+entries*2], in uint16.
+		end := uint16(bdbPageHeader) + entries*2
+		if end < bdbPageHeader || int64(end) > psize {
+			return n, corrupt("page %d: %d hash entries overflow the page", p, entries)
+		}
+		index := page[bdbPageHeader:end]
+		// Entries are key/value pairs of 2-byte offsets; values only.
+		for i := 2; i+2 <= len(index); i += 4 {
+			at := order.Uint16(index[i:])
+			if int64(at) >= psize {
+				return n, corrupt("page %d: entry offset %d beyond the page", p, at)
+			}
+			if page[at] != bdbHOffPage {
+				continue
+			}
+			if at+bdbHOffSize < at || int64(at)+bdbHOffSize > psize {
+				return n, corrupt("page %d: off-page entry at %d beyond the page", p, at)
+			}
+			blob, steps, err := readChain(f, ovf, order, pageSize, filePages, order.Uint32(page[at+4:]))
+			if err != nil {
+				return n, fmt.Errorf("page %d entry at %d: %w", p, at, err)
+			}
+			if chained += steps; chained > 2*filePages+1024 {
+				return n, corrupt("overflow chains share pages")
+			}
+			if err := checkHeader(blob); err != nil {
+				return n, fmt.Errorf("page %d entry at %d: %w", p, at, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// readChain assembles one value from its chain of overflow pages, as
+// go-rpmdb's HashPageValueContent does, and returns it with the number of
+// pages read.
+func readChain(f *os.File, buf []byte, order binary.ByteOrder, pageSize uint32, filePages int64, first uint32) ([]byte, int64, error) {
+	var value []byte
+	var steps int64
+	for cur := first; cur != 0; {
+		// A chain longer than the file has pages comes back on itself.
+		if steps++; steps > filePages {
+			return nil, steps, corrupt("overflow chain from page %d loops", first)
+		}
+		// go-rpmdb: pageStart := pageSize * currentPageNo, in uint32.
+		at := int64(pageSize * cur)
+		if _, err := f.ReadAt(buf, at); err != nil {
+			return nil, steps, corrupt("overflow page %d: %v", cur, err)
+		}
+		if pgno := order.Uint32(buf[8:]); pgno != cur {
+			return nil, steps, corrupt("overflow page %d: header says page %d", cur, pgno)
+		}
+		// go-rpmdb skips a page of another type without moving on: forever.
+		if buf[25] != bdbOverflow {
+			return nil, steps, corrupt("overflow chain from page %d reaches page %d, of type %d: not an overflow page", first, cur, buf[25])
+		}
+		next := order.Uint32(buf[16:])
+		if next == 0 {
+			// The last page holds as many bytes as its free-area offset
+			// says; go-rpmdb slices with it, in uint16.
+			end := uint16(bdbPageHeader) + order.Uint16(buf[22:])
+			if end < bdbPageHeader || uint32(end) > pageSize {
+				return nil, steps, corrupt("overflow page %d: length beyond the page", cur)
+			}
+			value = append(value, buf[bdbPageHeader:end]...)
+		} else {
+			value = append(value, buf[bdbPageHeader:]...)
+		}
+		if len(value) > maxHeaderData+int(pageSize) {
+			return nil, steps, corrupt("value from page %d larger than any rpm header", first)
+		}
+		cur = next
+	}
+	return value, steps, nil
+}
+
+// checkHeader rejects a header blob that go-rpmdb's headerImport would
+// parse with unbounded allocation or time. It allocates 16 bytes for every
+// index entry the header claims before checking the claim, and its strtaglen
+// loops count times over the data even when the strings are not there, so
+// one entry can cost count times the data size. rpm rejects every header
+// refused here: hdrblobInit bounds il and dl, and hdrblobVerifyInfo wants
+// each string entry's strings present and entries not to overlap, which
+// together bound the bytes scanned by dl.
+func checkHeader(b []byte) error {
+	if len(b) < 8 {
+		return corrupt("header of %d bytes", len(b))
+	}
+	be := binary.BigEndian
+	il := int64(int32(be.Uint32(b[0:])))
+	dl := int64(int32(be.Uint32(b[4:])))
+	if il < 1 || il > maxHeaderTags {
+		return corrupt("header with %d index entries", il)
+	}
+	if dl < 0 || dl >= maxHeaderData {
+		return corrupt("header with %d bytes of data", dl)
+	}
+	dataStart := 8 + 16*il
+	dataEnd := dataStart + dl
+	if dataEnd > int64(len(b)) {
+		// go-rpmdb's strtaglen refuses at once; nothing to scan.
+		return nil
+	}
+	scanned := int64(0)
+	for i := int64(0); i < il && 8+16*i+16 <= int64(len(b)); i++ {
+		e := b[8+16*i:]
+		typ, off, count := be.Uint32(e[4:]), int64(int32(be.Uint32(e[8:]))), int64(be.Uint32(e[12:]))
+		switch typ {
+		case 6: // RPM_STRING_TYPE: go-rpmdb scans only when count is 1.
+			if count != 1 {
+				continue
+			}
+		case 8, 9: // RPM_STRING_ARRAY_TYPE, RPM_I18NSTRING_TYPE
+		default:
+			continue
+		}
+		// go-rpmdb scans only entries within the data (hdrchkRange).
+		if off < 0 || off > dl {
+			continue
+		}
+		start := dataStart + off
+		for c := count; c > 0; c-- {
+			if start >= dataEnd {
+				return corrupt("header entry %d: %d strings run past the data", i, count)
+			}
+			nul := bytes.IndexByte(b[start:dataEnd], 0)
+			if nul < 0 {
+				return corrupt("header entry %d: unterminated string", i)
+			}
+			start += int64(nul) + 1
+			if scanned += int64(nul) + 1; scanned > dl {
+				return corrupt("header entries overlap")
+			}
+		}
+	}
+	return nil
+}
