@@ -175,7 +175,19 @@ const notBuilt = "not implemented yet in this version of Kensa: nothing was chec
 // failed collector, an unknown OS, an image without a running kernel).
 func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 	var out []report.Coverage
+	// add records a scope once; a second reason for the same scope (an
+	// unidentified OS and a partial collector, say) joins the first, and
+	// the worse status wins.
 	add := func(pkg, scope, status, reason string) {
+		for i := range out {
+			if out[i].Package == pkg && out[i].Scope == scope {
+				out[i].Reason += "; " + reason
+				if status == report.NotEvaluated {
+					out[i].Status = status
+				}
+				return
+			}
+		}
 		out = append(out, report.Coverage{Package: pkg, Scope: scope, Status: status, Reason: reason})
 	}
 	for _, p := range pkgs {
@@ -183,6 +195,10 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 		switch p {
 		case finding.PackageCVE:
 			for _, eco := range ecosystems(inv) {
+				if strings.HasPrefix(eco, "pkg/") {
+					add(p, eco, report.NotEvaluated, "the OS could not be identified, so no advisories can be selected for its packages")
+					continue
+				}
 				add(p, eco, report.NotEvaluated, notBuilt)
 			}
 			for _, c := range inv.Collectors {
@@ -214,29 +230,30 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 }
 
 // ecosystems lists the ecosystems present in the inventory: the OS's
-// ("Debian:12") and those of software found outside the package manager.
+// ("Debian:12"), or "pkg/<manager>" for OS packages whose ecosystem is
+// unknown because the OS was not identified, then those of software found
+// outside the package manager ("Go", "PyPI").
 func ecosystems(inv *host.Inventory) []string {
-	seen := map[string]bool{}
+	os := map[string]bool{}
 	for _, p := range inv.Packages {
 		if p.Ecosystem != "" {
-			seen[p.Ecosystem] = true
-		} else if len(inv.Packages) > 0 {
-			seen["os:unknown-ecosystem"] = true
+			os[p.Ecosystem] = true
+		} else {
+			os["pkg/"+p.Manager] = true
 		}
 	}
-	var out []string
-	for e := range seen {
-		out = append(out, e)
-	}
-	sort.Strings(out)
 	soft := map[string]bool{}
 	for _, s := range inv.Software {
 		soft[s.Ecosystem] = true
 	}
-	var sw []string
-	for e := range soft {
-		sw = append(sw, e)
+	return append(sortedKeys(os), sortedKeys(soft)...)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	sort.Strings(sw)
-	return append(out, sw...)
+	sort.Strings(out)
+	return out
 }

@@ -151,3 +151,34 @@ func TestInventoryCollectorsOnEmptyRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestCoverageScopesAreUnique: an unidentified OS and a partial package
+// collector name the same scope; it must appear once, not_evaluated, with
+// both reasons (report.Check rejects duplicates).
+func TestCoverageScopesAreUnique(t *testing.T) {
+	inv := &host.Inventory{
+		Identity: host.Identity{Root: "/img"},
+		Packages: []host.Package{{Manager: "rpm", Name: "x", Version: "1"}},
+		Collectors: []host.CollectorRun{
+			{Name: "pkg/rpm", Status: host.StatusPartial, ErrorCount: 2},
+		},
+	}
+	r := Evaluate(inv, Options{Tool: report.Tool{Name: "kensa", Version: "test"}})
+	n := 0
+	for _, c := range r.Coverage {
+		if c.Package == "cve" && c.Scope == "pkg/rpm" {
+			n++
+			if c.Status != report.NotEvaluated || !strings.Contains(c.Reason, "OS could not be identified") || !strings.Contains(c.Reason, "2 error(s)") {
+				t.Errorf("merged entry = %+v", c)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("cve/pkg/rpm appears %d times", n)
+	}
+	var buf bytes.Buffer
+	report.WriteJSON(&buf, r)
+	if err := report.Validate(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}

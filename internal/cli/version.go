@@ -23,7 +23,7 @@ func (a *app) versionCommand() *cobra.Command {
 			}
 			commit := i.Commit
 			if commit == "" {
-				commit = "unknown"
+				commit = "unknown (not stamped: build with scripts/build.sh)"
 			}
 			if i.Modified {
 				commit += " (modified)"

@@ -74,7 +74,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 // Installed finds kernel image packages and the release each boots as,
 // ordered from oldest to newest release.
 func Installed(pkgs []host.Package) []host.InstalledKernel {
-	var out []host.InstalledKernel
+	out := []host.InstalledKernel{}
 	for _, p := range pkgs {
 		rel := ""
 		switch p.Manager {
