@@ -132,6 +132,29 @@ func (w *Walker) Candidates(ctx context.Context, env *collect.Env, inv *host.Inv
 	return w.cands, w.err
 }
 
+// Each calls fn with every path that pick selects from the walk's
+// candidates, and the OS package owning it (or ""). It stops when ctx is
+// canceled, and when the discovery timeout has passed, which it records as
+// a limit hit. It returns the walk's own error, if any, so that the
+// collectors sharing the walk report it.
+func (w *Walker) Each(ctx context.Context, env *collect.Env, inv *host.Inventory, pick func(*Candidates) []string, fn func(path, owner string)) error {
+	cands, err := w.Candidates(ctx, env, inv)
+	if cands == nil {
+		return err
+	}
+	for _, p := range pick(cands) {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if w.Expired() {
+			w.RecordLimit(inv, LimitTimeout, p, w.cfg.Timeout.Milliseconds())
+			break
+		}
+		fn(p, cands.OwnedBy(p))
+	}
+	return err
+}
+
 // Expired reports whether the discovery timeout, counted from the start of
 // the walk, has passed: collectors reading candidates stop then, and record
 // it with RecordLimit.

@@ -45,37 +45,22 @@ func (*Collector) Name() string { return Name }
 
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
-	cands, err := c.w.Candidates(ctx, env, inv)
-	if cands == nil {
-		return err
-	}
 	// Build info is read with a fixed budget of small reads, so binaries of
 	// any size are read; MaxFileSize bounds archives, which are inflated.
 	const maxSize = math.MaxInt64
-	for _, p := range cands.Go {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if c.w.Expired() {
-			c.w.RecordLimit(inv, discover.LimitTimeout, p, c.w.Config().Timeout.Milliseconds())
-			break
-		}
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Go }, func(p, owner string) {
 		bi, err := Read(env.FS, p, maxSize)
 		switch {
-		case errors.Is(err, hostfs.ErrTooLarge):
-			c.w.RecordLimit(inv, discover.LimitMaxFileSize, p, maxSize)
-			continue
 		case err != nil:
 			env.Errorf("%s: %v", p, err)
-			continue
+			return
 		case bi == nil:
-			continue
+			return
 		}
-		sw := Software(bi, p, cands.OwnedBy(p))
+		sw := Software(bi, p, owner)
 		inv.Software = append(inv.Software, sw...)
 		env.Count(len(sw))
-	}
-	return err
+	})
 }
 
 // Read returns the build information of the Go binary name, nil if it is

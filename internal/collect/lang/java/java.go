@@ -73,19 +73,8 @@ func (*Collector) Name() string { return Name }
 
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
-	cands, err := c.w.Candidates(ctx, env, inv)
-	if cands == nil {
-		return err
-	}
 	maxSize := c.w.Config().MaxFileSize
-	for _, p := range cands.Java {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if c.w.Expired() {
-			c.w.RecordLimit(inv, discover.LimitTimeout, p, c.w.Config().Timeout.Milliseconds())
-			break
-		}
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Java }, func(p, owner string) {
 		ra, size, closer, err := lang.OpenAt(env.FS, p, maxSize)
 		if err != nil {
 			switch {
@@ -95,22 +84,21 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			default:
 				env.Errorf("%s: %v", p, err)
 			}
-			continue
+			return
 		}
+		defer closer.Close()
 		s := &scan{
 			ctx: ctx,
 			limit: func(limit, path string, value int64) {
 				c.w.RecordLimit(inv, limit, path, value)
 			},
 			errorf: env.Errorf,
-			owner:  cands.OwnedBy(p),
+			owner:  owner,
 		}
 		s.archive(ra, size, p, 0)
-		closer.Close()
 		inv.Software = append(inv.Software, s.out...)
 		env.Count(len(s.out))
-	}
-	return err
+	})
 }
 
 // Scan reads the archive of size bytes at ra, found at location, with

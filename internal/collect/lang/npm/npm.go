@@ -38,32 +38,21 @@ func (*Collector) Name() string { return Name }
 
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
-	cands, err := c.w.Candidates(ctx, env, inv)
-	if cands == nil {
-		return err
-	}
-	for _, p := range cands.NPM {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if c.w.Expired() {
-			c.w.RecordLimit(inv, discover.LimitTimeout, p, c.w.Config().Timeout.Milliseconds())
-			break
-		}
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.NPM }, func(p, owner string) {
 		b, err := hostfs.ReadFileLimit(env.FS, p, maxManifest)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				env.Errorf("%s: %v", p, err)
 			}
-			continue
+			return
 		}
 		m, err := ParseManifest(b)
 		if err != nil {
 			env.Errorf("%s: %v", p, err)
-			continue
+			return
 		}
 		if m.Name == "" || m.Version == "" {
-			continue
+			return
 		}
 		inv.Software = append(inv.Software, host.Software{
 			Ecosystem: lang.EcosystemNPM,
@@ -73,11 +62,10 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			Kind:      lang.KindNPM,
 			Location:  p,
 			Collector: Name,
-			OwnedBy:   cands.OwnedBy(p),
+			OwnedBy:   owner,
 		})
 		env.Count(1)
-	}
-	return err
+	})
 }
 
 // Manifest is what Kensa reads of a package.json.

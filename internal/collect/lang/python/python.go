@@ -41,24 +41,13 @@ func (*Collector) Name() string { return Name }
 
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
-	cands, err := c.w.Candidates(ctx, env, inv)
-	if cands == nil {
-		return err
-	}
-	for _, p := range cands.Python {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if c.w.Expired() {
-			c.w.RecordLimit(inv, discover.LimitTimeout, p, c.w.Config().Timeout.Milliseconds())
-			break
-		}
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Python }, func(p, owner string) {
 		md, err := readFile(env.FS, p)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				env.Errorf("%s: %v", p, err)
 			}
-			continue
+			return
 		}
 		inv.Software = append(inv.Software, host.Software{
 			Ecosystem: lang.EcosystemPyPI,
@@ -68,11 +57,10 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			Kind:      lang.KindPythonDist,
 			Location:  p,
 			Collector: Name,
-			OwnedBy:   cands.OwnedBy(p),
+			OwnedBy:   owner,
 		})
 		env.Count(1)
-	}
-	return err
+	})
 }
 
 func readFile(fsys hostfs.FS, name string) (Metadata, error) {
