@@ -2,7 +2,6 @@ package dpkg
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,19 +10,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/host"
-	"github.com/kensa-dev/kensa/internal/hostfs"
 	"github.com/kensa-dev/kensa/internal/testfixture"
 )
 
 func collectRoot(t *testing.T, root string) (*host.Inventory, host.CollectorRun) {
 	t.Helper()
-	fsys, err := hostfs.Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := collect.Run(context.Background(), &collect.Env{FS: fsys}, []collect.Collector{New()}, nil)
+	inv := testfixture.Collect(t, root, New())
 	return inv, inv.Collectors[0]
 }
 

@@ -23,25 +23,12 @@ import (
 	"github.com/kensa-dev/kensa/internal/testfixture"
 )
 
-// collectRoot runs the collector on root as a scan does. It fails the test
-// when the collector has not returned after a minute: a hang is a bug.
+// collectRoot runs the collector on root as a scan does; a hang fails the
+// test (testfixture.Collect).
 func collectRoot(t *testing.T, root string) (*host.Inventory, host.CollectorRun) {
 	t.Helper()
-	fsys, err := hostfs.Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan *host.Inventory, 1)
-	go func() {
-		done <- collect.Run(context.Background(), &collect.Env{FS: fsys}, []collect.Collector{New()}, nil)
-	}()
-	select {
-	case inv := <-done:
-		return inv, inv.Collectors[0]
-	case <-time.After(time.Minute):
-		t.Fatalf("%s: collector still running after a minute", root)
-		return nil, host.CollectorRun{}
-	}
+	inv := testfixture.Collect(t, root, New())
+	return inv, inv.Collectors[0]
 }
 
 // place copies the files src (paths on this machine) into root at the
