@@ -1,6 +1,5 @@
 package host
 
-import "strings"
 
 // Ecosystem returns the OSV ecosystem name of the OS's packages, with the
 // release as OSV spells it ("Debian:12", "Ubuntu:22.04:LTS", "AlmaLinux:8",
@@ -10,37 +9,30 @@ func (o *OSRelease) Ecosystem() string {
 	if o == nil || o.Major == "" {
 		return ""
 	}
-	switch o.ID {
-	case "debian":
-		return "Debian:" + o.Major
-	case "ubuntu":
+	if o.ID == "ubuntu" {
 		// OSV marks LTS releases (even years, April) with ":LTS".
-		if strings.HasSuffix(o.Major, ".04") && len(o.Major) == 5 && (o.Major[1]-'0')%2 == 0 {
+		if len(o.Major) == 5 && o.Major[2:] == ".04" && (o.Major[1]-'0')%2 == 0 {
 			return "Ubuntu:" + o.Major + ":LTS"
 		}
 		return "Ubuntu:" + o.Major
-	case "almalinux":
-		return "AlmaLinux:" + o.Major
-	case "rocky":
-		return "Rocky Linux:" + o.Major
-	case "rhel":
-		return "Red Hat:enterprise_linux:" + o.Major
-	case "alpine":
-		return "Alpine:v" + o.Major
-	case "amzn":
-		return "Amazon Linux:" + o.Major
-	case "centos":
-		return "CentOS:" + o.Major
-	case "ol":
-		return "Oracle Linux:" + o.Major
-	case "fedora":
-		return "Fedora:" + o.Major
-	case "opensuse-leap":
-		return "openSUSE:Leap " + o.Major
-	case "sles":
-		return "SUSE:Linux Enterprise Server " + o.Major
 	}
-	return ""
+	prefix, ok := map[string]string{
+		"debian":        "Debian:",
+		"almalinux":     "AlmaLinux:",
+		"rocky":         "Rocky Linux:",
+		"rhel":          "Red Hat:enterprise_linux:",
+		"alpine":        "Alpine:v",
+		"amzn":          "Amazon Linux:",
+		"centos":        "CentOS:",
+		"ol":            "Oracle Linux:",
+		"fedora":        "Fedora:",
+		"opensuse-leap": "openSUSE:Leap ",
+		"sles":          "SUSE:Linux Enterprise Server ",
+	}[o.ID]
+	if !ok {
+		return ""
+	}
+	return prefix + o.Major
 }
 
 // PURLNamespace returns the purl type and namespace of OS packages on this
