@@ -1,6 +1,5 @@
 package host
 
-
 // Ecosystem returns the OSV ecosystem name of the OS's packages, with the
 // release as OSV spells it ("Debian:12", "Ubuntu:22.04:LTS", "AlmaLinux:8",
 // "Rocky Linux:9", "Alpine:v3.18"), or "" when the distro or its release is
