@@ -166,3 +166,40 @@ func TestOutputFileIsReplacedAtomically(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", entries)
 	}
 }
+
+func TestOutputKeepsDevicesLinksAndModes(t *testing.T) {
+	dir := t.TempDir()
+	// /dev/null stays a device.
+	root := testfixture.Shared(t, "fixtures", "pkgdb", "apk", "alpine-3.14-minirootfs")
+	if code, _, stderr := run(t, "inventory", "--root", root, "--output", "/dev/null"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Stat("/dev/null"); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("/dev/null is no longer a device: %v %v", fi.Mode(), err)
+	}
+	// A link is followed: the file it points to is replaced, the link stays.
+	real := filepath.Join(dir, "real.json")
+	os.WriteFile(real, []byte("old"), 0o600)
+	link := filepath.Join(dir, "link.json")
+	os.Symlink(real, link)
+	if code, _, stderr := run(t, "inventory", "--root", root, "--output", link); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("link replaced: %v", err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil || fi.Mode().Perm() != 0o600 || fi.Size() < 100 {
+		t.Fatalf("target: mode %v size %d err %v; want the old mode 0600 and the new content", fi.Mode().Perm(), fi.Size(), err)
+	}
+	// A new file is created 0644.
+	fresh := filepath.Join(dir, "new.json")
+	run(t, "inventory", "--root", root, "--output", fresh)
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("new file: %v %v", fi, err)
+	}
+	// A directory is refused.
+	if code, _, _ := run(t, "inventory", "--root", root, "--output", dir); code != ExitError {
+		t.Fatalf("writing over a directory: exit %d", code)
+	}
+}
