@@ -7,9 +7,11 @@
 package kernel
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -55,9 +57,8 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 			k.RebootReason += ", for: " + strings.Join(strings.Fields(string(pk)), ", ")
 		}
 	}
-	if k.Running != "" && len(k.Installed) > 0 {
-		newest := k.Installed[len(k.Installed)-1]
-		if CompareRelease(newest.Release, k.Running) > 0 {
+	if k.Running != "" {
+		if newest, ok := Newest(k.Installed, k.Running); ok && CompareRelease(newest.Release, k.Running) > 0 {
 			k.RebootRequired = true
 			k.RebootReason = "kernel " + newest.Release + " (" + newest.Package + " " + newest.Version + ") is installed but " + k.Running + " is running"
 		}
@@ -76,40 +77,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 func Installed(pkgs []host.Package) []host.InstalledKernel {
 	out := []host.InstalledKernel{}
 	for _, p := range pkgs {
-		rel := ""
-		switch p.Manager {
-		case "dpkg":
-			// linux-image-6.1.0-18-amd64; not the linux-image-amd64
-			// metapackage, whose name holds no release.
-			n := strings.TrimPrefix(p.Name, "linux-image-")
-			n = strings.TrimPrefix(n, "unsigned-")
-			if n != p.Name && n != "" && n[0] >= '0' && n[0] <= '9' {
-				rel = n
-			}
-		case "rpm":
-			// kernel-core-4.18.0-477.10.1.el8_8.x86_64 boots as
-			// 4.18.0-477.10.1.el8_8.x86_64 (RHEL 8+); RHEL 7 and Amazon
-			// Linux ship the image in "kernel".
-			switch p.Name {
-			case "kernel", "kernel-core", "kernel-uek", "kernel-uek-core", "kernel-rt-core", "kernel-default":
-				v := p.Version
-				if i := strings.IndexByte(v, ':'); i >= 0 {
-					v = v[i+1:]
-				}
-				rel = v
-				if p.Arch != "" && p.Arch != "noarch" {
-					rel += "." + p.Arch
-				}
-			}
-		case "apk":
-			// linux-lts 6.1.37-r0 boots as 6.1.37-0-lts.
-			if flavor, ok := strings.CutPrefix(p.Name, "linux-"); ok && (flavor == "lts" || flavor == "virt" || flavor == "edge" || flavor == "rpi") {
-				if ver, r, ok := strings.Cut(p.Version, "-r"); ok {
-					rel = ver + "-" + r + "-" + flavor
-				}
-			}
-		}
-		if rel != "" {
+		if rel := bootRelease(p); rel != "" {
 			out = append(out, host.InstalledKernel{Package: p.Name, Version: p.Version, Release: rel})
 		}
 	}
@@ -129,43 +97,141 @@ func Installed(pkgs []host.Package) []host.InstalledKernel {
 	return dedup
 }
 
-// CompareRelease orders kernel release strings: runs of digits compare as
-// numbers, everything else byte-wise. It returns -1, 0 or +1.
-func CompareRelease(a, b string) int {
-	for a != "" && b != "" {
-		da, ra := splitRun(a)
-		db, rb := splitRun(b)
-		if isDigit(da[0]) && isDigit(db[0]) {
-			da, db = strings.TrimLeft(da, "0"), strings.TrimLeft(db, "0")
-			if len(da) != len(db) {
-				return sign(len(da) - len(db))
+// bootRelease returns the release (uname -r) a kernel image package boots
+// as, or "" when p is not a kernel image.
+func bootRelease(p host.Package) string {
+	switch p.Manager {
+	case "dpkg":
+		// linux-image-6.1.0-18-amd64 (Debian), linux-image-5.15.0-91-generic
+		// and linux-image-unsigned-... (Ubuntu); not the linux-image-amd64
+		// metapackage, whose name holds no release, and not debug symbols.
+		n, ok := strings.CutPrefix(p.Name, "linux-image-")
+		n = strings.TrimPrefix(n, "unsigned-")
+		if !ok || n == "" || n[0] < '0' || n[0] > '9' || strings.HasSuffix(n, "-dbg") || strings.HasSuffix(n, "-dbgsym") {
+			return ""
+		}
+		return strings.TrimSuffix(n, "-unsigned")
+	case "rpm":
+		v := p.Version
+		if i := strings.IndexByte(v, ':'); i >= 0 {
+			v = v[i+1:]
+		}
+		switch p.Name {
+		case "kernel", "kernel-core", "kernel-uek", "kernel-uek-core", "kernel-rt-core":
+			// RHEL family and Amazon Linux: 4.18.0-477.10.1.el8_8.x86_64.
+			if p.Arch != "" && p.Arch != "noarch" {
+				return v + "." + p.Arch
+			}
+			return v
+		case "kernel-default", "kernel-azure", "kernel-kvmsmall", "kernel-preempt", "kernel-rt":
+			// SUSE: kernel-default 5.14.21-150500.55.39.1 boots as
+			// 5.14.21-150500.55.39-default (the last release number is
+			// the rebuild count, not part of the release).
+			if i := strings.LastIndexByte(v, '.'); i > strings.IndexByte(v, '-') {
+				v = v[:i]
+			}
+			return v + "-" + strings.TrimPrefix(p.Name, "kernel-")
+		}
+	case "apk":
+		// linux-lts 6.1.37-r0 boots as 6.1.37-0-lts.
+		if flavor, ok := strings.CutPrefix(p.Name, "linux-"); ok && (flavor == "lts" || flavor == "virt" || flavor == "edge" || flavor == "rpi") {
+			if ver, r, ok := strings.Cut(p.Version, "-r"); ok {
+				return ver + "-" + r + "-" + flavor
 			}
 		}
-		if c := strings.Compare(da, db); c != 0 {
+	}
+	return ""
+}
+
+// flavourRe matches Debian, Ubuntu, SUSE and Alpine releases:
+// 6.1.0-18-cloud-amd64, 5.15.0-91-generic, 5.14.21-150500.55.39-default,
+// 6.1.37-0-lts; the flavour is what follows the ABI number.
+var flavourRe = regexp.MustCompile(`^[0-9]+(?:\.[0-9]+)*-[0-9]+(?:\.[0-9]+)*-([A-Za-z][A-Za-z0-9_+-]*)$`)
+
+// Flavour returns the kernel flavour of a release: "cloud-amd64",
+// "generic", "default", "lts"; for RHEL-family releases the architecture
+// with any variant ("x86_64", "x86_64+debug", "rt.x86_64"). A newer kernel
+// of another flavour does not replace the running one at reboot, so only
+// kernels of the running flavour are compared.
+func Flavour(release string) string {
+	if m := flavourRe.FindStringSubmatch(release); m != nil {
+		return m[1]
+	}
+	i := strings.LastIndexByte(release, '.')
+	if i < 0 {
+		return ""
+	}
+	f := release[i+1:]
+	if strings.Contains(release, ".rt") {
+		f = "rt." + f
+	}
+	return f
+}
+
+// Newest returns the newest installed kernel of the running kernel's
+// flavour; ok is false when none is.
+func Newest(installed []host.InstalledKernel, running string) (host.InstalledKernel, bool) {
+	want := Flavour(running)
+	var best host.InstalledKernel
+	found := false
+	for _, k := range installed {
+		if Flavour(k.Release) != want {
+			continue
+		}
+		if !found || CompareRelease(k.Release, best.Release) > 0 {
+			best, found = k, true
+		}
+	}
+	return best, found
+}
+
+// CompareRelease orders kernel release strings the way rpm orders versions
+// (rpmvercmp), which also orders Debian, Ubuntu and Alpine kernel releases
+// correctly: alphanumeric segments are compared in turn, separators
+// ignored; numbers compare numerically, letters as strings, and a numeric
+// segment is newer than an alphabetic one (4.18.0-477.10.1.el8_8 is newer
+// than 4.18.0-477.el8). A release with segments left over is newer. It
+// returns -1, 0 or +1.
+func CompareRelease(a, b string) int {
+	for {
+		a = strings.TrimLeftFunc(a, isSep)
+		b = strings.TrimLeftFunc(b, isSep)
+		if a == "" || b == "" {
+			break
+		}
+		numeric := isDigit(a[0])
+		sa, ra := segment(a, numeric)
+		sb, rb := segment(b, numeric)
+		if sb == "" {
+			// b's segment is of the other kind: numbers win.
+			if numeric {
+				return 1
+			}
+			return -1
+		}
+		if numeric {
+			sa, sb = strings.TrimLeft(sa, "0"), strings.TrimLeft(sb, "0")
+			if c := cmp.Compare(len(sa), len(sb)); c != 0 {
+				return c
+			}
+		}
+		if c := strings.Compare(sa, sb); c != 0 {
 			return c
 		}
 		a, b = ra, rb
 	}
-	return sign(len(a) - len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
-func splitRun(s string) (run, rest string) {
-	d := isDigit(s[0])
-	i := 1
-	for i < len(s) && isDigit(s[i]) == d {
+// segment splits off the leading run of digits (numeric) or letters.
+func segment(s string, numeric bool) (seg, rest string) {
+	i := 0
+	for i < len(s) && (numeric && isDigit(s[i]) || !numeric && isLetter(s[i])) {
 		i++
 	}
 	return s[:i], s[i:]
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
-}
+func isSep(r rune) bool    { return !(r < 128 && (isDigit(byte(r)) || isLetter(byte(r)))) }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

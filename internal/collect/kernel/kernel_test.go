@@ -47,6 +47,10 @@ func TestCompareRelease(t *testing.T) {
 		{"4.18.0-513.5.1.el8_9.x86_64", "4.18.0-477.10.1.el8_8.x86_64", 1},
 		{"6.10.0", "6.9.12", 1},
 		{"6.1", "6.1.0", -1},
+		// rpm: a numeric segment is newer than a letter one.
+		{"4.18.0-477.10.1.el8_8.x86_64", "4.18.0-477.el8.x86_64", 1},
+		{"5.14.0-362.el9.x86_64", "5.14.0-362.8.1.el9_3.x86_64", -1},
+		{"5.14.21-150500.55.39-default", "5.14.21-150500.55.7-default", 1},
 	} {
 		if got := CompareRelease(c.a, c.b); got != c.want {
 			t.Errorf("CompareRelease(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
@@ -105,5 +109,48 @@ func TestLiveHost(t *testing.T) {
 	k, _ := run(t, "/", nil)
 	if k.Running != strings.TrimSpace(string(b)) {
 		t.Fatalf("running = %q, want %q", k.Running, b)
+	}
+}
+
+func TestFlavourAndNewest(t *testing.T) {
+	for rel, want := range map[string]string{
+		"6.1.0-18-cloud-amd64":                 "cloud-amd64",
+		"6.1.0-18-amd64":                       "amd64",
+		"5.15.0-91-generic":                    "generic",
+		"5.15.0-91-lowlatency":                 "lowlatency",
+		"5.14.21-150500.55.39-default":         "default",
+		"6.1.37-0-lts":                         "lts",
+		"4.18.0-477.10.1.el8_8.x86_64":         "x86_64",
+		"5.14.0-362.8.1.el9_3.x86_64":          "x86_64",
+		"5.14.0-362.8.1.rt14.343.el9_3.x86_64": "rt.x86_64",
+	} {
+		if got := Flavour(rel); got != want {
+			t.Errorf("Flavour(%s) = %q, want %q", rel, got, want)
+		}
+	}
+	installed := Installed([]host.Package{
+		{Manager: "dpkg", Name: "linux-image-6.1.0-18-amd64", Version: "6.1.76-1"},
+		{Manager: "dpkg", Name: "linux-image-6.1.0-21-cloud-amd64", Version: "6.1.90-1"},
+		{Manager: "dpkg", Name: "linux-image-6.1.0-21-amd64-dbg", Version: "6.1.90-1"},
+		{Manager: "dpkg", Name: "linux-image-6.1.0-20-amd64-unsigned", Version: "6.1.85-1"},
+	})
+	// The cloud kernel and the debug symbols do not replace the running
+	// amd64 kernel; the unsigned 6.1.0-20 image does.
+	n, ok := Newest(installed, "6.1.0-18-amd64")
+	if !ok || n.Release != "6.1.0-20-amd64" {
+		t.Fatalf("Newest = %+v %v", n, ok)
+	}
+	// RHEL: the GA kernel and its update installed, the update running.
+	rhel := Installed([]host.Package{
+		{Manager: "rpm", Name: "kernel-core", Version: "5.14.0-362.el9", Arch: "x86_64"},
+		{Manager: "rpm", Name: "kernel-core", Version: "5.14.0-362.8.1.el9_3", Arch: "x86_64"},
+	})
+	if n, _ := Newest(rhel, "5.14.0-362.8.1.el9_3.x86_64"); CompareRelease(n.Release, "5.14.0-362.8.1.el9_3.x86_64") != 0 {
+		t.Errorf("RHEL newest = %+v: a reboot would be reported falsely", n)
+	}
+	// SUSE: kernel-default boots with the rebuild count dropped.
+	suse := Installed([]host.Package{{Manager: "rpm", Name: "kernel-default", Version: "5.14.21-150500.55.39.1", Arch: "x86_64"}})
+	if len(suse) != 1 || suse[0].Release != "5.14.21-150500.55.39-default" {
+		t.Errorf("SUSE = %+v", suse)
 	}
 }
