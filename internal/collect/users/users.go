@@ -4,7 +4,6 @@
 package users
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -38,7 +37,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 		return collect.NotApplicable("no /etc/passwd")
 	}
 	if err != nil {
-		return fmt.Errorf("users: read /etc/passwd: %w", err)
+		return err // a *fs.PathError naming the file
 	}
 	users, errs := ParsePasswd(pw)
 	for _, e := range errs {
@@ -71,27 +70,40 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 	return nil
 }
 
+// maxLine bounds one account line; real ones are under 1 KiB. A longer
+// line is garbage: it is reported and skipped, and the lines after it are
+// still read.
+const maxLine = 64 << 10
+
 // lines yields the non-empty, non-comment lines of an account file with
 // their numbers. NIS compat lines ("+", "-name") are skipped.
-func lines(b []byte, fn func(n int, fields []string)) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimRight(sc.Text(), "\r")
-		if line == "" || line[0] == '#' || line[0] == '+' || line[0] == '-' {
+func lines(b []byte, fn func(n int, fields []string)) []error {
+	var errs []error
+	for n := 1; len(b) > 0; n++ {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		if len(line) > maxLine {
+			errs = append(errs, fmt.Errorf("line %d: longer than %d bytes, skipped", n, maxLine))
 			continue
 		}
-		fn(n, strings.Split(line, ":"))
+		s := strings.TrimRight(string(line), "\r")
+		if s == "" || s[0] == '#' || s[0] == '+' || s[0] == '-' {
+			continue
+		}
+		fn(n, strings.Split(s, ":"))
 	}
+	return errs
 }
 
 // ParsePasswd parses etc/passwd.
 func ParsePasswd(b []byte) ([]host.User, []error) {
 	var out []host.User
 	var errs []error
-	lines(b, func(n int, f []string) {
+	errs = append(errs, lines(b, func(n int, f []string) {
 		if len(f) != 7 {
 			errs = append(errs, fmt.Errorf("line %d: %d fields, want 7", n, len(f)))
 			return
@@ -103,7 +115,7 @@ func ParsePasswd(b []byte) ([]host.User, []error) {
 			return
 		}
 		out = append(out, host.User{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]})
-	})
+	})...)
 	return out, errs
 }
 
@@ -111,7 +123,7 @@ func ParsePasswd(b []byte) ([]host.User, []error) {
 func ParseGroup(b []byte) ([]host.Group, []error) {
 	var out []host.Group
 	var errs []error
-	lines(b, func(n int, f []string) {
+	errs = append(errs, lines(b, func(n int, f []string) {
 		if len(f) != 4 {
 			errs = append(errs, fmt.Errorf("line %d: %d fields, want 4", n, len(f)))
 			return
@@ -128,7 +140,7 @@ func ParseGroup(b []byte) ([]host.Group, []error) {
 			}
 		}
 		out = append(out, g)
-	})
+	})...)
 	return out, errs
 }
 
@@ -137,7 +149,7 @@ func ParseGroup(b []byte) ([]host.Group, []error) {
 func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
 	out := map[string]host.ShadowAging{}
 	var errs []error
-	lines(b, func(n int, f []string) {
+	errs = append(errs, lines(b, func(n int, f []string) {
 		if len(f) < 8 || f[0] == "" {
 			// Never echo the line: it holds a password hash.
 			errs = append(errs, fmt.Errorf("line %d: %d fields, want 9", n, len(f)))
@@ -158,7 +170,7 @@ func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
 			*d = &v
 		}
 		out[f[0]] = a
-	})
+	})...)
 	return out, errs
 }
 

@@ -58,3 +58,16 @@ func TestShadowErrorsNeverEchoTheLine(t *testing.T) {
 		t.Fatalf("errs = %v", errs)
 	}
 }
+
+// TestLongLineDoesNotHideLaterUsers: a garbage line is reported and the
+// accounts after it are still read.
+func TestLongLineDoesNotHideLaterUsers(t *testing.T) {
+	b := []byte("root:x:0:0::/root:/bin/sh\n" + strings.Repeat("A", 2<<20) + "\nbob:x:1001:1001::/home/bob:/bin/sh\n")
+	users, errs := ParsePasswd(b)
+	if len(users) != 2 || users[1].Name != "bob" {
+		t.Fatalf("users = %+v", users)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "line 2") {
+		t.Fatalf("errs = %v", errs)
+	}
+}
