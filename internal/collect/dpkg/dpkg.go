@@ -29,7 +29,10 @@ const (
 	// modules or texlive) are a few MiB.
 	listLimit = 32 << 20
 	// statusLimit caps the status file; a desktop's is under 10 MiB.
-	statusLimit = 512 << 20
+	statusLimit = 64 << 20
+	// maxFiles caps the file-list entries kept over all packages; a large
+	// desktop owns about a million files.
+	maxFiles = 8_000_000
 )
 
 // Collector reads the dpkg database.
@@ -45,19 +48,28 @@ func (*Collector) Name() string { return "pkg/dpkg" }
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
 	found := false
 	var pkgs []host.Package
-	if f, err := env.FS.Open(statusPath); err == nil {
-		found = true
-		paras, perrs, err := Parse(&limitedReader{f, statusLimit})
-		f.Close()
-		for _, e := range perrs {
-			env.Errorf("%s: %v", statusPath, e)
-		}
+	read := func(name string) error {
+		f, err := env.FS.Open(name)
 		if err != nil {
-			return fmt.Errorf("dpkg: read %s: %w", statusPath, err)
+			return err
 		}
-		pkgs = append(pkgs, packages(env, paras, statusPath)...)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("dpkg: open %s: %w", statusPath, err)
+		defer f.Close()
+		perrs, err := Parse(&limitedReader{f, statusLimit}, func(p Paragraph) {
+			if pkg, ok := toPackage(env, p, name); ok {
+				pkgs = append(pkgs, pkg)
+			}
+		})
+		for _, e := range perrs {
+			env.Errorf("%s: %v", name, e)
+		}
+		return err
+	}
+	switch err := read(statusPath); {
+	case err == nil:
+		found = true
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return fmt.Errorf("dpkg: %w", err)
 	}
 	if entries, err := env.FS.ReadDir(statusDir); err == nil {
 		found = true
@@ -65,106 +77,113 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			if e.IsDir() || strings.HasSuffix(e.Name(), ".md5sums") {
 				continue
 			}
-			name := path.Join(statusDir, e.Name())
-			f, err := env.FS.Open(name)
-			if err != nil {
-				env.Errorf("open %s: %v", name, err)
-				continue
+			if err := read(path.Join(statusDir, e.Name())); err != nil {
+				env.Errorf("%v", err)
 			}
-			paras, perrs, err := Parse(&limitedReader{f, statusLimit})
-			f.Close()
-			for _, pe := range perrs {
-				env.Errorf("%s: %v", name, pe)
-			}
-			if err != nil {
-				env.Errorf("read %s: %v", name, err)
-				continue
-			}
-			pkgs = append(pkgs, packages(env, paras, name)...)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		env.Errorf("read %s: %v", statusDir, err)
+		env.Errorf("%v", err)
 	}
 	if !found {
 		return collect.NotApplicable("no dpkg database (%s or %s)", statusPath, statusDir)
 	}
+	// One listing of info/ tells which .list files exist, so a package
+	// without one costs no failed open.
+	lists := map[string]bool{}
+	if entries, err := env.FS.ReadDir(infoDir); err == nil {
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".list") {
+				lists[e.Name()] = true
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		env.Errorf("%v", err)
+	}
+	budget := maxFiles
 	for i := range pkgs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		pkgs[i].Files = fileList(env, &pkgs[i])
+		pkgs[i].Files = fileList(env, &pkgs[i], lists, &budget)
+	}
+	if budget <= 0 {
+		env.Errorf("file lists cut short: more than %d files listed in all", maxFiles)
 	}
 	inv.Packages = append(inv.Packages, pkgs...)
 	env.Count(len(pkgs))
 	return nil
 }
 
-// packages turns installed paragraphs into packages.
-func packages(env *collect.Env, paras []Paragraph, source string) []host.Package {
-	var out []host.Package
-	for _, p := range paras {
-		name, version := p["Package"], p["Version"]
-		if name == "" {
-			env.Errorf("%s: paragraph without Package field skipped", source)
-			continue
-		}
-		// status.d paragraphs of distroless images carry no Status field:
-		// everything listed there is installed.
-		if st, ok := p["Status"]; ok && !installedState(st) {
-			continue
-		}
-		if version == "" {
-			env.Errorf("%s: package %s has no Version", source, name)
-			continue
-		}
-		srcName, srcVersion := ParseSource(p["Source"])
-		if srcName == "" {
-			srcName = name
-		}
-		if srcVersion == "" {
-			// As dpkg-query's ${source:Version}: a binary-only rebuild
-			// names its source version explicitly, otherwise they match.
-			srcVersion = version
-		}
-		out = append(out, host.Package{
-			Manager:       "dpkg",
-			Name:          name,
-			Version:       version,
-			Arch:          p["Architecture"],
-			SourceName:    srcName,
-			SourceVersion: srcVersion,
-			Source:        source,
-		})
+// toPackage turns an installed paragraph into a package; ok is false for
+// packages that left no files behind and for malformed paragraphs.
+func toPackage(env *collect.Env, p Paragraph, source string) (pkg host.Package, ok bool) {
+	name, version := p["Package"], p["Version"]
+	if name == "" {
+		env.Errorf("%s: paragraph without Package field skipped", source)
+		return pkg, false
 	}
-	return out
+	// status.d paragraphs of distroless images carry no Status field:
+	// everything listed there is installed.
+	if st, ok := p["Status"]; ok && !installedState(st) {
+		return pkg, false
+	}
+	if version == "" {
+		env.Errorf("%s: package %s has no Version", source, name)
+		return pkg, false
+	}
+	srcName, srcVersion := ParseSource(p["Source"])
+	if srcName == "" {
+		srcName = name
+	}
+	if srcVersion == "" {
+		// As dpkg-query's ${source:Version}: a binary-only rebuild
+		// names its source version explicitly, otherwise they match.
+		srcVersion = version
+	}
+	return host.Package{
+		Manager:       "dpkg",
+		Name:          name,
+		Version:       version,
+		Arch:          p["Architecture"],
+		SourceName:    srcName,
+		SourceVersion: srcVersion,
+		Source:        source,
+	}, true
 }
 
 // fileList reads the files a package owns. dpkg names the list
 // info/NAME:ARCH.list for Multi-Arch: same packages and info/NAME.list
-// otherwise; distroless images keep status.d/NAME.md5sums instead.
-func fileList(env *collect.Env, p *host.Package) []string {
+// otherwise (lists holds the names present); distroless images keep
+// status.d/NAME.md5sums instead. budget is what may still be kept over all
+// packages.
+func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *int) []string {
 	var candidates []string
 	if p.Source == statusPath {
-		candidates = []string{
-			path.Join(infoDir, p.Name+":"+p.Arch+".list"),
-			path.Join(infoDir, p.Name+".list"),
+		for _, n := range []string{p.Name + ":" + p.Arch + ".list", p.Name + ".list"} {
+			if lists[n] {
+				candidates = append(candidates, path.Join(infoDir, n))
+			}
 		}
 	} else {
 		candidates = []string{p.Source + ".md5sums", path.Join(statusDir, p.Name+".md5sums")}
 	}
 	for _, name := range candidates {
+		if *budget <= 0 {
+			return nil
+		}
 		f, err := env.FS.Open(name)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				env.Errorf("open %s: %v", name, err)
+				env.Errorf("%v", err)
 			}
 			continue
 		}
-		files, err := readList(f, strings.HasSuffix(name, ".md5sums"))
+		files, err := readList(f, strings.HasSuffix(name, ".md5sums"), *budget)
 		f.Close()
 		if err != nil {
 			env.Errorf("read %s: %v", name, err)
 		}
+		*budget -= len(files)
 		return files
 	}
 	return nil
@@ -172,7 +191,7 @@ func fileList(env *collect.Env, p *host.Package) []string {
 
 // readList reads a .list file (one absolute path a line) or an .md5sums
 // file ("<md5>  relative/path").
-func readList(f fs.File, md5sums bool) ([]string, error) {
+func readList(f fs.File, md5sums bool, max int) ([]string, error) {
 	var files []string
 	sc := bufio.NewScanner(&limitedReader{f, listLimit})
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
@@ -187,6 +206,9 @@ func readList(f fs.File, md5sums bool) ([]string, error) {
 		}
 		if line == "" || line == "/." {
 			continue
+		}
+		if len(files) >= max {
+			break
 		}
 		files = append(files, line)
 	}

@@ -232,7 +232,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Package: a\nVersion: 1\nStatus: install ok installed\nDescription: x\n y\n .\n\nPackage: b\n"))
 	f.Add([]byte(" continuation first\nKey without colon\n:empty\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		paras, _, err := Parse(bytes.NewReader(b))
+		var paras []Paragraph
+		_, err := Parse(bytes.NewReader(b), func(p Paragraph) { paras = append(paras, p) })
 		if err != nil {
 			t.Fatalf("Parse returned an I/O error on in-memory input: %v", err)
 		}

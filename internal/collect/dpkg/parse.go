@@ -25,25 +25,26 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// Parse reads deb822 paragraphs (the format of var/lib/dpkg/status) from r.
-// It is lenient the way dpkg is strict only where it matters: a malformed
-// line is reported in errs and skipped, the paragraph it belongs to is
-// kept; only an I/O error ends the parse.
-func Parse(r io.Reader) (paras []Paragraph, errs []error, err error) {
+// Parse reads deb822 paragraphs (the format of var/lib/dpkg/status) from r
+// and calls fn with each, so that a large database is never held in memory
+// whole. It is lenient the way dpkg is strict only where it matters: a
+// malformed line is reported in errs and skipped, the paragraph it belongs
+// to is kept; only an I/O error ends the parse.
+func Parse(r io.Reader, fn func(Paragraph)) (errs []error, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var cur Paragraph
 	var lastKey string
 	lineNo := 0
 	flush := func() {
 		if len(cur) > 0 {
-			paras = append(paras, cur)
+			fn(cur)
 		}
 		cur, lastKey = nil, ""
 	}
 	for {
 		line, tooLong, rerr := readLine(br)
 		if rerr != nil && rerr != io.EOF {
-			return paras, errs, rerr
+			return errs, rerr
 		}
 		if line == nil && rerr == io.EOF {
 			break
@@ -89,7 +90,7 @@ func Parse(r io.Reader) (paras []Paragraph, errs []error, err error) {
 		}
 	}
 	flush()
-	return paras, errs, nil
+	return errs, nil
 }
 
 // readLine returns the next line without its newline. A line longer than
