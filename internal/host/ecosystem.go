@@ -1,14 +1,29 @@
 package host
 
-// Ecosystem returns the OSV ecosystem name of the OS's packages, with the
-// release as OSV spells it ("Debian:12", "Ubuntu:22.04:LTS", "AlmaLinux:8",
-// "Rocky Linux:9", "Alpine:v3.18"), or "" when the distro or its release is
-// unknown. Distro advisories are keyed by these exact strings.
+import "strings"
+
+// Ecosystem returns the ecosystem name of the OS's packages with the
+// release, as OSV spells it where OSV has the distro ("Debian:12",
+// "Ubuntu:22.04:LTS", "AlmaLinux:8", "Rocky Linux:9", "Alpine:v3.18",
+// "SUSE:Linux Enterprise Server 15 SP5"), and in the same form for those
+// whose advisories come from elsewhere ("Amazon Linux:2023" from ALAS,
+// "CentOS:7", "Oracle Linux:9", "Fedora:40"). Red Hat's own OSV
+// ecosystems are per repository ("Red Hat:enterprise_linux:9::baseos");
+// "Red Hat:enterprise_linux:9" names the release they share. It is ""
+// when the distro or its release is unknown.
 func (o *OSRelease) Ecosystem() string {
 	if o == nil || o.Major == "" {
 		return ""
 	}
-	if o.ID == "ubuntu" {
+	switch o.ID {
+	case "sles", "sles_sap", "sled":
+		// OSV: "SUSE:Linux Enterprise Server 15 SP5" for VERSION_ID 15.5.
+		major, sp, ok := strings.Cut(o.Major, ".")
+		if ok && sp != "0" {
+			return "SUSE:Linux Enterprise Server " + major + " SP" + sp
+		}
+		return "SUSE:Linux Enterprise Server " + major
+	case "ubuntu":
 		// OSV marks LTS releases (even years, April) with ":LTS".
 		if len(o.Major) == 5 && o.Major[2:] == ".04" && (o.Major[1]-'0')%2 == 0 {
 			return "Ubuntu:" + o.Major + ":LTS"
@@ -26,7 +41,6 @@ func (o *OSRelease) Ecosystem() string {
 		"ol":            "Oracle Linux:",
 		"fedora":        "Fedora:",
 		"opensuse-leap": "openSUSE:Leap ",
-		"sles":          "SUSE:Linux Enterprise Server ",
 	}[o.ID]
 	if !ok {
 		return ""

@@ -1,10 +1,12 @@
 package osrelease
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/collect"
@@ -106,7 +108,7 @@ func Identify(files map[string][]byte) *host.OSRelease {
 			o.Codename = kv["UBUNTU_CODENAME"]
 		}
 		if o.ID == "" {
-			o.ID = strings.ToLower(strings.Fields(o.Name + " linux")[0])
+			o.ID = "linux" // os-release(5): the default when ID is unset
 		}
 	}
 	fallback(&o, files)
@@ -179,7 +181,7 @@ func Family(id string, idLike []string) string {
 		switch x {
 		case "debian", "ubuntu", "raspbian", "linuxmint", "kali", "pop", "devuan":
 			return "debian"
-		case "rhel", "centos", "fedora", "almalinux", "rocky", "ol", "amzn", "redhat", "cbl-mariner", "azurelinux":
+		case "rhel", "centos", "fedora", "almalinux", "rocky", "ol", "amzn", "redhat", "mariner", "azurelinux":
 			return "rhel"
 		case "alpine":
 			return "alpine"
@@ -208,7 +210,7 @@ func setRelease(o *host.OSRelease, kv map[string]string, files map[string][]byte
 		dv := ""
 		if b, ok := files["/etc/debian_version"]; ok {
 			dv = firstLine(b)
-			if !contains(o.Sources, "/etc/debian_version") {
+			if !slices.Contains(o.Sources, "/etc/debian_version") {
 				o.Sources = append(o.Sources, "/etc/debian_version")
 			}
 		}
@@ -233,16 +235,22 @@ func setRelease(o *host.OSRelease, kv map[string]string, files map[string][]byte
 		ar := ""
 		if b, ok := files["/etc/alpine-release"]; ok {
 			ar = numRe.FindString(firstLine(b))
-			if !contains(o.Sources, "/etc/alpine-release") {
+			if !slices.Contains(o.Sources, "/etc/alpine-release") {
 				o.Sources = append(o.Sources, "/etc/alpine-release")
 			}
 		}
 		if v == "" {
 			v = ar
 		}
+		if strings.Contains(v, "_alpha") || strings.Contains(v, "_beta") || strings.Contains(v, "_rc") {
+			// edge: VERSION_ID "3.19_alpha20230901" names the branch
+			// it will become, not a release with advisories.
+			o.Release, o.PointRelease = "edge", v
+			return
+		}
 		o.Major = majorMinor(v)
 		o.Release = o.Major
-		o.PointRelease = firstNonEmpty(ar, v)
+		o.PointRelease = cmp.Or(ar, v)
 	case "amzn":
 		// VERSION_ID is "2", "2023" or "2018.03"; system-release has the
 		// full "2023.5.20240722".
@@ -286,22 +294,4 @@ func firstLine(b []byte) string {
 		s = s[:i]
 	}
 	return strings.TrimSpace(s)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

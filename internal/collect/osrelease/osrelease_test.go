@@ -66,6 +66,26 @@ func TestIdentify(t *testing.T) {
 			family: "rhel", id: "amzn", release: "2018.03", major: "2018.03", ecosystem: "Amazon Linux:2018.03",
 		},
 		{
+			name:   "cbl-mariner 2.0",
+			files:  map[string]string{"/etc/os-release": "NAME=\"Common Base Linux Mariner\"\nVERSION=\"2.0.20230630\"\nID=mariner\nVERSION_ID=\"2.0\"\n"},
+			family: "rhel", id: "mariner", release: "2.0", major: "2",
+		},
+		{
+			name:   "sles 15 sp5",
+			files:  map[string]string{"/etc/os-release": "NAME=\"SLES\"\nVERSION=\"15-SP5\"\nVERSION_ID=\"15.5\"\nID=\"sles\"\nID_LIKE=\"suse\"\n"},
+			family: "suse", id: "sles", release: "15.5", major: "15.5", ecosystem: "SUSE:Linux Enterprise Server 15 SP5",
+		},
+		{
+			name:   "alpine edge",
+			files:  map[string]string{"/etc/os-release": "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19_alpha20230901\n"},
+			family: "alpine", id: "alpine", release: "edge", point: "3.19_alpha20230901",
+		},
+		{
+			name:   "os-release without ID",
+			files:  map[string]string{"/etc/os-release": "NAME=\"Red Hat Something\"\nVERSION_ID=1\n"},
+			family: "unknown", id: "linux", release: "1", major: "1",
+		},
+		{
 			name:   "debian with debian_version only",
 			files:  map[string]string{"/etc/debian_version": "11.9\n"},
 			family: "debian", id: "debian", release: "11", point: "11.9", major: "11", ecosystem: "Debian:11",
