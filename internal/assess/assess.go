@@ -9,10 +9,12 @@
 package assess
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,13 +198,20 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 		case finding.PackageCVE:
 			for _, eco := range ecosystems(inv) {
 				if strings.HasPrefix(eco, "pkg/") {
-					add(p, eco, report.NotEvaluated, "the OS could not be identified, so no advisories can be selected for its packages")
+					reason := "the OS could not be identified, so no advisories can be selected for its packages"
+					if inv.OS != nil {
+						reason = fmt.Sprintf("no advisory ecosystem is known for %s %s, so none can be selected for its packages", inv.OS.ID, cmp.Or(inv.OS.Release, inv.OS.PointRelease, "(release unknown)"))
+					}
+					add(p, eco, report.NotEvaluated, reason)
 					continue
 				}
 				add(p, eco, report.NotEvaluated, notBuilt)
 			}
+			if d := inv.Discovery; d != nil && len(d.LimitsHit) > 0 {
+				add(p, "discovery", report.Partial, discoveryGap(d))
+			}
 			for _, c := range inv.Collectors {
-				if !strings.HasPrefix(c.Name, "pkg/") && !strings.HasPrefix(c.Name, "lang/") {
+				if !strings.HasPrefix(c.Name, "pkg/") && !strings.HasPrefix(c.Name, "lang/") && !strings.HasPrefix(c.Name, "software/") {
 					continue
 				}
 				switch c.Status {
@@ -216,7 +225,7 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 			if inv.OS == nil {
 				add(p, "os", report.NotEvaluated, "the operating system could not be identified")
 			} else {
-				add(p, inv.OS.ID+":"+inv.OS.Release, report.NotEvaluated, notBuilt)
+				add(p, inv.OS.ID+":"+cmp.Or(inv.OS.Release, inv.OS.Codename, "unknown"), report.NotEvaluated, notBuilt)
 			}
 		case finding.PackageRuntime:
 			if !inv.Identity.Live {
@@ -227,6 +236,25 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 		}
 	}
 	return out
+}
+
+// discoveryGap describes the limits that cut the search for software
+// outside the package manager short: what lies beyond them was not
+// inventoried, so it cannot have been assessed.
+func discoveryGap(d *host.Discovery) string {
+	var parts []string
+	for i, l := range d.LimitsHit {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(d.LimitsHit)-i))
+			break
+		}
+		if l.Path != "" {
+			parts = append(parts, fmt.Sprintf("%s (%d) at %s", l.Limit, l.Value, l.Path))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s (%d)", l.Limit, l.Value))
+		}
+	}
+	return "the search for software outside the package manager stopped at limits, and what lies beyond them was not inventoried: " + strings.Join(parts, ", ")
 }
 
 // ecosystems lists the ecosystems present in the inventory: the OS's
@@ -246,14 +274,5 @@ func ecosystems(inv *host.Inventory) []string {
 	for _, s := range inv.Software {
 		soft[s.Ecosystem] = true
 	}
-	return append(sortedKeys(os), sortedKeys(soft)...)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return append(slices.Sorted(maps.Keys(os)), slices.Sorted(maps.Keys(soft))...)
 }

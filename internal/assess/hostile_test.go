@@ -182,3 +182,22 @@ func TestCoverageScopesAreUnique(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDiscoveryLimitsAreCoverageGaps: software beyond a discovery limit
+// was not inventoried; the report must say so, not stay silent.
+func TestDiscoveryLimitsAreCoverageGaps(t *testing.T) {
+	inv := &host.Inventory{
+		Identity:  host.Identity{Root: "/", Live: true},
+		Discovery: &host.Discovery{LimitsHit: []host.LimitHit{{Limit: "max_files", Path: "/opt/big", Value: 50}}},
+	}
+	r := Evaluate(inv, Options{Tool: report.Tool{Name: "kensa", Version: "test"}})
+	for _, c := range r.Coverage {
+		if c.Package == "cve" && c.Scope == "discovery" {
+			if c.Status != report.Partial || !strings.Contains(c.Reason, "max_files (50) at /opt/big") {
+				t.Fatalf("discovery coverage = %+v", c)
+			}
+			return
+		}
+	}
+	t.Fatalf("no discovery gap in %+v", r.Coverage)
+}
