@@ -56,9 +56,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "kensa: interrupted")
+		return ExitError
 	}
 	code := ExitError
 	var ee *exitError
@@ -74,11 +78,29 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		return code
 	}
-	fmt.Fprintln(stderr, "kensa:", err)
+	if a.logger != nil && a.logFormat == "json" {
+		a.logger.Error(err.Error(), "exit_code", code)
+	} else {
+		fmt.Fprintln(stderr, "kensa:", err)
+	}
 	if code == ExitUsage {
-		fmt.Fprintln(stderr, "Run 'kensa --help' for usage.")
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
+}
+
+// noArgs is cobra.NoArgs with a message that says what is wrong.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		if cmd.HasSubCommands() {
+			return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+		}
+		return usageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args)
+	}
+	return nil
 }
 
 // isCobraUsageError recognises the argument errors cobra creates itself
@@ -116,7 +138,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          noArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return a.setupLogging()
 		},
@@ -131,6 +153,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors on stderr (no progress, no warnings)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what each step does on stderr")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.RegisterFlagCompletionFunc("log-format", fixedCompletion("text", "json"))
 	root.AddCommand(a.versionCommand(), a.inventoryCommand(), a.scanCommand())
 	return root
 }
@@ -156,4 +179,11 @@ func (a *app) setupLogging() error {
 		return usageErrorf("--log-format %q: want text or json", a.logFormat)
 	}
 	return nil
+}
+
+// fixedCompletion completes a flag from a fixed list of values.
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
 }

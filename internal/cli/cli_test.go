@@ -52,6 +52,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"--quiet", "--verbose", "version"},
 		{"--log-format", "yaml", "version"},
 		{"inventory", "--max-file-size", "-3"},
+		{"inventory", "--root", ""},
+		{"version", "extra"},
 	} {
 		code, _, stderr := run(t, args...)
 		if code != ExitUsage {
@@ -65,7 +67,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 
 func TestScanMissingRootIsAnError(t *testing.T) {
 	code, _, stderr := run(t, "scan", "--root", filepath.Join(t.TempDir(), "missing"))
-	if code != ExitError || !strings.Contains(stderr, "missing") {
+	if code != ExitUsage || !strings.Contains(stderr, "missing: no such file or directory") || !strings.Contains(stderr, "kensa scan --help") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
@@ -155,7 +157,7 @@ func TestOutputFileIsReplacedAtomically(t *testing.T) {
 	os.WriteFile(out, []byte("previous report"), 0o644)
 	// A scan that fails before writing must leave the previous file as it was.
 	code, _, _ := run(t, "scan", "--root", filepath.Join(dir, "missing"), "--output", out)
-	if code != ExitError {
+	if code != ExitUsage {
 		t.Fatalf("exit %d", code)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "previous report" {

@@ -2,16 +2,18 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/assess"
 	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // targetFlags are the flags that choose and bound what is collected.
@@ -24,9 +26,12 @@ type targetFlags struct {
 	timeout     time.Duration
 }
 
-func (t *targetFlags) register(fs *pflag.FlagSet) {
+func (t *targetFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	d := collect.DefaultDiscovery()
 	fs.StringVar(&t.root, "root", "/", "scan the image or unpacked root file system in `DIR` instead of the live host")
+	cmd.MarkFlagDirname("root")
+	cmd.MarkFlagDirname("search-root")
 	fs.StringSliceVar(&t.searchRoots, "search-root", nil, "directory (inside the root) to search for software outside the package manager; repeatable; replaces the defaults")
 	fs.IntVar(&t.maxDepth, "max-depth", d.MaxDepth, "how deep below each search root to look")
 	fs.IntVar(&t.maxFiles, "max-files", d.MaxFiles, "stop searching for software after this many files")
@@ -35,6 +40,14 @@ func (t *targetFlags) register(fs *pflag.FlagSet) {
 }
 
 func (t *targetFlags) options(a *app) (assess.Options, error) {
+	if t.root == "" {
+		return assess.Options{}, usageErrorf("--root: empty directory name (an unset variable?); omit --root to scan this host")
+	}
+	if fi, err := os.Stat(t.root); err != nil {
+		return assess.Options{}, usageErrorf("--root %s: %v", t.root, errors.Unwrap(err))
+	} else if !fi.IsDir() {
+		return assess.Options{}, usageErrorf("--root %s: not a directory", t.root)
+	}
 	size, err := parseSize(t.maxFileSize)
 	if err != nil {
 		return assess.Options{}, usageErrorf("--max-file-size: %v", err)
@@ -65,7 +78,7 @@ package manager (Go binaries, Python, npm, Java), users and groups, and what
 each collector did.`,
 		Example: `  kensa inventory > host.json
   kensa inventory --root /mnt/image --output image.json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := t.options(a)
 			if err != nil {
@@ -82,26 +95,49 @@ each collector did.`,
 			if err != nil {
 				return err
 			}
-			for _, c := range inv.Collectors {
-				if c.Status == "failed" {
-					a.logger.Warn("collector failed", "collector", c.Name, "reason", c.Reason)
-				}
+			if err := cmd.Context().Err(); err != nil {
+				return err // interrupted: an incomplete inventory is not written
 			}
+			a.logCollectors(inv)
 			return a.writeOutput(output, func(w io.Writer) error {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false) // purls hold "&"
 				return enc.Encode(inv)
 			})
 		},
 	}
-	t.register(cmd.Flags())
+	t.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of stdout")
 	return cmd
 }
 
+// logCollectors logs each collector's outcome: failures and partial runs as
+// warnings (shown by default), the rest at debug level (--verbose), and a
+// warning when the OS of an image could not be identified, which usually
+// means --root does not point at the root of a file system.
+func (a *app) logCollectors(inv *host.Inventory) {
+	for _, c := range inv.Collectors {
+		attrs := []any{"collector", c.Name, "status", c.Status, "items", c.Items, "duration_ms", c.DurationMS}
+		switch c.Status {
+		case host.StatusFailed:
+			a.logger.Warn("collector failed: "+c.Reason, attrs...)
+		case host.StatusPartial:
+			a.logger.Warn(fmt.Sprintf("collector met %d error(s); first: %s", c.ErrorCount, c.Errors[0]), attrs...)
+		case host.StatusSkipped:
+			a.logger.Debug("collector skipped: "+c.Reason, attrs...)
+		default:
+			a.logger.Debug("collector done", attrs...)
+		}
+	}
+	if inv.OS == nil && !inv.Identity.Live {
+		a.logger.Warn("no OS release file found: is " + inv.Identity.Root + " the root of a file system?")
+	}
+}
+
 // parseSize reads a byte size such as 1048576, 512KiB, 64MB or 1GiB.
-func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
+func parseSize(in string) (int64, error) {
+	s := strings.TrimSpace(in)
 	units := []struct {
 		suffix string
 		mult   int64
@@ -115,7 +151,7 @@ func parseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a positive size", s)
+		return 0, fmt.Errorf("%q is not a positive size such as 512MiB", in)
 	}
 	return n * mult, nil
 }

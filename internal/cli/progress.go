@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,11 +18,12 @@ type progress struct {
 	delay time.Duration
 	start time.Time
 
-	mu     sync.Mutex
-	shown  bool
-	label  string
-	timer  *time.Timer
-	closed bool
+	mu           sync.Mutex
+	shown        bool
+	name         string
+	index, total int
+	timer        *time.Timer
+	closed       bool
 }
 
 // newProgress returns nil (no progress) unless w is a terminal.
@@ -42,7 +44,13 @@ func (p *progress) tick() {
 		return
 	}
 	p.shown = true
-	fmt.Fprintf(p.w, "\r\033[K%s (%.0fs)", p.label, time.Since(p.start).Seconds())
+	const width = 20
+	filled := 0
+	if p.total > 0 {
+		filled = width * p.index / p.total
+	}
+	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	fmt.Fprintf(p.w, "\r\033[K[%s] %d/%d collecting %s (%.0fs)", bar, p.index+1, p.total, p.name, time.Since(p.start).Seconds())
 	p.timer.Reset(250 * time.Millisecond)
 }
 
@@ -50,7 +58,7 @@ func (p *progress) tick() {
 func (p *progress) Start(name string, index, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.label = fmt.Sprintf("[%d/%d] collecting %s", index+1, total, name)
+	p.name, p.index, p.total = name, index, total
 }
 
 // Done implements collect.Progress.

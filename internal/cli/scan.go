@@ -36,7 +36,7 @@ for what it did not check.`,
 		Example: `  kensa scan
   kensa scan --root /mnt/image --format json --output report.json
   kensa scan --fail-on high --fail-on-incomplete   # for CI gates`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := t.options(a)
 			if err != nil {
@@ -64,13 +64,14 @@ for what it did not check.`,
 			if p != nil {
 				opts.Progress = p
 			}
-			r, _, err := assess.Scan(cmd.Context(), opts)
+			r, inv, err := assess.Scan(cmd.Context(), opts)
 			if p != nil {
 				p.Close()
 			}
 			if err != nil {
 				return err
 			}
+			a.logCollectors(inv)
 			err = a.writeOutput(output, func(w io.Writer) error {
 				if format == "json" {
 					return report.WriteJSON(w, r)
@@ -98,13 +99,17 @@ for what it did not check.`,
 		},
 	}
 	f := cmd.Flags()
-	t.register(f)
+	t.register(cmd)
 	f.StringSliceVar(&packages, "packages", nil, "rules packages to run, comma-separated: "+strings.Join(finding.Packages(), ", ")+" (default all)")
 	f.StringVarP(&format, "format", "f", "table", "report format: table or json")
 	f.StringVarP(&output, "output", "o", "", "write the report to `FILE` instead of stdout")
 	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational, unrated)")
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
+	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
+	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))
+	cmd.RegisterFlagCompletionFunc("packages", fixedCompletion(finding.Packages()...))
+	cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))
 	return cmd
 }
 
