@@ -1,0 +1,61 @@
+package finding
+
+import (
+	"path"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/host"
+)
+
+// HostKey is the host's identity in fingerprints: the machine id, which
+// survives renames, else the hostname, else the scanned root.
+func HostKey(id host.Identity) string {
+	switch {
+	case id.MachineID != "":
+		return id.MachineID
+	case id.Hostname != "":
+		return id.Hostname
+	}
+	return id.Root
+}
+
+// PackageTarget names an OS package as a finding's subject: its name and
+// architecture ("libssl3:amd64"), so that the amd64 and i386 builds of a
+// multi-arch package are two subjects, and never its version.
+func PackageTarget(p host.Package) string {
+	if p.Arch == "" {
+		return p.Name
+	}
+	return p.Name + ":" + p.Arch
+}
+
+// SoftwareTarget names software found outside the package manager as a
+// finding's subject: "ecosystem:name@location", where the location is
+// reduced to what survives an upgrade. A Python distribution's metadata
+// lives in a versioned directory (requests-2.31.0.dist-info), and a Java
+// archive's file name usually holds its version (log4j-core-2.14.1.jar), so
+// their directory stands in: the site-packages directory, the directory of
+// the outermost archive. Go binaries and npm manifests keep their path.
+func SoftwareTarget(s host.Software) string {
+	loc := s.Location
+	switch s.Kind {
+	case "python-dist":
+		// .../site-packages/requests-2.31.0.dist-info/METADATA
+		loc = path.Dir(path.Dir(loc))
+	case "java-archive":
+		outer, _, _ := strings.Cut(loc, "!/")
+		loc = path.Dir(outer)
+	}
+	return s.Ecosystem + ":" + s.Name + "@" + loc
+}
+
+// PackageSubject is the subject of a finding about an OS package.
+func PackageSubject(id host.Identity, rulesPackage, ruleID string, p host.Package, vulnID string) Subject {
+	return Subject{Host: HostKey(id), RulesPackage: rulesPackage, RuleID: ruleID, Target: PackageTarget(p), VulnerabilityID: vulnID}
+}
+
+// SoftwareSubject is the subject of a finding about software outside the
+// package manager.
+func SoftwareSubject(id host.Identity, rulesPackage, ruleID string, s host.Software, vulnID string) Subject {
+	return Subject{Host: HostKey(id), RulesPackage: rulesPackage, RuleID: ruleID, Target: SoftwareTarget(s), VulnerabilityID: vulnID}
+}
