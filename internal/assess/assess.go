@@ -102,7 +102,7 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock, Discovery: opts.Discovery}
+	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock}
 	return collect.Run(ctx, env, Collectors(opts.Discovery), opts.Progress), nil
 }
 

@@ -40,8 +40,6 @@ type Env struct {
 	// Clock is the time source, injected so tests are repeatable; nil
 	// means time.Now.
 	Clock func() time.Time
-	// Discovery bounds the search for software outside package managers.
-	Discovery DiscoveryConfig
 
 	run *host.CollectorRun
 }

@@ -57,9 +57,6 @@ type FS interface {
 	// Resolve returns name with every symbolic link resolved inside the
 	// root, as a clean absolute path within the host ("/usr/bin/x").
 	Resolve(name string) (string, error)
-	// HostPath returns the path on the scanning machine of name, resolved
-	// inside the root, for libraries that can only open a path.
-	HostPath(name string) (string, error)
 	// Root is the directory on the scanning machine; "/" for the live host.
 	Root() string
 	// Live reports whether the FS is the running system itself, so that

@@ -108,14 +108,6 @@ func (m *imageFS) Resolve(name string) (string, error) {
 	return path.Join("/", rel), nil
 }
 
-func (m *imageFS) HostPath(name string) (string, error) {
-	rel, err := m.rel(name, true)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(m.dir, filepath.FromSlash(rel)), nil
-}
-
 // imageFile reports names inside the image, not on the scanning machine.
 type imageFile struct {
 	*os.File

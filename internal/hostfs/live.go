@@ -53,5 +53,3 @@ func (l liveFS) ReadFile(name string) ([]byte, error) {
 func (l liveFS) Resolve(name string) (string, error) {
 	return resolveLinks(name, true, os.Lstat, os.Readlink, "/")
 }
-
-func (l liveFS) HostPath(name string) (string, error) { return l.Resolve(name) }
