@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -66,21 +67,35 @@ const (
 	bdbHOffSize    = 12
 )
 
+// checkError is an error of this package's checks, a constant.
+type checkError string
+
+func (e checkError) Error() string { return string(e) }
+
 // errCorrupt marks a database that is not what its format says.
-var errCorrupt = errors.New("corrupt database")
+const errCorrupt = checkError("corrupt database")
 
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
 }
 
+// pathless returns the error inside a *fs.PathError of a read: the file it
+// names is the database, which the caller names already.
+func pathless(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
 // detectFormat tells the format of a database file as rpmdb.Open does: the
 // SQLite magic first, then an NDB header, and anything else is taken for
 // Berkeley DB.
-func detectFormat(f *os.File) (format, error) {
+func detectFormat(r io.ReaderAt) (format, error) {
 	var hdr [32]byte
-	n, err := f.ReadAt(hdr[:], 0)
+	n, err := r.ReadAt(hdr[:], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, err
+		return 0, fmt.Errorf("read: %w", pathless(err))
 	}
 	if n < len(sqliteMagic) {
 		return 0, corrupt("file of %d bytes is too short", n)
@@ -98,9 +113,141 @@ func detectFormat(f *os.File) (format, error) {
 	return formatBDB, nil
 }
 
+// checkHead checks what the first bytes of a database file say, and that
+// the file's size agrees, reading only those bytes: it runs on the file in
+// the scanned root before anything is copied, and again on the copy. size
+// is the file's size. companions tells a SQLite database that a -wal or hot
+// -journal comes with it, which may change its page count.
+func checkHead(r io.ReaderAt, size int64, want format, companions bool) error {
+	got, err := detectFormat(r)
+	if err != nil {
+		return err
+	}
+	switch {
+	case got == want:
+	case got == formatBDB:
+		// Anything without a SQLite or NDB header reads as Berkeley DB.
+		return corrupt("no %s header", want)
+	default:
+		return corrupt("%s content, not %s", got, want)
+	}
+	switch got {
+	case formatSQLite:
+		return checkSQLiteHeader(r, size, companions)
+	case formatNDB:
+		_, err := ndbSlotPages(r, size)
+		return err
+	default:
+		_, err := readBDBMeta(r, size)
+		return err
+	}
+}
+
+// checkSQLiteHeader checks the 100-byte SQLite database header
+// (https://www.sqlite.org/fileformat2.html#the_database_header) as SQLite
+// itself does when it opens the file, and the page count it declares
+// against the file's size.
+func checkSQLiteHeader(r io.ReaderAt, size int64, companions bool) error {
+	var h [100]byte
+	if n, _ := r.ReadAt(h[:], 0); n < len(h) {
+		return corrupt("file of %d bytes is shorter than the sqlite header", size)
+	}
+	be := binary.BigEndian
+	ps := int64(be.Uint16(h[16:]))
+	if ps == 1 {
+		ps = 65536
+	}
+	if ps < 512 || ps&(ps-1) != 0 {
+		return corrupt("sqlite page size %d", ps)
+	}
+	if h[18] < 1 || h[18] > 2 || h[19] < 1 || h[19] > 2 {
+		return corrupt("sqlite file format versions %d and %d", h[18], h[19])
+	}
+	if ps-int64(h[20]) < 480 {
+		return corrupt("sqlite pages of %d bytes with %d reserved", ps, h[20])
+	}
+	if h[21] != 64 || h[22] != 32 || h[23] != 32 {
+		return corrupt("sqlite payload fractions %d, %d and %d", h[21], h[22], h[23])
+	}
+	if size < ps {
+		return corrupt("file of %d bytes is shorter than its first page of %d", size, ps)
+	}
+	// The page count is valid when the change counter and the
+	// version-valid-for number agree (always, since SQLite 3.7.0). SQLite
+	// then reads that many pages, and keeps the file at exactly that size:
+	// each commit extends or truncates it, and in WAL mode so does each
+	// checkpoint. Only a -wal not yet checkpointed, or a hot -journal not
+	// yet rolled back, may leave the file another size.
+	count := int64(be.Uint32(h[28:]))
+	if count != 0 && be.Uint32(h[24:]) == be.Uint32(h[92:]) && !companions && count*ps != size {
+		return corrupt("sqlite header declares %d pages of %d bytes, the file has %d bytes", count, ps, size)
+	}
+	return nil
+}
+
+// ndbSlotPages checks the NDB header and returns the number of slot pages,
+// which must fit in the file.
+func ndbSlotPages(r io.ReaderAt, size int64) (uint32, error) {
+	var hdr [32]byte
+	if _, err := r.ReadAt(hdr[:], 0); err != nil {
+		return 0, corrupt("ndb header: %v", pathless(err))
+	}
+	pages := binary.LittleEndian.Uint32(hdr[12:])
+	if pages > ndbMaxSlotPages {
+		return 0, corrupt("%d ndb slot pages, more than %d", pages, ndbMaxSlotPages)
+	}
+	if int64(pages)*4096 > size {
+		return 0, corrupt("ndb slot table of %d pages of 4096 bytes, the file has %d bytes", pages, size)
+	}
+	return pages, nil
+}
+
+// bdbMeta is what the metadata page of a Berkeley DB hash database says.
+type bdbMeta struct {
+	order    binary.ByteOrder
+	pageSize uint32
+	pages    int64 // last page number + 1
+}
+
+// readBDBMeta checks the metadata page of a Berkeley DB hash database; the
+// pages it declares must be in the file.
+func readBDBMeta(r io.ReaderAt, size int64) (bdbMeta, error) {
+	// bdb.Open reads the first 512 bytes and parses them as the metadata
+	// page; a shorter file is padded with zeros.
+	meta := make([]byte, 512)
+	if m, err := r.ReadAt(meta, 0); m == 0 {
+		return bdbMeta{}, corrupt("metadata page: %v", pathless(err))
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if binary.LittleEndian.Uint32(meta[12:]) == bdbHashMagicBE {
+		order = binary.BigEndian
+	}
+	if meta[24] != 0 {
+		return bdbMeta{}, corrupt("encrypted (algorithm %d)", meta[24])
+	}
+	if m := order.Uint32(meta[12:]); m != bdbHashMagic {
+		return bdbMeta{}, corrupt("not a Berkeley DB hash database (magic %#x)", m)
+	}
+	if meta[25] != bdbHashMeta {
+		return bdbMeta{}, corrupt("first page has type %d, not hash metadata", meta[25])
+	}
+	pageSize := order.Uint32(meta[20:])
+	switch pageSize {
+	case 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536:
+	default:
+		return bdbMeta{}, corrupt("page size %d", pageSize)
+	}
+	npages := int64(order.Uint32(meta[32:])) + 1
+	if npages*int64(pageSize) > size {
+		return bdbMeta{}, corrupt("%d pages of %d bytes declared, the file has %d bytes", npages, pageSize, size)
+	}
+	return bdbMeta{order, pageSize, npages}, nil
+}
+
 // checkDatabase checks the database copy at name, which must be in format
-// want, and returns the number of package headers it holds.
-func checkDatabase(ctx context.Context, name string, want format) (int, error) {
+// want, and returns the number of package headers it holds. companions is
+// as for checkHead.
+func checkDatabase(ctx context.Context, name string, want format, companions bool) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return 0, err
@@ -110,19 +257,10 @@ func checkDatabase(ctx context.Context, name string, want format) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	got, err := detectFormat(f)
-	if err != nil {
+	if err := checkHead(f, fi.Size(), want, companions); err != nil {
 		return 0, err
 	}
-	switch {
-	case got == want:
-	case got == formatBDB:
-		// Anything without a SQLite or NDB header reads as Berkeley DB.
-		return 0, corrupt("not a %s database: no %s header", want, want)
-	default:
-		return 0, corrupt("a %s database, not %s", got, want)
-	}
-	switch got {
+	switch want {
 	case formatSQLite:
 		return checkSQLite(ctx, name)
 	case formatNDB:
@@ -173,18 +311,14 @@ func checkSQLite(ctx context.Context, name string) (int, error) {
 // a goroutine of its own.
 func checkNDB(ctx context.Context, f *os.File, size int64) (int, error) {
 	le := binary.LittleEndian
-	var hdr [32]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return 0, corrupt("header: %v", err)
-	}
-	pages := le.Uint32(hdr[12:])
-	if pages > ndbMaxSlotPages {
-		return 0, corrupt("%d slot pages, more than %d", pages, ndbMaxSlotPages)
+	pages, err := ndbSlotPages(f, size)
+	if err != nil {
+		return 0, err
 	}
 	// The first two slots of the first page are the database header.
 	nslots := int64(pages)*4096/16 - 2
 	table := make([]byte, nslots*16)
-	if _, err := f.ReadAt(table, int64(len(hdr))); err != nil {
+	if _, err := f.ReadAt(table, 32); err != nil {
 		return 0, corrupt("slot table of %d slots: %v", nslots, err)
 	}
 	var total int64
@@ -240,36 +374,12 @@ func checkNDB(ctx context.Context, f *os.File, size int64) (int, error) {
 // read from the file, and it loops forever when an overflow chain reaches a
 // page that is not an overflow page or comes back on itself.
 func checkBDB(ctx context.Context, f *os.File, size int64) (int, error) {
-	// bdb.Open reads the first 512 bytes and parses them as the metadata
-	// page; a shorter file is padded with zeros.
-	meta := make([]byte, 512)
-	if m, err := f.ReadAt(meta, 0); m == 0 {
-		return 0, corrupt("metadata page: %v", err)
+	meta, err := readBDBMeta(f, size)
+	if err != nil {
+		return 0, err
 	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if binary.LittleEndian.Uint32(meta[12:]) == bdbHashMagicBE {
-		order = binary.BigEndian
-	}
-	if meta[24] != 0 {
-		return 0, corrupt("encrypted (algorithm %d)", meta[24])
-	}
-	if m := order.Uint32(meta[12:]); m != bdbHashMagic {
-		return 0, corrupt("not a Berkeley DB hash database (magic %#x)", m)
-	}
-	if meta[25] != bdbHashMeta {
-		return 0, corrupt("first page has type %d, not hash metadata", meta[25])
-	}
-	pageSize := order.Uint32(meta[20:])
-	switch pageSize {
-	case 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536:
-	default:
-		return 0, corrupt("page size %d", pageSize)
-	}
+	order, pageSize, npages := meta.order, meta.pageSize, meta.pages
 	psize := int64(pageSize)
-	npages := int64(order.Uint32(meta[32:])) + 1
-	if npages*psize > size {
-		return 0, corrupt("%d pages of %d bytes declared, file has %d bytes", npages, psize, size)
-	}
 	// Overflow chains may name any page in the file, declared or not.
 	filePages := size / psize
 

@@ -156,7 +156,7 @@ func checkAndList(t testing.TB, p string, f format) (headers, pkgs int, err erro
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := checkDatabase(context.Background(), p, f)
+		n, err := checkDatabase(context.Background(), p, f, false)
 		if err != nil {
 			done <- result{n, 0, err}
 			return
@@ -343,8 +343,8 @@ func TestCheckFormatMismatch(t *testing.T) {
 		{"Packages.db", buildBDB(hs, 4096), formatNDB},
 		{"rpmdb.sqlite", buildBDB(hs, 4096), formatSQLite},
 	} {
-		_, err := checkDatabase(context.Background(), writeTemp(t, tc.name, tc.data), tc.f)
-		if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "not "+tc.f.String()) && !strings.Contains(err.Error(), "not a "+tc.f.String()) {
+		_, err := checkDatabase(context.Background(), writeTemp(t, tc.name, tc.data), tc.f, false)
+		if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "not "+tc.f.String()) && !strings.Contains(err.Error(), "no "+tc.f.String()+" header") {
 			t.Errorf("%s: got %v", tc.name, err)
 		}
 	}
@@ -373,7 +373,7 @@ func FuzzCheckDatabase(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		n, err := checkDatabase(context.Background(), p, ft)
+		n, err := checkDatabase(context.Background(), p, ft, false)
 		if err != nil {
 			return
 		}

@@ -7,14 +7,18 @@
 // scanned image is not one, so this package never hands it a database from
 // the host directly:
 //
-//   - Each database is first copied, through the rooted hostfs.FS, into a
-//     private temporary directory. go-rpmdb opens SQLite read-write, and on a
+//   - Each database file is first looked at where it is, through the
+//     rooted hostfs.FS: its size (at most MaxDBSize), that it is not mostly
+//     holes, and its header, read alone, with the size it implies. Nothing
+//     is copied from a file that fails this.
+//   - It is then copied, from the file already open, into a private
+//     temporary directory. go-rpmdb opens SQLite read-write, and on a
 //     WAL-mode rpmdb.sqlite (rpm's default) that alone creates -wal and -shm
 //     files beside the database; reading the copy leaves the image untouched.
 //     The copy also gives the checks below and go-rpmdb the very same bytes,
 //     even while rpm rewrites the live database, and spares the live host
 //     the NDB reader's blocking flock.
-//   - The copy is then checked (check.go) for everything that would make
+//   - The copy is checked in full (check.go) for everything that would make
 //     go-rpmdb misbehave rather than fail: its Berkeley DB and NDB readers
 //     run in a goroutine of their own, where a panic cannot be recovered and
 //     kills the process; it loops forever on some malformed overflow chains;
@@ -48,16 +52,22 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// MaxDBSize caps the database file accepted. The largest real rpm databases
-// (a Berkeley DB Packages of a workstation with thousands of packages) are a
-// few hundred MiB; the cap bounds the copy and the temporary disk it takes.
-const MaxDBSize = 2 << 30
+// MaxDBSize caps a database file, and a SQLite database with its -wal and
+// -journal together. Real rpm databases are well within it: the
+// rpmdb.sqlite of a big server with thousands of packages is under 200 MiB,
+// and a Berkeley DB Packages file, the least compact format at some 85 KiB
+// a package (go-rpmdb's CentOS 7 test databases), would need about 6000
+// packages to reach it. The cap bounds the copy and the temporary disk it
+// takes.
+const MaxDBSize = 512 << 20
 
-// dbDirs are where rpm keeps its database, in the order rpm's own default
-// %_dbpath moved: var/lib/rpm (historic, and a symbolic link to the next one
-// on Fedora 36 and later and on current openSUSE), usr/lib/sysimage/rpm, and
-// usr/share/rpm (older SUSE).
-var dbDirs = []string{"var/lib/rpm", "usr/lib/sysimage/rpm", "usr/share/rpm"}
+// dbDirs returns where rpm keeps its database, in the order rpm's own
+// default %_dbpath moved: var/lib/rpm (historic, and a symbolic link to the
+// next one on Fedora 36 and later and on current openSUSE),
+// usr/lib/sysimage/rpm, and usr/share/rpm (older SUSE).
+func dbDirs() []string {
+	return []string{"var/lib/rpm", "usr/lib/sysimage/rpm", "usr/share/rpm"}
+}
 
 // backend is one of rpm's database formats and the file that holds it.
 type backend struct {
@@ -65,14 +75,17 @@ type backend struct {
 	format format
 }
 
-// backends are in order of preference. rpm reads only the backend it is
-// configured for, and only converts forward (bdb to ndb or sqlite, ndb to
-// sqlite), so when a directory holds several the newest format is the live
-// one and the others are leftovers of a conversion.
-var backends = []backend{
-	{"rpmdb.sqlite", formatSQLite},
-	{"Packages.db", formatNDB},
-	{"Packages", formatBDB},
+// backends returns rpm's database files in order of preference. rpm reads
+// only the backend it is configured for, and only converts forward (bdb to
+// ndb or sqlite, ndb to sqlite), so when a directory holds several the
+// newest format is the live one and the others are leftovers of a
+// conversion.
+func backends() []backend {
+	return []backend{
+		{"rpmdb.sqlite", formatSQLite},
+		{"Packages.db", formatNDB},
+		{"Packages", formatBDB},
+	}
 }
 
 // database is a database file chosen for reading.
@@ -109,9 +122,9 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 		env.Errorf("%v", err)
 	}
 	if len(dbs) == 0 {
-		where := make([]string, len(dbDirs))
-		for i, d := range dbDirs {
-			where[i] = "/" + d
+		var where []string
+		for _, d := range dbDirs() {
+			where = append(where, "/"+d)
 		}
 		return collect.NotApplicable("no rpm database found in %s", strings.Join(where, ", "))
 	}
@@ -174,13 +187,14 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 func findDatabases(env *collect.Env, log *slog.Logger) (dbs []database, problems []error) {
 	seenDir := map[string]string{}
 	seenFile := map[string]bool{}
-	for _, dir := range dbDirs {
+	for _, dir := range dbDirs() {
 		rdir, err := env.FS.Resolve(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			problems = append(problems, fmt.Errorf("rpm: %s: %w", "/"+dir, err))
+			// hostfs errors are *fs.PathError, naming the directory.
+			problems = append(problems, fmt.Errorf("rpm: %w", err))
 			continue
 		}
 		if first, ok := seenDir[rdir]; ok {
@@ -193,7 +207,7 @@ func findDatabases(env *collect.Env, log *slog.Logger) (dbs []database, problems
 		}
 		var found []database
 		var dangling []error
-		for _, b := range backends {
+		for _, b := range backends() {
 			name := path.Join(rdir, b.file)
 			if _, err := env.FS.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 				continue
