@@ -76,7 +76,7 @@ for what it did not check.`,
 				if format == "json" {
 					return report.WriteJSON(w, r)
 				}
-				return report.WriteTable(w, r, report.TableOptions{Color: useColor})
+				return report.WriteTable(w, r, report.TableOptions{Color: useColor, Width: terminalWidth(output, a.stdout)})
 			})
 			if err != nil {
 				return err
@@ -111,6 +111,23 @@ for what it did not check.`,
 	cmd.RegisterFlagCompletionFunc("packages", fixedCompletion(finding.Packages()...))
 	cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))
 	return cmd
+}
+
+// terminalWidth is the width of the terminal the table goes to, or 0 (no
+// limit) when it goes to a file or a pipe.
+func terminalWidth(output string, stdout io.Writer) int {
+	if output != "" && output != "-" {
+		return 0
+	}
+	f, ok := stdout.(*os.File)
+	if !ok {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
 }
 
 func colorWanted(mode, output string, stdout io.Writer) (bool, error) {

@@ -23,6 +23,8 @@ func testReports() map[string]func() *Report {
 		"empty_incomplete": emptyIncompleteReport,
 		"clean":            cleanReport,
 		"cve_only":         cveOnlyReport,
+		"not_built":        notBuiltReport,
+		"unknown_os":       unknownOSReport,
 	}
 }
 
@@ -88,8 +90,8 @@ func testHost() Host {
 		Root:      "/",
 		Live:      true,
 		OS: OS{
-			Family: "debian", ID: "debian", Release: "12.9",
-			PrettyName: "Debian GNU/Linux 12 (bookworm)", EOL: "2026-06-10",
+			Family: "debian", ID: "debian", Release: "12",
+			PrettyName: "Debian GNU/Linux 12 (bookworm)", EOL: "2028-06-30",
 		},
 		Kernel: "6.1.0-31-amd64",
 	}
@@ -98,7 +100,8 @@ func testHost() Host {
 func testTool() Tool { return Tool{Name: "kensa", Version: "0.1.0", Commit: "47afc3d"} }
 
 // fullReport has findings of several severities in three rules packages,
-// a partial CVE package, a failed and a partial collector and a stale feed.
+// a partial CVE package (a failed and a partial collector), runtime not
+// evaluated, a stale feed, and discovery limits hit.
 func fullReport() *Report {
 	r := &Report{
 		SchemaVersion: SchemaVersion,
@@ -112,20 +115,41 @@ func fullReport() *Report {
 		},
 		Coverage: []Coverage{
 			{Package: "runtime", Scope: "*", Status: NotEvaluated, Reason: "no observation window: --duration not given"},
-			{Package: "cve", Scope: "npm", Status: NotEvaluated, Reason: "collector sw/npm failed"},
+			{Package: "runtime", Scope: "observation", Status: NotEvaluated, Reason: "no observation window: --duration not given"},
+			{Package: "cve", Scope: "lang/npm", Status: NotEvaluated, Reason: "collector failed: walk usr/lib/node_modules: too many levels of symbolic links"},
+			{Package: "cve", Scope: "lang/python", Status: Partial, Reason: "collector met 2 error(s); some packages may be missing"},
+			{Package: "cve", Scope: "PyPI", Status: Evaluated},
 			{Package: "cve", Scope: "Go", Status: Evaluated},
 			{Package: "cve", Scope: "Debian:12", Status: Evaluated},
-			{Package: "cve", Scope: "*", Status: Partial, Reason: "1 of 3 ecosystems not evaluated"},
+			{Package: "cve", Scope: "*", Status: Partial, Reason: "lang/npm not evaluated, lang/python partial"},
 			{Package: "cis", Scope: "*", Status: Evaluated},
+			{Package: "cis", Scope: "debian:12", Status: Evaluated},
 			{Package: "best-practices", Scope: "*", Status: Evaluated},
+			{Package: "best-practices", Scope: "debian:12", Status: Evaluated},
 		},
 		Collectors: []host.CollectorRun{
 			{Name: "os/release", Status: host.StatusOK, Items: 1, DurationMS: 0.4},
-			{Name: "pkg/dpkg", Status: host.StatusOK, Items: 412, DurationMS: 35.2},
-			{Name: "pkg/rpm", Status: host.StatusSkipped, Reason: "no rpm database", DurationMS: 0.1},
-			{Name: "sw/gobinary", Status: host.StatusOK, Items: 3, DurationMS: 120.7},
-			{Name: "sw/npm", Status: host.StatusFailed, Reason: "walk usr/lib/node_modules: too many levels of symbolic links", DurationMS: 2.5},
-			{Name: "sw/python", Status: host.StatusPartial, Errors: []string{"usr/lib/python3/dist-packages/broken.dist-info/METADATA: truncated header"}, ErrorCount: 2, Items: 57, DurationMS: 48},
+			{Name: "os/users", Status: host.StatusOK, Items: 61, DurationMS: 0.9},
+			{Name: "pkg/dpkg", Status: host.StatusOK, Items: 715, DurationMS: 35.2},
+			{Name: "pkg/rpm", Status: host.StatusSkipped, Reason: "no rpm database found in /var/lib/rpm, /usr/lib/sysimage/rpm", DurationMS: 0.1},
+			{Name: "pkg/apk", Status: host.StatusSkipped, Reason: "no apk database (/lib/apk/db/installed)", DurationMS: 0.1},
+			{Name: "os/kernel", Status: host.StatusOK, Items: 2, DurationMS: 1.3},
+			{Name: "software/discover", Status: host.StatusOK, Items: 88, DurationMS: 310.4},
+			{Name: "lang/go", Status: host.StatusOK, Items: 3, DurationMS: 120.7},
+			{Name: "lang/python", Status: host.StatusPartial, Errors: []string{"/usr/lib/python3/dist-packages/broken.dist-info/METADATA: truncated header"}, ErrorCount: 2, Items: 57, DurationMS: 48},
+			{Name: "lang/npm", Status: host.StatusFailed, Reason: "walk usr/lib/node_modules: too many levels of symbolic links", DurationMS: 2.5},
+			{Name: "lang/java", Status: host.StatusOK, Items: 0, DurationMS: 3.1},
+		},
+		Inventory: &Inventory{
+			Packages: map[string]int{"dpkg": 715},
+			Software: map[string]int{"Go": 3, "PyPI": 57},
+			Users:    24,
+		},
+		Discovery: &host.Discovery{
+			Roots:        []string{"/usr/local", "/opt", "/srv", "/usr/bin", "/usr/sbin", "/usr/lib/python3", "/usr/lib/node_modules", "/home/deploy/.local"},
+			Skipped:      []host.SkippedPath{{Path: "/home/deploy/.cache", Reason: "cache directory (pip, go-build and others)"}, {Path: "/home/deploy/.m2", Reason: "Maven local repository (package cache)"}},
+			LimitsHit:    []host.LimitHit{{Limit: "max_file_size", Path: "/srv/app/bundle.war", Value: 268435456}},
+			FilesVisited: 48213,
 		},
 		Results: []finding.Result{
 			{RulesPackage: "cis", RuleID: "cis-5.2.10", Target: "/etc/ssh/sshd_config", Status: finding.StatusFail},
@@ -164,7 +188,8 @@ func fullReport() *Report {
 }
 
 // emptyIncompleteReport has no findings and several scopes that were not
-// evaluated: the case that must never read as "clean".
+// evaluated: the case that must never read as "clean". It is an image of
+// an Alpine release past its end of life.
 func emptyIncompleteReport() *Report {
 	r := &Report{
 		SchemaVersion: SchemaVersion,
@@ -173,22 +198,27 @@ func emptyIncompleteReport() *Report {
 			Hostname: "build-7",
 			Root:     "/mnt/image",
 			Live:     false,
-			OS:       OS{Family: "alpine", ID: "alpine", Release: "3.18.4", PrettyName: "Alpine Linux v3.18", EOL: "2025-05-09", EOLReached: true},
+			OS:       OS{Family: "alpine", ID: "alpine", Release: "3.17", PrettyName: "Alpine Linux v3.17", EOL: "2024-11-22", EOLReached: true},
 		},
 		StartedAt:  testStart,
 		FinishedAt: testStart.Add(800 * time.Millisecond),
 		Feeds:      []Feed{},
 		Coverage: []Coverage{
 			{Package: "cve", Scope: "*", Status: NotEvaluated, Reason: "no vulnerability feed loaded: run kensa db update"},
-			{Package: "cve", Scope: "Alpine:3.18", Status: NotEvaluated, Reason: "no feed for Alpine 3.18"},
-			{Package: "cis", Scope: "*", Status: NotEvaluated, Reason: "no CIS benchmark for alpine 3.18"},
+			{Package: "cve", Scope: "Alpine:v3.17", Status: NotEvaluated, Reason: "no vulnerability feed loaded: run kensa db update"},
+			{Package: "cis", Scope: "*", Status: NotEvaluated, Reason: "no CIS benchmark for alpine 3.17"},
+			{Package: "cis", Scope: "alpine:3.17", Status: NotEvaluated, Reason: "no CIS benchmark for alpine 3.17"},
 			{Package: "best-practices", Scope: "*", Status: Evaluated},
+			{Package: "best-practices", Scope: "alpine:3.17", Status: Evaluated},
 			{Package: "runtime", Scope: "*", Status: NotEvaluated, Reason: "an image has no running system"},
+			{Package: "runtime", Scope: "observation", Status: NotEvaluated, Reason: "runtime behavior is observed on a running system; /mnt/image is an image (--root)"},
 		},
 		Collectors: []host.CollectorRun{
 			{Name: "os/release", Status: host.StatusOK, Items: 1, DurationMS: 0.3},
 			{Name: "pkg/apk", Status: host.StatusOK, Items: 14, DurationMS: 2},
 		},
+		Inventory: &Inventory{Packages: map[string]int{"apk": 14}, Software: map[string]int{}, Users: 12},
+		Discovery: &host.Discovery{Roots: []string{"/usr/local", "/opt", "/usr/bin", "/bin"}, FilesVisited: 312},
 		Results: []finding.Result{
 			{RulesPackage: "best-practices", RuleID: "bp-world-writable", Status: finding.StatusPass},
 		},
@@ -198,7 +228,8 @@ func emptyIncompleteReport() *Report {
 	return r
 }
 
-// cleanReport has no findings and every scope evaluated.
+// cleanReport has no findings and every scope evaluated. It has no
+// inventory or discovery, as a report of schema 1.0 does not.
 func cleanReport() *Report {
 	r := &Report{
 		SchemaVersion: SchemaVersion,
@@ -211,8 +242,11 @@ func cleanReport() *Report {
 			{Package: "cve", Scope: "*", Status: Evaluated},
 			{Package: "cve", Scope: "Debian:12", Status: Evaluated},
 			{Package: "cis", Scope: "*", Status: Evaluated},
+			{Package: "cis", Scope: "debian:12", Status: Evaluated},
 			{Package: "best-practices", Scope: "*", Status: Evaluated},
+			{Package: "best-practices", Scope: "debian:12", Status: Evaluated},
 			{Package: "runtime", Scope: "*", Status: Evaluated},
+			{Package: "runtime", Scope: "observation", Status: Evaluated},
 		},
 		Collectors: []host.CollectorRun{{Name: "pkg/dpkg", Status: host.StatusOK, Items: 412, DurationMS: 35}},
 		Results: []finding.Result{
@@ -233,6 +267,134 @@ func cveOnlyReport() *Report {
 		{Package: "cve", Scope: "Debian:12", Status: Evaluated},
 	}
 	r.Results = []finding.Result{{RulesPackage: "cve", RuleID: "cve/Debian", Target: "libssl3", Status: finding.StatusPass}}
+	r.Summary = Summarize(r)
+	return r
+}
+
+// notBuiltNote is the reason assess gives for the rules packages this
+// version lacks (assess.notBuilt).
+const notBuiltNote = "not implemented yet in this version of Kensa: nothing was checked"
+
+// notBuiltReport is what assess.Evaluate makes today of a live Ubuntu 22.04
+// LTS host: every rules package and scope not_evaluated because no rules
+// package is built yet, with its inventory and a discovery that hit many
+// limits.
+func notBuiltReport() *Report {
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Tool:          testTool(),
+		Host: Host{
+			Hostname:  "ci-runner-3",
+			MachineID: "0b9d3e6f1a2c4e5d8f7a6b5c4d3e2f10",
+			Root:      "/",
+			Live:      true,
+			OS:        OS{Family: "debian", ID: "ubuntu", Release: "22.04", PrettyName: "Ubuntu 22.04.5 LTS", EOL: "2027-06-01"},
+			Kernel:    "5.15.0-126-generic",
+		},
+		StartedAt:  testStart,
+		FinishedAt: testStart.Add(3*time.Minute + 12*time.Second),
+		Feeds:      []Feed{},
+		Collectors: []host.CollectorRun{
+			{Name: "os/release", Status: host.StatusOK, Items: 1, DurationMS: 0.5},
+			{Name: "os/users", Status: host.StatusOK, Items: 70, DurationMS: 1.1},
+			{Name: "pkg/dpkg", Status: host.StatusOK, Items: 715, DurationMS: 61.8},
+			{Name: "pkg/rpm", Status: host.StatusSkipped, Reason: "no rpm database found in /var/lib/rpm, /usr/lib/sysimage/rpm", DurationMS: 0.1},
+			{Name: "pkg/apk", Status: host.StatusSkipped, Reason: "no apk database (/lib/apk/db/installed)", DurationMS: 0.1},
+			{Name: "os/kernel", Status: host.StatusOK, Items: 3, DurationMS: 2.2},
+			{Name: "software/discover", Status: host.StatusOK, Items: 1893, DurationMS: 24410.7},
+			{Name: "lang/go", Status: host.StatusOK, Items: 656, DurationMS: 91245.3},
+			{Name: "lang/python", Status: host.StatusOK, Items: 135, DurationMS: 803.4},
+			{Name: "lang/npm", Status: host.StatusOK, Items: 145, DurationMS: 412.9},
+			{Name: "lang/java", Status: host.StatusOK, Items: 71, DurationMS: 5120.6},
+		},
+		Inventory: &Inventory{
+			Packages: map[string]int{"dpkg": 715},
+			Software: map[string]int{"Go": 656, "PyPI": 135, "npm": 145, "Maven": 71},
+			Users:    24,
+		},
+		Discovery: &host.Discovery{
+			Roots: []string{
+				"/usr/local", "/opt", "/srv", "/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/libexec",
+				"/usr/lib/python3", "/usr/share/java", "/usr/lib/node_modules",
+				"/home/ci/.local", "/home/ci/go/bin", "/root/.local",
+			},
+			Skipped: []host.SkippedPath{
+				{Path: "/home/ci/.cache", Reason: "cache directory (pip, go-build and others)"},
+				{Path: "/home/ci/.m2", Reason: "Maven local repository (package cache)"},
+				{Path: "/home/ci/.npm", Reason: "npm cache"},
+				{Path: "/home/ci/go/pkg/mod", Reason: "Go module cache"},
+				{Path: "/home/ci/.gradle", Reason: "Gradle cache"},
+				{Path: "/opt/src/.git", Reason: "version control data"},
+				{Path: "/proc/4121/exe", Reason: "pseudo file system"},
+				{Path: "/root/.cache", Reason: "cache directory (pip, go-build and others)"},
+				{Path: "/srv/app/.git", Reason: "version control data"},
+				{Path: "/usr/local/go/src", Reason: "Go toolchain sources (GOROOT)"},
+				{Path: "/usr/local/go/test", Reason: "Go toolchain sources (GOROOT)"},
+				{Path: "/usr/local/go/misc", Reason: "Go toolchain sources (GOROOT)"},
+			},
+			LimitsHit: []host.LimitHit{
+				{Limit: "max_depth", Path: "/usr/lib/node_modules/npm/node_modules/a/node_modules/b/node_modules/c/node_modules/d/node_modules/e", Value: 16},
+				{Limit: "max_depth", Path: "/opt/build/node_modules/x/node_modules/y/node_modules/z/node_modules/w/node_modules/v/node_modules/u", Value: 16},
+				{Limit: "max_file_size", Path: "/opt/jenkins/jenkins.war", Value: 268435456},
+				{Limit: "java_nesting_depth", Path: "/opt/app/app.ear!/lib/a.war!/WEB-INF/lib/b.jar", Value: 3},
+				{Limit: "java_nested_archives", Path: "/usr/share/java/fat.jar", Value: 1000},
+				{Limit: "max_files", Path: "/home/ci/.local", Value: 200000},
+				{Limit: "timeout", Path: "/usr/local/bin/tool", Value: 120000},
+			},
+			FilesVisited: 182340,
+		},
+		Results:  []finding.Result{},
+		Findings: []finding.Finding{},
+	}
+	for _, p := range finding.Packages() {
+		r.Coverage = append(r.Coverage, Coverage{Package: p, Scope: "*", Status: NotEvaluated, Reason: "the " + p + " rules package is " + notBuiltNote})
+		var scopes []string
+		switch p {
+		case finding.PackageCVE:
+			scopes = []string{"Ubuntu:22.04:LTS", "Go", "Maven", "PyPI", "npm"}
+		case finding.PackageCIS, finding.PackageBestPractices:
+			scopes = []string{"ubuntu:22.04"}
+		case finding.PackageRuntime:
+			scopes = []string{"observation"}
+		}
+		for _, s := range scopes {
+			r.Coverage = append(r.Coverage, Coverage{Package: p, Scope: s, Status: NotEvaluated, Reason: notBuiltNote})
+		}
+	}
+	r.Summary = Summarize(r)
+	return r
+}
+
+// unknownOSReport is an image whose OS could not be identified: its
+// packages get the scope "pkg/<manager>", benchmarks the scope "os". Its
+// Python collector met an error: a partial scope under a package that did
+// not run, which stays not_evaluated.
+func unknownOSReport() *Report {
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Tool:          Tool{Name: "kensa", Version: "0.1.0"},
+		Host:          Host{Root: "/mnt/unknown", OS: OS{Family: "unknown", ID: "unknown"}},
+		StartedAt:     testStart,
+		FinishedAt:    testStart.Add(2 * time.Second),
+		Feeds:         []Feed{},
+		Coverage: []Coverage{
+			{Package: "cve", Scope: "*", Status: NotEvaluated, Reason: "the cve rules package is " + notBuiltNote},
+			{Package: "cve", Scope: "pkg/dpkg", Status: NotEvaluated, Reason: "the OS could not be identified, so no advisories can be selected for its packages"},
+			{Package: "cve", Scope: "PyPI", Status: NotEvaluated, Reason: notBuiltNote},
+			{Package: "cve", Scope: "lang/python", Status: Partial, Reason: "collector met 1 error(s); some packages may be missing"},
+			{Package: "cis", Scope: "*", Status: NotEvaluated, Reason: "the cis rules package is " + notBuiltNote},
+			{Package: "cis", Scope: "os", Status: NotEvaluated, Reason: "the operating system could not be identified"},
+		},
+		Collectors: []host.CollectorRun{
+			{Name: "os/release", Status: host.StatusFailed, Reason: "no OS release file could be read (etc/os-release, usr/lib/os-release, debian_version, redhat-release, system-release, alpine-release)", DurationMS: 0.2},
+			{Name: "pkg/dpkg", Status: host.StatusOK, Items: 88, DurationMS: 9},
+			{Name: "lang/python", Status: host.StatusPartial, Items: 4, ErrorCount: 1, Errors: []string{"/usr/lib/python3/site-packages/x.dist-info/METADATA: truncated header"}, DurationMS: 3},
+		},
+		Inventory: &Inventory{Packages: map[string]int{"dpkg": 88}, Software: map[string]int{"PyPI": 4}},
+		Discovery: &host.Discovery{Roots: []string{"/usr/local", "/usr/lib/python3"}, FilesVisited: 901},
+		Results:   []finding.Result{},
+		Findings:  []finding.Finding{},
+	}
 	r.Summary = Summarize(r)
 	return r
 }

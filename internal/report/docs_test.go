@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kensa-dev/kensa/internal/finding"
 )
 
@@ -71,6 +73,27 @@ func TestDocExample(t *testing.T) {
 				t.Errorf("example finding %s %s: id %s, but the documented fingerprint is %s", f.RulesPackage, f.RuleID, f.ID, want)
 			}
 		}
+	}
+}
+
+// TestDocTableExample: the table the page shows is what WriteTable
+// prints of the page's example report.
+func TestDocTableExample(t *testing.T) {
+	doc := readDoc(t)
+	jsonBlocks, textBlocks := fencedBlocks(doc, "json"), fencedBlocks(doc, "text")
+	if len(jsonBlocks) == 0 || len(textBlocks) == 0 {
+		t.Fatal("docs/report.md lacks the example report or its table")
+	}
+	r, err := ReadJSON(strings.NewReader(jsonBlocks[len(jsonBlocks)-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, r, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(textBlocks[len(textBlocks)-1], buf.String()); diff != "" {
+		t.Errorf("the last ```text block of docs/report.md is not the table of the example (-doc +WriteTable):\n%s", diff)
 	}
 }
 

@@ -2,10 +2,12 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +129,9 @@ func Canonical(r *Report) *Report {
 	}
 	slices.SortStableFunc(c.Collectors, func(a, b host.CollectorRun) int { return compareNatural(a.Name, b.Name) })
 
+	c.Inventory = canonicalInventory(r.Inventory)
+	c.Discovery = canonicalDiscovery(r.Discovery)
+
 	c.Results = slices.Clone(r.Results)
 	if c.Results == nil {
 		c.Results = []finding.Result{}
@@ -150,6 +155,62 @@ func Canonical(r *Report) *Report {
 
 	c.Summary = Summarize(&c)
 	return &c
+}
+
+// canonicalInventory copies inv with its nil maps made empty.
+func canonicalInventory(inv *Inventory) *Inventory {
+	if inv == nil {
+		return nil
+	}
+	c := &Inventory{Packages: maps.Clone(inv.Packages), Software: maps.Clone(inv.Software), Users: inv.Users}
+	if c.Packages == nil {
+		c.Packages = map[string]int{}
+	}
+	if c.Software == nil {
+		c.Software = map[string]int{}
+	}
+	return c
+}
+
+// canonicalDiscovery copies d with its lists sorted: roots naturally,
+// skipped paths by path, limits by name, then path, then value. An empty
+// roots list is [], empty skipped and limits_hit lists are left out.
+func canonicalDiscovery(d *host.Discovery) *host.Discovery {
+	if d == nil {
+		return nil
+	}
+	c := &host.Discovery{
+		Roots:        slices.Clone(d.Roots),
+		Skipped:      slices.Clone(d.Skipped),
+		LimitsHit:    slices.Clone(d.LimitsHit),
+		FilesVisited: d.FilesVisited,
+	}
+	if c.Roots == nil {
+		c.Roots = []string{}
+	}
+	slices.SortStableFunc(c.Roots, compareNatural)
+	if len(c.Skipped) == 0 {
+		c.Skipped = nil
+	}
+	slices.SortStableFunc(c.Skipped, func(a, b host.SkippedPath) int {
+		if c := compareNatural(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+	if len(c.LimitsHit) == 0 {
+		c.LimitsHit = nil
+	}
+	slices.SortStableFunc(c.LimitsHit, func(a, b host.LimitHit) int {
+		if c := strings.Compare(a.Limit, b.Limit); c != 0 {
+			return c
+		}
+		if c := compareNatural(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Value, b.Value)
+	})
+	return c
 }
 
 // packageRank orders rules packages as finding.Packages lists them;
@@ -215,50 +276,3 @@ func compareResult(a, b finding.Result) int {
 	}
 	return compareNatural(a.Target, b.Target)
 }
-
-// compareNatural compares strings with runs of ASCII digits compared as
-// numbers, so that CIS rule 1.2.10 follows 1.2.9 and Debian:9 precedes
-// Debian:12. Ties are broken by plain byte order, so the order is total.
-func compareNatural(a, b string) int {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if isDigit(a[i]) && isDigit(b[j]) {
-			si, sj := i, j
-			for i < len(a) && isDigit(a[i]) {
-				i++
-			}
-			for j < len(b) && isDigit(b[j]) {
-				j++
-			}
-			na := strings.TrimLeft(a[si:i], "0")
-			nb := strings.TrimLeft(b[sj:j], "0")
-			if len(na) != len(nb) {
-				return len(na) - len(nb)
-			}
-			if c := strings.Compare(na, nb); c != 0 {
-				return c
-			}
-			continue
-		}
-		if a[i] != b[j] {
-			return int(a[i]) - int(b[j])
-		}
-		i++
-		j++
-	}
-	if c := (len(a) - i) - (len(b) - j); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b)
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }

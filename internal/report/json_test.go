@@ -3,12 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -59,7 +61,10 @@ func TestWriteJSONIsCanonical(t *testing.T) {
 	for _, cv := range c.Coverage {
 		got = append(got, cv.Package+"/"+cv.Scope)
 	}
-	want = []string{"cve/*", "cve/Debian:12", "cve/Go", "cve/npm", "cis/*", "best-practices/*", "runtime/*"}
+	want = []string{
+		"cve/*", "cve/Debian:12", "cve/Go", "cve/PyPI", "cve/lang/npm", "cve/lang/python",
+		"cis/*", "cis/debian:12", "best-practices/*", "best-practices/debian:12", "runtime/*", "runtime/observation",
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("coverage order (-want +got):\n%s", diff)
 	}
@@ -78,10 +83,68 @@ func TestWriteJSONIsCanonical(t *testing.T) {
 	}
 }
 
+func TestCanonicalDiscovery(t *testing.T) {
+	r := notBuiltReport()
+	r.Discovery.Skipped = []host.SkippedPath{}
+	c := Canonical(r)
+	if !slices.IsSortedFunc(c.Discovery.Roots, compareNatural) {
+		t.Errorf("roots not sorted: %v", c.Discovery.Roots)
+	}
+	if c.Discovery.Skipped != nil {
+		t.Errorf("empty skipped list kept: %#v", c.Discovery.Skipped)
+	}
+	var got []string
+	for _, l := range c.Discovery.LimitsHit {
+		got = append(got, l.Limit)
+	}
+	want := []string{"java_nested_archives", "java_nesting_depth", "max_depth", "max_depth", "max_file_size", "max_files", "timeout"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("limits order (-want +got):\n%s", diff)
+	}
+	if c.Discovery.LimitsHit[2].Path > c.Discovery.LimitsHit[3].Path {
+		t.Errorf("max_depth limits not ordered by path")
+	}
+	if r.Discovery.Roots[0] != "/usr/local" {
+		t.Errorf("Canonical sorted the caller's roots")
+	}
+}
+
+func TestSummarizeInventory(t *testing.T) {
+	if SummarizeInventory(nil) != nil {
+		t.Error("SummarizeInventory(nil) is not nil")
+	}
+	inv := &host.Inventory{
+		Packages: []host.Package{{Manager: "dpkg"}, {Manager: "dpkg"}, {Manager: "rpm"}, {}},
+		Software: []host.Software{{Ecosystem: "Go"}, {Ecosystem: "Go"}, {Ecosystem: "npm"}, {Ecosystem: "PyPI", OwnedBy: "python3-yaml"}},
+		Users:    []host.User{{Name: "root"}, {Name: "deploy"}},
+	}
+	want := &Inventory{
+		Packages: map[string]int{"dpkg": 2, "rpm": 1, "unknown": 1},
+		Software: map[string]int{"Go": 2, "npm": 1, "PyPI": 1},
+		Users:    2,
+	}
+	if diff := cmp.Diff(want, SummarizeInventory(inv)); diff != "" {
+		t.Errorf("SummarizeInventory (-want +got):\n%s", diff)
+	}
+	empty := SummarizeInventory(&host.Inventory{})
+	if empty.Packages == nil || empty.Software == nil {
+		t.Errorf("nil maps: %+v", empty)
+	}
+}
+
 func TestWriteJSONEmptyListsAndDefaults(t *testing.T) {
 	r := &Report{Host: Host{Root: "/"}, Findings: []finding.Finding{{ID: "x"}}}
 	doc := string(mustJSON(t, r))
+	for _, absent := range []string{`"inventory"`, `"discovery"`} {
+		if strings.Contains(doc, absent) {
+			t.Errorf("document holds %s though the report has none:\n%s", absent, doc)
+		}
+	}
+	r.Inventory = &Inventory{}
+	r.Discovery = &host.Discovery{}
+	doc = string(mustJSON(t, r))
 	for _, want := range []string{
+		`"packages": {}`, `"software": {}`, `"users": 0`, `"roots": []`, `"files_visited": 0`,
 		`"schema_version": "` + SchemaVersion + `"`,
 		`"feeds": []`, `"coverage": []`, `"collectors": []`, `"results": []`,
 		`"evidence": []`, `"attributes": {}`,

@@ -11,8 +11,9 @@ import (
 )
 
 // SchemaVersion is the version of the report document (docs/report.md).
-// Additions keep the major number; removals and re-typing bump it.
-const SchemaVersion = "1.0"
+// Additions keep the major number; removals and re-typing bump it. 1.1
+// added inventory and discovery.
+const SchemaVersion = "1.1"
 
 // Report is the result of assessing one host.
 type Report struct {
@@ -29,9 +30,55 @@ type Report struct {
 	Coverage []Coverage `json:"coverage"`
 	// Collectors is the outcome of each inventory collector.
 	Collectors []host.CollectorRun `json:"collectors"`
-	Results    []finding.Result    `json:"results"`
-	Findings   []finding.Finding   `json:"findings"`
-	Summary    Summary             `json:"summary"`
+	// Inventory counts what the collectors found (SummarizeInventory).
+	// Nil when the report was made without an inventory.
+	Inventory *Inventory `json:"inventory,omitempty"`
+	// Discovery is where the search for software outside the package
+	// manager looked, what it skipped and which limits cut it short, as
+	// the inventory records it. Nil when no search ran.
+	Discovery *host.Discovery   `json:"discovery,omitempty"`
+	Results   []finding.Result  `json:"results"`
+	Findings  []finding.Finding `json:"findings"`
+	Summary   Summary           `json:"summary"`
+}
+
+// Inventory counts the facts collected, so that a reader of the report
+// sees what was found (and roughly how much was assessed) without the
+// inventory document itself.
+type Inventory struct {
+	// Packages counts the packages of the OS package manager, per manager:
+	// {"dpkg": 715}. A manager without packages is absent.
+	Packages map[string]int `json:"packages"`
+	// Software counts the components found outside the package manager,
+	// per OSV ecosystem: {"Go": 656, "PyPI": 135}. Components in files an
+	// OS package owns count too.
+	Software map[string]int `json:"software"`
+	// Users counts the accounts of /etc/passwd.
+	Users int `json:"users"`
+}
+
+// SummarizeInventory counts the packages, software and users of inv. It
+// returns nil for a nil inventory. A package without a manager, or a
+// component without an ecosystem, is counted under "unknown".
+func SummarizeInventory(inv *host.Inventory) *Inventory {
+	if inv == nil {
+		return nil
+	}
+	s := &Inventory{Packages: map[string]int{}, Software: map[string]int{}, Users: len(inv.Users)}
+	for _, p := range inv.Packages {
+		s.Packages[orUnknown(p.Manager)]++
+	}
+	for _, c := range inv.Software {
+		s.Software[orUnknown(c.Ecosystem)]++
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // Tool names the program that produced the report.

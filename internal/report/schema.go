@@ -71,9 +71,11 @@ func Validate(doc []byte) error {
 //
 //   - a rules package with coverage entries has no package-wide "*" entry;
 //   - a (package, scope) coverage entry appears twice;
-//   - a package-wide "*" entry hides a gap: it says evaluated while a scope
-//     of the same package is partial or not_evaluated (or says
-//     not_evaluated while a scope was evaluated);
+//   - a package-wide "*" entry disagrees with the package's other entries,
+//     its scopes: it is evaluated while a scope is not; not_evaluated while
+//     a scope is evaluated; or partial while every scope is evaluated, or
+//     every scope is not_evaluated (a package without scopes may have any
+//     status; see checkStar and docs/report.md);
 //   - a finding or result belongs to a rules package without coverage, or
 //     a finding to one whose "*" entry is not_evaluated;
 //   - two findings share an id (their fingerprints would be ambiguous);
@@ -105,14 +107,7 @@ func Check(r *Report) error {
 			errs = append(errs, fmt.Errorf("coverage: rules package %s has scopes but no \"*\" entry for the package as a whole", pkg))
 			continue
 		}
-		for _, c := range scopes[pkg] {
-			switch {
-			case status == Evaluated && c.Status != Evaluated:
-				errs = append(errs, fmt.Errorf("coverage: %s/* is evaluated but %s/%s is %s: the package as a whole is partial", pkg, pkg, c.Scope, c.Status))
-			case status == NotEvaluated && c.Status == Evaluated:
-				errs = append(errs, fmt.Errorf("coverage: %s/* is not_evaluated but %s/%s is evaluated: the package as a whole is partial", pkg, pkg, c.Scope))
-			}
-		}
+		errs = append(errs, checkStar(pkg, status, scopes[pkg])...)
 	}
 	ids := map[string]bool{}
 	for _, f := range r.Findings {
@@ -144,6 +139,59 @@ func Check(r *Report) error {
 		return fmt.Errorf("report: inconsistent: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// checkStar checks the status of the "*" entry of pkg against the
+// package's other entries, its scopes. With E the scopes that are
+// evaluated and N those that are not (partial or not_evaluated):
+//
+//   - "*" evaluated requires N empty: every scope evaluated;
+//   - "*" not_evaluated requires E empty: no scope evaluated (a scope may
+//     be partial: a collector that met errors, under a package that did not
+//     run at all);
+//   - "*" partial requires N non-empty and the scopes not all
+//     not_evaluated: some of the package ran, not all of it.
+//
+// So a package whose scopes are all evaluated is evaluated, one whose
+// scopes are all not_evaluated is not_evaluated, and one with both an
+// evaluated scope and a scope that is not is partial. A package without
+// scopes may have any status.
+func checkStar(pkg, status string, scopes []Coverage) []error {
+	if len(scopes) == 0 {
+		return nil
+	}
+	var errs []error
+	allEvaluated, allNot := true, true
+	for _, c := range scopes {
+		if c.Status != Evaluated {
+			allEvaluated = false
+		}
+		if c.Status != NotEvaluated {
+			allNot = false
+		}
+	}
+	switch status {
+	case Evaluated:
+		for _, c := range scopes {
+			if c.Status != Evaluated {
+				errs = append(errs, fmt.Errorf("coverage: %s/* is evaluated but %s/%s is %s: the package as a whole is not fully evaluated", pkg, pkg, c.Scope, c.Status))
+			}
+		}
+	case NotEvaluated:
+		for _, c := range scopes {
+			if c.Status == Evaluated {
+				errs = append(errs, fmt.Errorf("coverage: %s/* is not_evaluated but %s/%s is evaluated: the package as a whole is partial", pkg, pkg, c.Scope))
+			}
+		}
+	case Partial:
+		switch {
+		case allEvaluated:
+			errs = append(errs, fmt.Errorf("coverage: %s/* is partial but every scope of %s is evaluated: the package as a whole is evaluated", pkg, pkg))
+		case allNot:
+			errs = append(errs, fmt.Errorf("coverage: %s/* is partial but every scope of %s is not_evaluated: the package as a whole is not_evaluated", pkg, pkg))
+		}
+	}
+	return errs
 }
 
 func sameSummary(a, b Summary) bool {

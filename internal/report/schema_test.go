@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -95,6 +96,24 @@ func TestSchemaRejects(t *testing.T) {
 		{"result status unknown", func(d map[string]any) {
 			d["results"].([]any)[0].(map[string]any)["status"] = "skipped"
 		}, "status"},
+		{"inventory without users", func(d map[string]any) {
+			delete(d["inventory"].(map[string]any), "users")
+		}, "users"},
+		{"inventory with a zero count", func(d map[string]any) {
+			d["inventory"].(map[string]any)["packages"].(map[string]any)["rpm"] = 0
+		}, "/inventory/packages/rpm"},
+		{"inventory with an unknown field", func(d map[string]any) {
+			d["inventory"].(map[string]any)["groups"] = 3
+		}, "groups"},
+		{"discovery without roots", func(d map[string]any) {
+			delete(d["discovery"].(map[string]any), "roots")
+		}, "roots"},
+		{"discovery limit without a name", func(d map[string]any) {
+			delete(d["discovery"].(map[string]any)["limits_hit"].([]any)[0].(map[string]any), "limit")
+		}, "limit"},
+		{"discovery skip without a reason", func(d map[string]any) {
+			d["discovery"].(map[string]any)["skipped"].([]any)[0].(map[string]any)["reason"] = ""
+		}, "/discovery/skipped/0/reason"},
 		{"summary without a severity", func(d map[string]any) {
 			delete(d["summary"].(map[string]any)["by_severity"].(map[string]any), "unrated")
 		}, "unrated"},
@@ -143,7 +162,21 @@ func TestCheckRejects(t *testing.T) {
 					r.Coverage[i] = Coverage{Package: "cve", Scope: "*", Status: Evaluated}
 				}
 			}
-		}, "cve/* is evaluated but cve/npm is not_evaluated"},
+		}, "cve/* is evaluated but cve/lang/npm is not_evaluated"},
+		{"package-wide partial with every scope evaluated", func(r *Report) {
+			for i := range r.Coverage {
+				if r.Coverage[i].Package == "cve" && r.Coverage[i].Scope != "*" {
+					r.Coverage[i] = Coverage{Package: "cve", Scope: r.Coverage[i].Scope, Status: Evaluated}
+				}
+			}
+		}, "cve/* is partial but every scope of cve is evaluated"},
+		{"package-wide partial with every scope not_evaluated", func(r *Report) {
+			for i := range r.Coverage {
+				if r.Coverage[i].Package == "cve" && r.Coverage[i].Scope != "*" {
+					r.Coverage[i].Status, r.Coverage[i].Reason = NotEvaluated, "no feed"
+				}
+			}
+		}, "cve/* is partial but every scope of cve is not_evaluated"},
 		{"package-wide not_evaluated with an evaluated scope", func(r *Report) {
 			for i := range r.Coverage {
 				if r.Coverage[i].Package == "cve" && r.Coverage[i].Scope == "*" {
@@ -192,6 +225,73 @@ func TestCheckRejects(t *testing.T) {
 	}
 	if err := Check(fullReport()); err != nil {
 		t.Errorf("Check(fullReport()) = %v", err)
+	}
+}
+
+// TestCheckStarRule pins down the rule between a package's "*" entry and
+// its scopes (checkStar), case by case: "*" evaluated iff every scope is;
+// "*" not_evaluated only if no scope is evaluated; "*" partial only if
+// some scope is not evaluated and not all of them are not_evaluated.
+func TestCheckStarRule(t *testing.T) {
+	const (
+		E = Evaluated
+		P = Partial
+		N = NotEvaluated
+	)
+	tests := []struct {
+		star   string
+		scopes []string
+		ok     bool
+	}{
+		// A package without scopes may say anything.
+		{E, nil, true},
+		{P, nil, true},
+		{N, nil, true},
+		// Every scope evaluated: the package is evaluated.
+		{E, []string{E, E}, true},
+		{P, []string{E, E}, false},
+		{N, []string{E}, false},
+		// Evaluated and not: the package is partial.
+		{P, []string{E, N}, true},
+		{P, []string{E, P}, true},
+		{P, []string{E, P, N}, true},
+		{E, []string{E, N}, false},
+		{E, []string{E, P}, false},
+		{N, []string{E, N}, false},
+		{N, []string{E, P}, false},
+		// Nothing evaluated, something partial: partial, or not_evaluated
+		// when the package itself did not run (assess today: a partial
+		// collector under a package not built yet).
+		{P, []string{P}, true},
+		{P, []string{P, N}, true},
+		{N, []string{P}, true},
+		{N, []string{P, N}, true},
+		{E, []string{P}, false},
+		// Every scope not_evaluated: the package is not_evaluated.
+		{N, []string{N, N}, true},
+		{P, []string{N, N}, false},
+		{E, []string{N}, false},
+	}
+	for _, tt := range tests {
+		r := cleanReport()
+		r.Coverage = []Coverage{{Package: "cve", Scope: "*", Status: tt.star}}
+		for i, st := range tt.scopes {
+			r.Coverage = append(r.Coverage, Coverage{Package: "cve", Scope: fmt.Sprintf("scope%d", i), Status: st})
+		}
+		for i := range r.Coverage {
+			if r.Coverage[i].Status != Evaluated {
+				r.Coverage[i].Reason = "because"
+			}
+		}
+		r.Results = nil
+		r.Summary = Summarize(r)
+		err := Check(r)
+		if (err == nil) != tt.ok {
+			t.Errorf("\"*\" %s with scopes %v: Check = %v, want ok = %v", tt.star, tt.scopes, err, tt.ok)
+		}
+		if verr := Validate(mustJSON(t, r)); (verr == nil) != tt.ok {
+			t.Errorf("\"*\" %s with scopes %v: Validate = %v, want ok = %v", tt.star, tt.scopes, verr, tt.ok)
+		}
 	}
 }
 

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -19,9 +19,12 @@ type TableOptions struct {
 	// Color adds ANSI colours. Set it only when writing to a terminal that
 	// wants them (not NO_COLOR, not a pipe).
 	Color bool
-	// Width is the terminal width in columns. The title and subject
-	// columns of findings are shortened to fit it; reasons, which say why
-	// something was not evaluated, are never shortened. 0 means no limit.
+	// Width is the terminal width in columns; 0 means no limit. With a
+	// width, every line fits in it, down to about 60 columns (narrower,
+	// columns stop shrinking at a floor and lines overflow): the rule,
+	// title and subject of findings, and long names, are shortened with
+	// "…" (the JSON has them whole); reasons, scope lists and other free
+	// text are wrapped onto more lines, never shortened.
 	Width int
 }
 
@@ -29,10 +32,15 @@ type TableOptions struct {
 // whatever the feed's own Stale flag says.
 const StaleAfter = 7 * 24 * time.Hour
 
+// maxLimitsShown is how many discovery limits the table lists; the rest
+// are counted.
+const maxLimitsShown = 5
+
 // WriteTable writes r for a person at a terminal: a header naming the
 // host, the findings grouped by rules package and severity, then what was
-// not evaluated (coverage), the collectors that failed, the feeds and their
-// age, and a closing summary. It is a pure function of r.
+// not evaluated (coverage), what was found (inventory), the collectors
+// that failed, where discovery looked and the limits it hit, the feeds
+// and their age, and a closing summary. It is a pure function of r.
 //
 // The closing verdict never says "no findings" alone: when coverage is
 // incomplete it says so, and how many scopes were not evaluated.
@@ -46,7 +54,9 @@ func WriteTable(w io.Writer, r *Report, opt TableOptions) error {
 	t.header(c)
 	t.findings(c)
 	t.coverage(c)
+	t.inventory(c)
 	t.collectors(c)
+	t.discovery(c)
 	t.feeds(c)
 	t.summary(c)
 	if _, err := w.Write(t.buf.Bytes()); err != nil {
@@ -55,14 +65,12 @@ func WriteTable(w io.Writer, r *Report, opt TableOptions) error {
 	return nil
 }
 
-// ANSI SGR sequences. Every colour is exactly 7 bytes and every painted
-// cell ends with the same reset, so cells of a column painted in different
-// colours keep the same width overhead and text/tabwriter (which counts
-// bytes of escape sequences as text) still aligns them.
+// ANSI SGR sequences. Every painted text ends with ansiReset; padding and
+// the spaces between words of different colours stay outside, so removing
+// the sequences gives the uncoloured table exactly.
 const (
 	ansiReset  = "\x1b[0m"
 	ansiBold   = "\x1b[1;39m"
-	ansiPlain  = "\x1b[0;39m"
 	ansiRed    = "\x1b[1;31m"
 	ansiYellow = "\x1b[0;33m"
 	ansiWarn   = "\x1b[1;33m"
@@ -76,39 +84,7 @@ type tableWriter struct {
 	buf bytes.Buffer
 }
 
-// paint wraps s in a colour when colour is on.
-func (t *tableWriter) paint(code, s string) string {
-	if !t.opt.Color {
-		return s
-	}
-	return code + s + ansiReset
-}
-
-// row writes one tabwriter row. In colour mode every cell but the last is
-// painted (ansiPlain when it has no colour of its own), so that all cells
-// of a column carry the same number of invisible bytes.
-func (t *tableWriter) row(tw io.Writer, cells ...cell) {
-	var b strings.Builder
-	b.WriteString("  ")
-	for i, c := range cells {
-		code := c.code
-		last := i == len(cells)-1
-		if code == "" && !last {
-			code = ansiPlain
-		}
-		if code != "" {
-			b.WriteString(t.paint(code, c.text))
-		} else {
-			b.WriteString(c.text)
-		}
-		if !last {
-			b.WriteByte('\t')
-		}
-	}
-	b.WriteByte('\n')
-	io.WriteString(tw, b.String())
-}
-
+// cell is a piece of text in one colour.
 type cell struct {
 	text string
 	code string // ANSI colour; "" for none
@@ -116,24 +92,169 @@ type cell struct {
 
 func plain(s string) cell { return cell{text: s} }
 
-func headings(names ...string) []cell {
-	cells := make([]cell, len(names))
-	for i, n := range names {
-		cells[i] = cell{text: n, code: ansiBold}
+// paint wraps s in a colour when colour is on.
+func (t *tableWriter) paint(code, s string) string {
+	if !t.opt.Color || code == "" || s == "" {
+		return s
 	}
-	return cells
-}
-
-func (t *tableWriter) newTab() *tabwriter.Writer {
-	return tabwriter.NewWriter(&t.buf, 0, 8, 2, ' ', 0)
+	return code + s + ansiReset
 }
 
 func (t *tableWriter) printf(format string, args ...any) {
 	fmt.Fprintf(&t.buf, format, args...)
 }
 
+// text writes a line of free text: indent, then the cells joined by single
+// spaces. With a Width it is wrapped at spaces, continuation lines
+// indented by hang; a cell's words keep its colour.
+func (t *tableWriter) text(indent, hang string, cells ...cell) {
+	cells = slices.DeleteFunc(slices.Clone(cells), func(c cell) bool { return c.text == "" })
+	lines := [][]cell{cells}
+	if t.opt.Width > 0 {
+		lines = wrapCells(cells, t.opt.Width-runeLen(indent), t.opt.Width-runeLen(hang))
+	}
+	for i, line := range lines {
+		prefix := indent
+		if i > 0 {
+			prefix = hang
+		}
+		parts := make([]string, len(line))
+		for j, c := range line {
+			parts[j] = t.paint(c.code, c.text)
+		}
+		t.buf.WriteString(strings.TrimRight(prefix+strings.Join(parts, " "), " ") + "\n")
+	}
+}
+
+// field writes one labelled line of the header.
+func (t *tableWriter) field(label string, cells ...cell) {
+	t.text(fmt.Sprintf("  %-7s ", label), strings.Repeat(" ", 10), cells...)
+}
+
 func (t *tableWriter) section(title string) {
-	t.printf("\n%s\n", t.paint(ansiBold, title))
+	t.buf.WriteByte('\n')
+	t.text("", "  ", cell{title, ansiBold})
+}
+
+// fit says how a column gives way when a table is wider than
+// TableOptions.Width.
+type fit int
+
+const (
+	// fitKeep: never shortened (short, closed values: a severity, a status).
+	fitKeep fit = iota
+	// fitCut: truncated with "…" (summaries the JSON holds whole).
+	fitCut
+	// fitWrap: wrapped onto more lines (reasons, lists: never cut).
+	fitWrap
+)
+
+// column is one column of a table.
+type column struct {
+	head string // "" for a table without headings
+	fit  fit
+	// min is the width a cut or wrapped column never shrinks below.
+	min int
+}
+
+// table writes rows in aligned columns, two spaces apart, indented by two.
+// Cells are cleaned by the caller. With a Width, the columns that may give
+// way shrink, widest first, until the table fits; see fitColumns.
+func (t *tableWriter) table(cols []column, rows [][]cell) {
+	all := rows
+	if cols[0].head != "" {
+		heads := make([]cell, len(cols))
+		for i, c := range cols {
+			heads[i] = cell{c.head, ansiBold}
+		}
+		all = append([][]cell{heads}, rows...)
+	}
+	width := make([]int, len(cols))
+	for _, row := range all {
+		for i := range row {
+			row[i].text = strings.TrimSpace(row[i].text)
+			width[i] = max(width[i], runeLen(row[i].text))
+		}
+	}
+	if t.opt.Width > 0 {
+		fitColumns(width, cols, t.opt.Width-2)
+	}
+	for _, row := range all {
+		lines := make([][]string, len(cols))
+		height := 1
+		for i, c := range row {
+			switch {
+			case runeLen(c.text) <= width[i]:
+				lines[i] = []string{c.text}
+			case cols[i].fit == fitCut:
+				lines[i] = []string{truncate(c.text, width[i])}
+			case cols[i].fit == fitWrap:
+				lines[i] = wrap(c.text, width[i])
+			default:
+				lines[i] = []string{c.text}
+			}
+			height = max(height, len(lines[i]))
+		}
+		for k := range height {
+			var b strings.Builder
+			b.WriteString("  ")
+			for i := range cols {
+				s := ""
+				if k < len(lines[i]) {
+					s = lines[i][k]
+				}
+				b.WriteString(t.paint(row[i].code, s))
+				if i < len(cols)-1 {
+					b.WriteString(strings.Repeat(" ", max(width[i]-runeLen(s), 0)+2))
+				}
+			}
+			t.buf.WriteString(strings.TrimRight(b.String(), " ") + "\n")
+		}
+	}
+}
+
+// fitColumns narrows the widths of the columns that may give way so that
+// the table fits in room columns: they are capped at a common level, the
+// highest that fits (so the widest give way first and none shrinks below
+// its min), and the columns left over are shared out from the left. When
+// even the minimums do not fit, every such column is at its minimum and
+// the table overflows.
+func fitColumns(width []int, cols []column, room int) {
+	room -= 2 * (len(cols) - 1)
+	widest := 0
+	for i, c := range cols {
+		if c.fit == fitKeep {
+			room -= width[i]
+		} else {
+			widest = max(widest, width[i])
+		}
+	}
+	at := func(i, level int) int { return min(width[i], max(level, cols[i].min)) }
+	used := func(level int) int {
+		n := 0
+		for i, c := range cols {
+			if c.fit != fitKeep {
+				n += at(i, level)
+			}
+		}
+		return n
+	}
+	if used(widest) <= room {
+		return
+	}
+	level := max(sort.Search(widest+1, func(l int) bool { return used(l) > room })-1, 0)
+	spare := room - used(level)
+	for i, c := range cols {
+		if c.fit == fitKeep {
+			continue
+		}
+		w := at(i, level)
+		if spare > 0 && at(i, level+1) > w {
+			w++
+			spare--
+		}
+		width[i] = w
+	}
 }
 
 func (t *tableWriter) header(r *Report) {
@@ -145,7 +266,7 @@ func (t *tableWriter) header(r *Report) {
 	if r.Tool.Commit != "" {
 		title += " (" + clean(r.Tool.Commit) + ")"
 	}
-	t.printf("%s\n", t.paint(ansiBold, title+": host assessment"))
+	t.text("", "  ", cell{title + ": host assessment", ansiBold})
 
 	hostname := clean(r.Host.Hostname)
 	if hostname == "" {
@@ -154,7 +275,7 @@ func (t *tableWriter) header(r *Report) {
 	if id := clean(r.Host.MachineID); id != "" {
 		hostname += " (machine-id " + truncate(id, 12) + ")"
 	}
-	t.printf("  %-7s %s\n", "Host", hostname)
+	t.field("Host", plain(hostname))
 
 	os := r.Host.OS
 	osName := clean(os.PrettyName)
@@ -167,17 +288,18 @@ func (t *tableWriter) header(r *Report) {
 	osLine := fmt.Sprintf("%s [family %s, id %s, release %s]", osName, orNone(os.Family), orNone(os.ID), orNone(os.Release))
 	switch {
 	case os.EOLReached:
-		osLine += ", " + t.paint(ansiRed, "END OF LIFE since "+clean(os.EOL)+": no more security updates")
+		t.field("OS", plain(osLine+","), cell{"END OF LIFE since " + clean(os.EOL) + ": no more security updates", ansiRed})
 	case os.EOL != "":
-		osLine += ", supported until " + clean(os.EOL)
+		t.field("OS", plain(osLine+", supported until "+clean(os.EOL)))
+	default:
+		t.field("OS", plain(osLine))
 	}
-	t.printf("  %-7s %s\n", "OS", osLine)
 
 	kernel := clean(r.Host.Kernel)
 	if kernel == "" {
 		kernel = "unknown (not available)"
 	}
-	t.printf("  %-7s %s\n", "Kernel", kernel)
+	t.field("Kernel", plain(kernel))
 
 	root := clean(r.Host.Root)
 	if r.Host.Live {
@@ -185,13 +307,13 @@ func (t *tableWriter) header(r *Report) {
 	} else {
 		root += " (image: not the running system)"
 	}
-	t.printf("  %-7s %s\n", "Root", root)
+	t.field("Root", plain(root))
 
 	end := formatTime(r.FinishedAt)
 	if !r.StartedAt.IsZero() && r.StartedAt.UTC().Format(time.DateOnly) == r.FinishedAt.UTC().Format(time.DateOnly) {
 		end = r.FinishedAt.UTC().Format("15:04:05 UTC")
 	}
-	t.printf("  %-7s %s to %s (%s)\n", "Time", formatTime(r.StartedAt), end, formatDuration(r.FinishedAt.Sub(r.StartedAt)))
+	t.field("Time", plain(fmt.Sprintf("%s to %s (%s)", formatTime(r.StartedAt), end, formatDuration(r.FinishedAt.Sub(r.StartedAt)))))
 }
 
 func orNone(s string) string {
@@ -216,7 +338,8 @@ func (t *tableWriter) findings(r *Report) {
 		if len(group) == 0 {
 			continue
 		}
-		t.printf("\n%s: %s\n", t.paint(ansiBold, clean(pkg)), countLine(group))
+		t.buf.WriteByte('\n')
+		t.text("", "  ", cell{clean(pkg) + ":", ansiBold}, plain(countLine(group)))
 		t.findingTable(group)
 	}
 }
@@ -260,51 +383,22 @@ func countLine(fs []finding.Finding) string {
 }
 
 func (t *tableWriter) findingTable(fs []finding.Finding) {
-	type line struct{ sev, rule, title, subject string }
-	lines := make([]line, len(fs))
-	sevW, ruleW, titleW, subjW := len("SEVERITY"), len("RULE"), len("TITLE"), len("SUBJECT")
+	cols := []column{
+		{head: "SEVERITY", fit: fitKeep},
+		{head: "RULE", fit: fitCut, min: 12},
+		{head: "TITLE", fit: fitCut, min: 12},
+		{head: "SUBJECT", fit: fitCut, min: 12},
+	}
+	rows := make([][]cell, len(fs))
 	for i, f := range fs {
-		l := line{
-			sev:     strings.ToUpper(clean(string(f.Severity))),
-			rule:    clean(ruleLabel(f)),
-			title:   clean(f.Title),
-			subject: clean(subject(f)),
-		}
-		lines[i] = l
-		sevW = max(sevW, runeLen(l.sev))
-		ruleW = max(ruleW, runeLen(l.rule))
-		titleW = max(titleW, runeLen(l.title))
-		subjW = max(subjW, runeLen(l.subject))
-	}
-	if t.opt.Width > 0 {
-		const maxRule = 32
-		ruleW = min(ruleW, maxRule)
-		// two of indent, two of padding after each of three columns
-		room := max(t.opt.Width-2-sevW-2-ruleW-2-2, 24)
-		if titleW+subjW > room {
-			half := room / 2
-			switch {
-			case titleW <= half:
-				subjW = room - titleW
-			case subjW <= half:
-				titleW = room - subjW
-			default:
-				titleW, subjW = half, room-half
-			}
-		}
-		for i := range lines {
-			lines[i].rule = truncate(lines[i].rule, ruleW)
-			lines[i].title = truncate(lines[i].title, titleW)
-			lines[i].subject = truncate(lines[i].subject, subjW)
+		rows[i] = []cell{
+			{strings.ToUpper(clean(string(f.Severity))), severityColour(f.Severity)},
+			plain(clean(ruleLabel(f))),
+			plain(clean(f.Title)),
+			plain(clean(subject(f))),
 		}
 	}
-	tw := t.newTab()
-	t.row(tw, headings("SEVERITY", "RULE", "TITLE", "SUBJECT")...)
-	for i, f := range fs {
-		l := lines[i]
-		t.row(tw, cell{l.sev, severityColour(f.Severity)}, plain(l.rule), plain(l.title), plain(l.subject))
-	}
-	tw.Flush()
+	t.table(cols, rows)
 }
 
 func severityColour(s finding.Severity) string {
@@ -374,6 +468,66 @@ func gaps(r *Report) []Coverage {
 	return out
 }
 
+// coverageRows returns the rows of the COVERAGE table: the gaps of r, one
+// row each, except for a package that did not run at all for one reason:
+// its "*" entry and every one of its scopes are not_evaluated, the scopes
+// all for the same reason, which the "*" entry's reason says too (the "not
+// implemented yet" case). Such a package is one row, its scope column
+// listing its scopes: "* (Debian:12, Go, PyPI)". Wherever the reasons
+// differ, every entry keeps its own row. Texts are cleaned.
+func coverageRows(r *Report) []Coverage {
+	byPkg := map[string][]Coverage{}
+	for _, c := range r.Coverage {
+		byPkg[c.Package] = append(byPkg[c.Package], c)
+	}
+	collapsed := map[string]bool{}
+	var out []Coverage
+	for _, c := range gaps(r) {
+		if collapsed[c.Package] {
+			continue
+		}
+		if c.Scope == "*" {
+			if row, ok := collapse(c, byPkg[c.Package]); ok {
+				collapsed[c.Package] = true
+				out = append(out, row)
+				continue
+			}
+		}
+		out = append(out, Coverage{Package: clean(c.Package), Scope: clean(c.Scope), Status: clean(c.Status), Reason: clean(c.Reason)})
+	}
+	return out
+}
+
+// collapse returns the one row that stands for star, the "*" entry of a
+// package, and all the entries of that package, when coverageRows may
+// collapse them.
+func collapse(star Coverage, entries []Coverage) (Coverage, bool) {
+	if star.Status != NotEvaluated {
+		return Coverage{}, false
+	}
+	var scopes []string
+	reason, first := "", true
+	for _, c := range entries {
+		if c.Scope == "*" {
+			continue
+		}
+		if c.Status != NotEvaluated || (!first && c.Reason != reason) {
+			return Coverage{}, false
+		}
+		reason, first = c.Reason, false
+		scopes = append(scopes, clean(c.Scope))
+	}
+	if len(scopes) == 0 || !strings.Contains(star.Reason, reason) {
+		return Coverage{}, false
+	}
+	return Coverage{
+		Package: clean(star.Package),
+		Scope:   "* (" + strings.Join(scopes, ", ") + ")",
+		Status:  NotEvaluated,
+		Reason:  clean(star.Reason),
+	}, true
+}
+
 func (t *tableWriter) coverage(r *Report) {
 	missing := gaps(r)
 	var evaluated []string
@@ -387,32 +541,83 @@ func (t *tableWriter) coverage(r *Report) {
 		t.section("COVERAGE: nothing was evaluated (the report has no coverage entries)")
 	case len(missing) == 0:
 		t.section(fmt.Sprintf("COVERAGE: all %s evaluated", plural(len(evaluated), "scope", "scopes")))
-		t.printf("  %s\n", strings.Join(evaluated, ", "))
+		t.text("  ", "    ", plain(strings.Join(evaluated, ", ")))
 	default:
 		t.section(fmt.Sprintf("COVERAGE: %d of %s not fully evaluated", len(missing), plural(len(r.Coverage), "scope", "scopes")))
-		tw := t.newTab()
-		t.row(tw, headings("PACKAGE", "SCOPE", "STATUS", "REASON")...)
-		for _, c := range missing {
+		cols := []column{
+			{head: "PACKAGE", fit: fitCut, min: 14},
+			{head: "SCOPE", fit: fitWrap, min: 8},
+			{head: "STATUS", fit: fitKeep},
+			{head: "REASON", fit: fitWrap, min: 16},
+		}
+		var rows [][]cell
+		for _, c := range coverageRows(r) {
 			code := ansiYellow
 			if c.Status == NotEvaluated {
 				code = ansiRed
 			}
-			reason := clean(c.Reason)
+			reason := c.Reason
 			if reason == "" {
 				reason = "(no reason given)"
 			}
-			t.row(tw, plain(clean(c.Package)), plain(clean(c.Scope)), cell{clean(c.Status), code}, plain(reason))
+			rows = append(rows, []cell{plain(c.Package), plain(c.Scope), {c.Status, code}, plain(reason)})
 		}
-		tw.Flush()
+		t.table(cols, rows)
 		if len(evaluated) > 0 {
-			t.printf("  Evaluated: %s\n", strings.Join(evaluated, ", "))
+			t.text("  ", "    ", plain("Evaluated: "+strings.Join(evaluated, ", ")))
 		} else {
-			t.printf("  Evaluated: nothing\n")
+			t.text("  ", "    ", plain("Evaluated: nothing"))
 		}
 	}
 	if notRun := r.Summary.NotRun; len(notRun) > 0 {
-		t.printf("  Not run (not requested, so not evaluated): %s\n", clean(strings.Join(notRun, ", ")))
+		t.text("  ", "    ", plain("Not run (not requested, so not evaluated): "+clean(strings.Join(notRun, ", "))))
 	}
+}
+
+// inventory writes what was found: "715 dpkg packages; 1007 components
+// outside the package manager (Go 656, PyPI 135); 24 users".
+func (t *tableWriter) inventory(r *Report) {
+	inv := r.Inventory
+	if inv == nil {
+		return
+	}
+	var pkgs []string
+	for _, m := range orderedKeys(inv.Packages, "dpkg", "rpm", "apk") {
+		pkgs = append(pkgs, fmt.Sprintf("%d %s %s", inv.Packages[m], clean(m), pluralWord(inv.Packages[m], "package", "packages")))
+	}
+	pkgLine := "no OS packages"
+	if len(pkgs) > 0 {
+		pkgLine = strings.Join(pkgs, ", ")
+	}
+	total := 0
+	var ecos []string
+	for _, e := range orderedKeys(inv.Software, "Go", "PyPI", "npm", "Maven") {
+		total += inv.Software[e]
+		ecos = append(ecos, fmt.Sprintf("%s %d", clean(e), inv.Software[e]))
+	}
+	softLine := "no components outside the package manager"
+	if total > 0 {
+		softLine = fmt.Sprintf("%s outside the package manager (%s)", plural(total, "component", "components"), strings.Join(ecos, ", "))
+	}
+	t.section("INVENTORY")
+	t.text("  ", "    ", plain(pkgLine+"; "+softLine+"; "+plural(inv.Users, "user", "users")))
+}
+
+// orderedKeys lists the keys of m: first those of order that m holds, then
+// the others in natural order.
+func orderedKeys(m map[string]int, order ...string) []string {
+	var out []string
+	for _, k := range order {
+		if _, ok := m[k]; ok {
+			out = append(out, k)
+		}
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(m), compareNatural) {
+		if !slices.Contains(order, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (t *tableWriter) collectors(r *Report) {
@@ -438,15 +643,16 @@ func (t *tableWriter) collectors(r *Report) {
 	if len(bad) == 0 {
 		return
 	}
-	tw := t.newTab()
+	cols := []column{{fit: fitCut, min: 12}, {fit: fitKeep}, {fit: fitWrap, min: 16}}
+	var rows [][]cell
 	for _, c := range bad {
 		code := ansiYellow
 		if c.Status == host.StatusFailed {
 			code = ansiRed
 		}
-		t.row(tw, plain(clean(c.Name)), cell{clean(c.Status), code}, plain(collectorReason(c)))
+		rows = append(rows, []cell{plain(clean(c.Name)), {clean(c.Status), code}, plain(collectorReason(c))})
 	}
-	tw.Flush()
+	t.table(cols, rows)
 }
 
 func collectorReason(c host.CollectorRun) string {
@@ -468,37 +674,81 @@ func collectorReason(c host.CollectorRun) string {
 	return strings.Join(parts, "; ")
 }
 
+// discovery writes where the search for software outside the package
+// manager looked, how much it skipped, and the first limits it hit.
+func (t *tableWriter) discovery(r *Report) {
+	d := r.Discovery
+	if d == nil {
+		return
+	}
+	limits := "no limit hit"
+	if n := len(d.LimitsHit); n > 0 {
+		limits = plural(n, "limit", "limits") + " hit:"
+	}
+	t.section(fmt.Sprintf("DISCOVERY: %s searched, %s visited, %s skipped, %s",
+		plural(len(d.Roots), "root", "roots"), plural(d.FilesVisited, "file", "files"),
+		plural(len(d.Skipped), "path", "paths"), limits))
+	for i, l := range d.LimitsHit {
+		if i == maxLimitsShown {
+			t.text("  ", "    ", plain(fmt.Sprintf("and %d more (see the JSON report)", len(d.LimitsHit)-maxLimitsShown)))
+			break
+		}
+		t.text("  ", "    ", cell{limitLine(l), ansiWarn})
+	}
+}
+
+// limitLine says "max_depth=40 at /usr/lib/node_modules/a".
+func limitLine(l host.LimitHit) string {
+	s := clean(l.Limit)
+	if l.Value != 0 {
+		s += fmt.Sprintf("=%d", l.Value)
+	}
+	if l.Path != "" {
+		s += " at " + clean(l.Path)
+	}
+	return s
+}
+
 func (t *tableWriter) feeds(r *Report) {
 	if len(r.Feeds) == 0 {
 		t.section("FEEDS: none used")
 		return
 	}
 	t.section("FEEDS")
-	tw := t.newTab()
-	t.row(tw, headings("NAME", "RECORDS", "UPDATED", "AGE")...)
+	cols := []column{
+		{head: "NAME", fit: fitCut, min: 10},
+		{head: "RECORDS", fit: fitKeep},
+		{head: "UPDATED", fit: fitKeep},
+		{head: "AGE", fit: fitWrap, min: 10},
+	}
+	var rows [][]cell
 	for _, f := range r.Feeds {
 		age := time.Duration(f.AgeHours * float64(time.Hour))
-		ageCell := cell{text: formatAge(age)}
+		ageCell := plain(formatAge(age))
 		if f.Stale || age > StaleAfter {
 			ageCell = cell{formatAge(age) + ", STALE: older than 7 days, update the feed", ansiWarn}
 		}
-		t.row(tw, plain(clean(f.Name)), plain(fmt.Sprint(f.Records)), plain(formatTime(f.UpdatedAt)), ageCell)
+		rows = append(rows, []cell{plain(clean(f.Name)), plain(fmt.Sprint(f.Records)), plain(formatTime(f.UpdatedAt)), ageCell})
 	}
-	tw.Flush()
+	t.table(cols, rows)
 }
 
 func (t *tableWriter) summary(r *Report) {
 	s := r.Summary
-	var parts []string
-	for _, sev := range finding.Severities() {
-		n := fmt.Sprintf("%d %s", s.BySeverity[string(sev)], sev)
-		if s.BySeverity[string(sev)] > 0 {
-			n = t.paint(severityColour(sev), n)
+	cells := []cell{plain(plural(s.Findings, "finding", "findings") + ":")}
+	for i, sev := range finding.Severities() {
+		n := s.BySeverity[string(sev)]
+		c := plain(fmt.Sprintf("%d %s", n, sev))
+		if n > 0 {
+			c.code = severityColour(sev)
 		}
-		parts = append(parts, n)
+		if i < len(finding.Severities())-1 {
+			c.text += ","
+		}
+		cells = append(cells, c)
 	}
 	t.section("SUMMARY")
-	t.printf("  %s: %s\n", plural(s.Findings, "finding", "findings"), strings.Join(parts, ", "))
+	t.text("  ", "    ", cells...)
 
 	missing := gaps(r)
 	var badCollectors int
@@ -530,9 +780,12 @@ func (t *tableWriter) summary(r *Report) {
 	default:
 		verdict, code = "Every scope of the rules packages run was evaluated."+notRun, ansiBold
 	}
-	t.printf("  %s\n", t.paint(code, verdict))
+	t.text("  ", "    ", cell{verdict, code})
 	if badCollectors > 0 {
-		t.printf("  %s\n", t.paint(ansiWarn, fmt.Sprintf("%s failed or only partly ran: some facts may be missing (see COLLECTORS).", plural(badCollectors, "collector", "collectors"))))
+		t.text("  ", "    ", cell{plural(badCollectors, "collector", "collectors") + " failed or only partly ran: some facts may be missing (see COLLECTORS).", ansiWarn})
+	}
+	if d := r.Discovery; d != nil && len(d.LimitsHit) > 0 {
+		t.text("  ", "    ", cell{"The search for software outside the package manager hit " + plural(len(d.LimitsHit), "limit", "limits") + ": some may be missing (see DISCOVERY).", ansiWarn})
 	}
 }
 
@@ -563,11 +816,16 @@ func gapPhrase(missing []Coverage) string {
 	}
 }
 
+// plural says "1 scope" or "3 scopes".
 func plural(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, pluralWord(n, one, many))
+}
+
+func pluralWord(n int, one, many string) string {
 	if n == 1 {
-		return "1 " + one
+		return one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return many
 }
 
 func formatTime(t time.Time) string {
@@ -598,43 +856,4 @@ func formatAge(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 	}
-}
-
-// clean makes s safe and single-line for a terminal: control characters
-// (escape sequences, tabs, newlines), bidirectional overrides and invalid
-// UTF-8 become visible replacements.
-func clean(s string) string {
-	ok := true
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
-			b.WriteRune('\uFFFD')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func runeLen(s string) int { return utf8.RuneCountInString(s) }
-
-// truncate shortens s to n runes, marking the cut with "…".
-func truncate(s string, n int) string {
-	if n <= 0 || runeLen(s) <= n {
-		return s
-	}
-	rs := []rune(s)
-	return string(rs[:n-1]) + "…"
 }
