@@ -19,15 +19,12 @@ func HostKey(id host.Identity) string {
 	return id.Root
 }
 
-// PackageTarget names an OS package as a finding's subject: its name and
-// architecture ("libssl3:amd64"), so that the amd64 and i386 builds of a
-// multi-arch package are two subjects, and never its version.
-func PackageTarget(p host.Package) string {
-	if p.Arch == "" {
-		return p.Name
-	}
-	return p.Name + ":" + p.Arch
-}
+// PackageTarget names an OS package as a finding's subject: its binary
+// package name ("libssl3"), never its version, as docs/report.md defines.
+// A multi-arch package installed for two architectures (zlib1g amd64 and
+// i386) is one subject: the same fix applies to both, and a rules package
+// reports it once, naming both.
+func PackageTarget(p host.Package) string { return p.Name }
 
 // SoftwareTarget names software found outside the package manager as a
 // finding's subject: "ecosystem:name@location", where the location is
