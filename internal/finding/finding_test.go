@@ -33,33 +33,8 @@ func TestFingerprintIsStable(t *testing.T) {
 	}
 }
 
-// TestFingerprintSurvivesUpgrade: an upgrade that does not fix a CVE, or a
-// rescoring, keeps the finding id, because neither the version nor the
-// score is part of the subject.
-func TestFingerprintSurvivesUpgrade(t *testing.T) {
-	build := func(version string, score float64, sev Severity) Finding {
-		s := cveSubject()
-		return Finding{
-			ID:           Fingerprint(s),
-			RulesPackage: s.RulesPackage,
-			RuleID:       s.RuleID,
-			Severity:     sev,
-			Score:        &score,
-			Title:        "openssl: unbounded memory growth with session handling in TLSv1.3",
-			Attributes: map[string]string{
-				"vulnerability_id": s.VulnerabilityID,
-				"package_name":     s.Target,
-				"package_version":  version,
-				"fixed_version":    "3.0.13-1~deb12u1",
-			},
-		}
-	}
-	before := build("3.0.11-1~deb12u1", 3.7, Low)
-	after := build("3.0.11-1~deb12u2", 5.9, Medium) // upgraded, still vulnerable, rescored
-	if before.ID != after.ID {
-		t.Errorf("upgrade without fix changed the finding id: %s -> %s", before.ID, after.ID)
-	}
-}
+// An upgrade that does not fix keeps the id: TestUpgradeThatDoesNotFixKeepsTheID
+// (subject_test.go) builds the subjects from inventories before and after.
 
 func TestFingerprintChangesWithSubject(t *testing.T) {
 	base := Fingerprint(cveSubject())
