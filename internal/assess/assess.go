@@ -49,6 +49,7 @@ func Collectors(cfg collect.DiscoveryConfig) []collect.Collector {
 		rpm.New(),
 		apk.New(),
 		kernel.New(),
+		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),
 		npm.New(w),
@@ -141,6 +142,8 @@ func Evaluate(inv *host.Inventory, opts Options) *report.Report {
 		Feeds:         []report.Feed{},
 		Coverage:      Coverage(inv, pkgs),
 		Collectors:    inv.Collectors,
+		Inventory:     report.SummarizeInventory(inv),
+		Discovery:     inv.Discovery,
 		Results:       []finding.Result{},
 		Findings:      []finding.Finding{},
 	}

@@ -8,11 +8,15 @@ import "time"
 //
 // A zero or negative limit means the value of DefaultDiscovery.
 type DiscoveryConfig struct {
-	// Roots are the directories searched (absolute, inside the host root).
-	// A path element may be a path.Match pattern ("/opt/*/lib").
-	// Empty means DefaultDiscoveryRoots plus DefaultHomeDiscoveryRoots in
-	// the home directory of every user, plus the executables of running
-	// processes.
+	// Roots are the directories searched (absolute, inside the host root),
+	// each recursively, to MaxDepth. A path element may be a path.Match
+	// pattern ("/opt/*/lib").
+	//
+	// Empty means the default search: DefaultDiscoveryRoots, plus
+	// DefaultHomeDiscoveryRoots in the home directory of every user, plus
+	// the executables of running processes. Roots replace all of it: with
+	// Roots set, neither home directories nor running processes are looked
+	// at, only these directories.
 	Roots []string
 	// MaxDepth bounds how deep below a root the search goes.
 	MaxDepth int
@@ -63,9 +67,13 @@ func DefaultDiscoveryRoots() []DiscoveryRoot {
 		{"/bin", RootBin},
 		{"/sbin", RootBin},
 		{"/usr/libexec", RootTree},
-		{"/usr/lib/python3*", RootTree},
-		{"/usr/lib64/python3*", RootTree},
-		{"/usr/local/lib/python3*", RootTree},
+		// The library directories of every Python interpreter, 2 and 3
+		// (python2.7, python3, python3.11): distro packages and pip
+		// install their distributions in their dist-packages and
+		// site-packages. CentOS 7 and Ubuntu 18.04 still ship python2.7.
+		{"/usr/lib/python[23]*", RootTree},
+		{"/usr/lib64/python[23]*", RootTree},
+		{"/usr/local/lib/python[23]*", RootTree},
 		{"/usr/share/java", RootTree},
 		{"/usr/lib/node_modules", RootTree},
 	}

@@ -47,15 +47,15 @@ func BenchmarkDiscoverLiveHost(b *testing.B) {
 	b.ReportMetric(float64(len(c.Java)), "java-candidates")
 }
 
-// BenchmarkCollectLiveHost runs the walk and the four language collectors
-// on this host, as a scan of "/" does.
+// BenchmarkCollectLiveHost runs the walk collector and the four language
+// collectors on this host, as a scan of "/" does.
 func BenchmarkCollectLiveHost(b *testing.B) {
 	env := liveEnv(b)
 	var inv *host.Inventory
 	for b.Loop() {
 		w := discover.New(collect.DefaultDiscovery())
 		inv = collect.Run(context.Background(), env, []collect.Collector{
-			golang.New(w), python.New(w), npm.New(w), java.New(w),
+			discover.NewCollector(w), golang.New(w), python.New(w), npm.New(w), java.New(w),
 		}, nil)
 	}
 	count := map[string]int{}

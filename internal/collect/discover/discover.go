@@ -3,20 +3,29 @@
 // npm manifests and Java archives.
 //
 // The file system is walked once per scan, whatever the number of language
-// collectors: each collector asks the shared Walker for its Candidates, the
-// first call walks, later calls get the same result. The walk looks only
-// where software is installed (collect.DefaultDiscoveryRoots, the bin and
-// Python directories of every user, the executables of running processes),
-// never follows a symbolic link to a directory, never enters package caches,
-// opens no file at all (file types come from the directory entries, and only
-// files that may be executables are Lstat-ed for their mode bits), and stops
-// at the limits of collect.DiscoveryConfig. Where it looked, what it skipped
-// and which limits it hit are recorded in host.Inventory.Discovery, so that
-// a report can tell "nothing found" from "not looked at".
+// collectors. A scan runs the walk as a collector of its own,
+// "software/discover" (NewCollector), placed before the language
+// collectors: its run records the walk's errors, and counts the candidate
+// files as its items. The language collectors share the Walker and read its
+// cached Candidates; when no walk collector ran before them (a unit test),
+// the first one to ask walks, and the others get the same result.
+//
+// The walk looks only where software is installed
+// (collect.DefaultDiscoveryRoots, the bin and Python directories of every
+// user, the executables of running processes), never follows a symbolic
+// link to a directory, never enters package caches, opens no file but
+// directories (file types come from the directory entries, and only files
+// that may be executables are Lstat-ed for their mode bits), reads
+// directories in batches so a directory of millions of entries is not
+// loaded whole, and stops at the limits of collect.DiscoveryConfig. Where it
+// looked, what it skipped and which limits it hit are recorded in
+// host.Inventory.Discovery, so that a report can tell "nothing found" from
+// "not looked at".
 package discover
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -40,9 +49,17 @@ const (
 	LimitMaxRecords  = "max_records"
 )
 
+// Name is the name of the walk's collector.
+const Name = "software/discover"
+
 // Candidates are the files found by the walk, by the collector that reads
 // them. Paths are absolute paths within the host, with every symbolic link
-// resolved, sorted and without duplicates.
+// resolved, sorted and without duplicates: a file reached by several paths
+// (links, hard links, processes) is listed once, by its path in the host
+// when it has one, else by the smallest. The one exception is the
+// executable of a process whose root is not the host's (a container): it
+// is listed as /proc/PID/root/<its path there>, which the kernel resolves
+// in the process's mount namespace, and Location describes it.
 type Candidates struct {
 	// Go are regular files with an executable bit, and the executables of
 	// running processes: each may be a Go binary. Their ELF magic is not
@@ -59,6 +76,40 @@ type Candidates struct {
 	Java []string
 
 	owners map[string]string
+	// locations holds the Location of the candidates read through another
+	// process's root.
+	locations map[string]string
+}
+
+// Len returns the number of candidate files.
+func (c *Candidates) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.Go) + len(c.Python) + len(c.NPM) + len(c.Java)
+}
+
+// Location returns how a candidate is shown in host.Software.Location: its
+// path, or for the executable of a process in another mount namespace its
+// path there with a note, "/usr/bin/nginx (in the mount namespace of
+// process 1234)".
+func (c *Candidates) Location(path string) string {
+	if c != nil {
+		if l, ok := c.locations[path]; ok {
+			return l
+		}
+	}
+	return path
+}
+
+// File is one candidate given by Walker.Each.
+type File struct {
+	// Path is the name to read it by, through collect.Env.FS.
+	Path string
+	// Location is what to record in host.Software.Location.
+	Location string
+	// OwnedBy is the OS package whose file list holds it, or "".
+	OwnedBy string
 }
 
 // OwnedBy returns the name of the OS package whose file list holds path, or
@@ -71,8 +122,8 @@ func (c *Candidates) OwnedBy(path string) string {
 }
 
 // Walker walks a host once and shares the result between collectors: make
-// one per scan, give it to each language collector. It is safe for
-// concurrent use.
+// one per scan, give NewCollector(w) and each language collector it. It is
+// safe for concurrent use.
 type Walker struct {
 	cfg collect.DiscoveryConfig
 
@@ -100,10 +151,16 @@ func (w *Walker) Config() collect.DiscoveryConfig { return w.cfg }
 // once. On cancellation the candidates found so far are returned with the
 // context's error.
 func (w *Walker) Candidates(ctx context.Context, env *collect.Env, inv *host.Inventory) (*Candidates, error) {
+	c, _, err := w.candidates(ctx, env, inv)
+	return c, err
+}
+
+// candidates is Candidates, also telling whether this call walked.
+func (w *Walker) candidates(ctx context.Context, env *collect.Env, inv *host.Inventory) (*Candidates, bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
-		return w.cands, w.err
+		return w.cands, false, w.err
 	}
 	w.done = true
 	start := time.Now()
@@ -118,8 +175,9 @@ func (w *Walker) Candidates(ctx context.Context, env *collect.Env, inv *host.Inv
 		cfg:      w.cfg,
 		deadline: w.deadline,
 		rec:      &w.rec,
-		seen:     map[string]struct{}{},
-		c:        &Candidates{},
+		seen:     map[seenKey]int{},
+		seenPath: map[string]struct{}{},
+		c:        &Candidates{locations: map[string]string{}},
 	}
 	w.err = wk.run(inv)
 	w.disc.FilesVisited = wk.entries
@@ -129,16 +187,20 @@ func (w *Walker) Candidates(ctx context.Context, env *collect.Env, inv *host.Inv
 			"go", len(wk.c.Go), "python", len(wk.c.Python), "npm", len(wk.c.NPM), "java", len(wk.c.Java),
 			"duration", time.Since(start))
 	}
-	return w.cands, w.err
+	return w.cands, true, w.err
 }
 
-// Each calls fn with every path that pick selects from the walk's
-// candidates, and the OS package owning it (or ""). It stops when ctx is
-// canceled, and when the discovery timeout has passed, which it records as
-// a limit hit. It returns the walk's own error, if any, so that the
-// collectors sharing the walk report it.
-func (w *Walker) Each(ctx context.Context, env *collect.Env, inv *host.Inventory, pick func(*Candidates) []string, fn func(path, owner string)) error {
-	cands, err := w.Candidates(ctx, env, inv)
+// Each calls fn with every file that pick selects from the walk's
+// candidates. It stops when ctx is canceled, and when the discovery timeout
+// has passed, which it records as a limit hit. The walk's own errors belong
+// to the collector that walked: Each returns the walk's error only when
+// this call walked (no walk collector ran before), and otherwise only its
+// own cancellation.
+func (w *Walker) Each(ctx context.Context, env *collect.Env, inv *host.Inventory, pick func(*Candidates) []string, fn func(File)) error {
+	cands, walked, err := w.candidates(ctx, env, inv)
+	if !walked {
+		err = nil
+	}
 	if cands == nil {
 		return err
 	}
@@ -147,11 +209,33 @@ func (w *Walker) Each(ctx context.Context, env *collect.Env, inv *host.Inventory
 			return cerr
 		}
 		if w.Expired() {
-			w.RecordLimit(inv, LimitTimeout, p, w.cfg.Timeout.Milliseconds())
+			w.RecordLimit(inv, LimitTimeout, cands.Location(p), w.cfg.Timeout.Milliseconds())
 			break
 		}
-		fn(p, cands.OwnedBy(p))
+		fn(File{Path: p, Location: cands.Location(p), OwnedBy: cands.OwnedBy(p)})
 	}
+	return err
+}
+
+// Collector runs the walk of a Walker as a collector of its own, so that
+// the walk's errors and duration are recorded apart from the language
+// collectors reading its result.
+type Collector struct {
+	w *Walker
+}
+
+// NewCollector returns the collector that walks w; place it before the
+// language collectors sharing w.
+func NewCollector(w *Walker) *Collector { return &Collector{w: w} }
+
+// Name implements collect.Collector.
+func (*Collector) Name() string { return Name }
+
+// Collect implements collect.Collector: it walks (unless the walk is done
+// already) and counts the candidate files as its items.
+func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
+	cands, _, err := c.w.candidates(ctx, env, inv)
+	env.Count(cands.Len())
 	return err
 }
 
@@ -222,6 +306,19 @@ func (r *recorder) skip(path, reason string) {
 		return
 	}
 	r.disc.Skipped = append(r.disc.Skipped, host.SkippedPath{Path: path, Reason: reason})
+}
+
+// sort orders the records by path, so that a walk reading directories in
+// whatever order the file system gives records them the same way.
+func (r *recorder) sort() {
+	sort.SliceStable(r.disc.Skipped, func(i, j int) bool { return r.disc.Skipped[i].Path < r.disc.Skipped[j].Path })
+	sort.SliceStable(r.disc.LimitsHit, func(i, j int) bool {
+		a, b := r.disc.LimitsHit[i], r.disc.LimitsHit[j]
+		if a.Limit != b.Limit {
+			return a.Limit < b.Limit
+		}
+		return a.Path < b.Path
+	})
 }
 
 func (r *recorder) drop() {

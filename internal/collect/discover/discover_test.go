@@ -120,6 +120,8 @@ func fixture(t *testing.T) string {
 		"usr/lib/python3/dist-packages/baz-2.0.egg-info":               "",
 		"usr/lib/python3/dist-packages/__pycache__/x.cpython-311.pyc":  "",
 		"usr/lib/python3.11/site-packages/qux-3.dist-info/METADATA":    "",
+		"usr/lib/python2.7/dist-packages/old-1.egg-info":               "",
+		"usr/lib64/python2.7/site-packages/old64-1.dist-info/METADATA": "",
 		"opt/venv/lib/python3.12/site-packages/v-1.dist-info/METADATA": "",
 		"opt/venv/bin/python3*":                                        elfStub,
 		// npm: packages, scoped and nested; not a project's own manifest.
@@ -217,6 +219,7 @@ func TestCandidates(t *testing.T) {
 			"/home/alice/.pyenv/versions/3.12.1/lib/python3.12/site-packages/pd.egg-info/PKG-INFO",
 			"/home/alice/.pyenv/versions/3.12.1/lib/python3.12/site-packages/pe.egg-info",
 			"/opt/venv/lib/python3.12/site-packages/v-1.dist-info/METADATA",
+			"/usr/lib/python2.7/dist-packages/old-1.egg-info",
 			"/usr/lib/python3.11/site-packages/qux-3.dist-info/METADATA",
 			"/usr/lib/python3/dist-packages/bar.egg-info/PKG-INFO",
 			"/usr/lib/python3/dist-packages/baz-2.0.egg-info",
@@ -235,8 +238,9 @@ func TestCandidates(t *testing.T) {
 			"/usr/share/maven/m.jar",
 		},
 	}
+	want.Python = append(want.Python, "/usr/lib64/python2.7/site-packages/old64-1.dist-info/METADATA")
 	if diff := cmp.Diff(want, c, cmp.AllowUnexported(discover.Candidates{}), cmp.FilterPath(func(p cmp.Path) bool {
-		return p.Last().String() == ".owners"
+		return p.Last().String() == ".owners" || p.Last().String() == ".locations"
 	}, cmp.Ignore())); diff != "" {
 		t.Errorf("candidates (-want +got):\n%s", diff)
 	}
@@ -255,8 +259,10 @@ func TestCandidates(t *testing.T) {
 		"/opt",
 		"/usr/bin",
 		"/usr/lib/node_modules",
+		"/usr/lib/python2.7",
 		"/usr/lib/python3",
 		"/usr/lib/python3.11",
+		"/usr/lib64/python2.7",
 		"/usr/libexec",
 		"/usr/local",
 		"/usr/sbin",

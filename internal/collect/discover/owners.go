@@ -52,15 +52,24 @@ func owners(fsys hostfs.FS, pkgs []host.Package, c *Candidates) map[string]strin
 	return out
 }
 
+// maxTopEntries bounds the entries of the root read by topLinks; a root
+// file system has a few dozen.
+const maxTopEntries = 4096
+
 // topLinks returns the entries of the root that are links to directories,
 // resolved: "/bin" -> "/usr/bin".
 func topLinks(fsys hostfs.FS) map[string]string {
 	out := map[string]string{}
-	ents, _ := fsys.ReadDir("/")
-	for _, e := range ents {
-		if e.Type()&fs.ModeSymlink == 0 {
-			continue
+	var links []fs.DirEntry
+	n := 0
+	eachEntry(fsys, "/", func(e fs.DirEntry) bool {
+		if e.Type()&fs.ModeSymlink != 0 {
+			links = append(links, e)
 		}
+		n++
+		return n < maxTopEntries
+	})
+	for _, e := range links {
 		p := "/" + e.Name()
 		rp, err := fsys.Resolve(p)
 		if err != nil || rp == p {

@@ -3,13 +3,19 @@ package discover
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/lang"
+	"github.com/kensa-dev/kensa/internal/collect/users"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
 )
@@ -17,6 +23,11 @@ import (
 // checkEvery is how many directory entries pass between two looks at the
 // clock and the context.
 const checkEvery = 256
+
+// dirBatch is how many entries of a directory are read at once: limits are
+// checked between batches, so a directory of millions of entries is never
+// loaded whole.
+const dirBatch = 1024
 
 // walk is the state of one discovery.
 type walk struct {
@@ -28,14 +39,38 @@ type walk struct {
 	rec      *recorder
 	c        *Candidates
 
-	// seen holds the files already taken as Go or Java candidates, so a
-	// file reached directly and through links is read once.
-	seen map[string]struct{}
+	// seen holds the files already taken as Go or Java candidates, by
+	// device and inode, so a file reached directly, through links, hard
+	// links or running processes is read once; seenPath the paths already
+	// taken, to spare a link's Lstat.
+	seen     map[seenKey]int
+	seenPath map[string]struct{}
 	// entries counts the directory entries looked at (Discovery.FilesVisited).
 	entries int
 	// stop is set when MaxFiles, the timeout or the context ends the walk.
 	stop bool
 	err  error
+}
+
+// fileID identifies a file: its device and inode, or its path when the
+// file system gives neither.
+type fileID struct {
+	dev, ino uint64
+	path     string
+}
+
+func idOf(p string, fi fs.FileInfo) fileID {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fileID{dev: uint64(st.Dev), ino: st.Ino}
+	}
+	return fileID{path: p}
+}
+
+// seenKey is a file in one list of candidates (Go, Java); seen maps it
+// to its index there.
+type seenKey struct {
+	id   fileID
+	list *[]string
 }
 
 // root is a directory to search and how.
@@ -45,13 +80,19 @@ type root struct {
 }
 
 func (w *walk) run(inv *host.Inventory) error {
+	// Entries are counted before the context is looked at again: a walk
+	// canceled before it began stops at once.
+	if w.check("/") {
+		return w.err
+	}
 	roots := w.roots(inv)
 	for _, r := range roots {
 		w.rec.disc.Roots = append(w.rec.disc.Roots, r.path)
 	}
 	// Running executables first: they matter most, and should the limits
-	// stop the walk they are in.
-	if len(w.cfg.Roots) == 0 {
+	// stop the walk they are in. An explicit list of roots replaces the
+	// whole default search, processes included.
+	if len(w.cfg.Roots) == 0 && !w.stop {
 		w.processes()
 	}
 	for _, r := range roots {
@@ -67,10 +108,12 @@ func (w *walk) run(inv *host.Inventory) error {
 			w.tree(r.path, 0)
 		}
 	}
+	// Directories are read in the order the file system gives: sort.
 	sort.Strings(w.c.Go)
 	sort.Strings(w.c.Python)
 	sort.Strings(w.c.NPM)
 	sort.Strings(w.c.Java)
+	w.rec.sort()
 	w.c.owners = owners(w.fsys, inv.Packages, w.c)
 	return w.err
 }
@@ -93,7 +136,7 @@ func (w *walk) roots(inv *host.Inventory) []root {
 	}
 	byPath := map[string]collect.RootKind{}
 	for _, s := range specs {
-		for _, p := range expand(w.fsys, s.Path) {
+		for _, p := range w.expand(s.Path) {
 			rp, err := w.fsys.Resolve(p)
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
@@ -148,8 +191,9 @@ func insideTree(p string, k collect.RootKind, trees []string) bool {
 }
 
 // expand returns the paths matching pattern, whose elements may be
-// path.Match patterns. Directories that cannot be read match nothing.
-func expand(fsys hostfs.FS, pattern string) []string {
+// path.Match patterns. Directories that cannot be read match nothing. The
+// entries read count towards MaxFiles.
+func (w *walk) expand(pattern string) []string {
 	const maxMatches = 1000
 	pattern = path.Clean("/" + pattern)
 	cur := []string{"/"}
@@ -163,13 +207,14 @@ func expand(fsys hostfs.FS, pattern string) []string {
 				next = append(next, path.Join(dir, elem))
 				continue
 			}
-			ents, _ := fsys.ReadDir(dir)
-			for _, e := range ents {
-				if ok, _ := path.Match(elem, e.Name()); ok && len(next) < maxMatches {
+			w.list(dir, func(e fs.DirEntry) bool {
+				if ok, _ := path.Match(elem, e.Name()); ok {
 					next = append(next, path.Join(dir, e.Name()))
 				}
-			}
+				return len(next) < maxMatches
+			})
 		}
+		sort.Strings(next)
 		cur = next
 	}
 	return cur
@@ -179,22 +224,17 @@ func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
 // homes returns the home directories of the users, read from etc/passwd
 // when the users collector found none.
-func homes(fsys hostfs.FS, users []host.User) []string {
-	var hs []string
-	if len(users) > 0 {
-		for _, u := range users {
-			hs = append(hs, u.Home)
-		}
-	} else if b, err := hostfs.ReadFileLimit(fsys, "etc/passwd", 4<<20); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if f := strings.Split(line, ":"); len(f) >= 7 && !strings.HasPrefix(line, "#") {
-				hs = append(hs, f[5])
-			}
+func homes(fsys hostfs.FS, us []host.User) []string {
+	if len(us) == 0 {
+		if b, err := hostfs.ReadFileLimit(fsys, "etc/passwd", 4<<20); err == nil {
+			// Bad lines are the users collector's to report.
+			us, _ = users.ParsePasswd(b)
 		}
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, h := range hs {
+	for _, u := range us {
+		h := u.Home
 		if !strings.HasPrefix(h, "/") {
 			continue
 		}
@@ -220,74 +260,137 @@ func (w *walk) tick(where string) bool {
 		return true
 	}
 	if w.entries%checkEvery == 0 {
-		if err := w.ctx.Err(); err != nil {
-			w.rec.limit(LimitCanceled, where, 0)
-			w.stop, w.err = true, err
-			return true
-		}
-		if time.Now().After(w.deadline) {
-			w.rec.limit(LimitTimeout, where, w.cfg.Timeout.Milliseconds())
-			w.stop = true
-			return true
-		}
+		return w.check(where)
 	}
 	return false
 }
 
-func (w *walk) readDir(dir string) []fs.DirEntry {
-	ents, err := w.fsys.ReadDir(dir)
+// check looks at the context and the clock, and reports whether the walk
+// must stop.
+func (w *walk) check(where string) bool {
+	if w.stop {
+		return true
+	}
+	if err := w.ctx.Err(); err != nil {
+		w.rec.limit(LimitCanceled, where, 0)
+		w.stop, w.err = true, err
+		return true
+	}
+	if time.Now().After(w.deadline) {
+		w.rec.limit(LimitTimeout, where, w.cfg.Timeout.Milliseconds())
+		w.stop = true
+		return true
+	}
+	return false
+}
+
+// list calls fn with the entries of dir, counting each (tick), until fn
+// returns false or the walk stops, and returns the error of opening or
+// reading dir. Entries come in the file system's order, not sorted.
+func (w *walk) list(dir string, fn func(fs.DirEntry) bool) error {
+	return eachEntry(w.fsys, dir, func(e fs.DirEntry) bool {
+		return !w.tick(dir) && fn(e)
+	})
+}
+
+// eachEntry calls fn with the entries of dir, read dirBatch at a time,
+// until fn returns false.
+func eachEntry(fsys fs.FS, dir string, fn func(fs.DirEntry) bool) error {
+	f, err := fsys.Open(dir)
 	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d, ok := f.(fs.ReadDirFile)
+	if !ok {
+		return &fs.PathError{Op: "readdir", Path: dir, Err: syscall.ENOTDIR}
+	}
+	for {
+		ents, err := d.ReadDir(dirBatch)
+		for _, e := range ents {
+			if !fn(e) {
+				return nil
+			}
+		}
+		if err == io.EOF || err == nil && len(ents) == 0 {
+			return nil
+		}
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return &fs.PathError{Op: "readdir", Path: dir, Err: err}
+		}
+	}
+}
+
+// listOrReport is list, reporting the error.
+func (w *walk) listOrReport(dir string, fn func(fs.DirEntry) bool) {
+	if err := w.list(dir, fn); err != nil {
 		w.env.Errorf("discover: %v", err)
 	}
-	return ents
 }
 
 // tree searches dir, at depth below its root, for every kind of software.
+// Subdirectories are entered once dir is read and closed, so the walk
+// holds one directory open at a time.
 func (w *walk) tree(dir string, depth int) {
-	ents := w.readDir(dir)
-	goroot := isGOROOT(ents)
-	for _, e := range ents {
-		if w.tick(dir) {
-			return
-		}
+	var subdirs []string
+	// A Go toolchain (GOROOT) has a VERSION file and src/ and pkg/.
+	var version, src, pkg bool
+	w.listOrReport(dir, func(e fs.DirEntry) bool {
 		name := e.Name()
 		p := join(dir, name)
 		t := e.Type()
 		switch {
 		case t.IsDir():
+			switch name {
+			case "src":
+				src = true
+			case "pkg":
+				pkg = true
+			}
 			if reason := skipDir(dir, name, p); reason != "" {
 				if reason != silent {
 					w.rec.skip(p, reason)
 				}
-				continue
+				return true
 			}
-			if goroot && gorootSources(name) {
-				w.rec.skip(p, "Go toolchain sources (GOROOT)")
-				continue
-			}
-			if depth+1 >= w.cfg.MaxDepth {
-				w.rec.limit(LimitMaxDepth, p, int64(w.cfg.MaxDepth))
-				continue
-			}
-			w.tree(p, depth+1)
-			if w.stop {
-				return
-			}
+			subdirs = append(subdirs, name)
 		case t&fs.ModeSymlink != 0:
 			w.link(p, name, false)
 		case t.IsRegular():
+			if name == "VERSION" {
+				version = true
+			}
 			w.file(dir, name, p, e)
 		}
 		// FIFOs, sockets and devices are never candidates.
+		return true
+	})
+	goroot := version && src && pkg
+	sort.Strings(subdirs)
+	for _, name := range subdirs {
+		if w.stop {
+			return
+		}
+		p := join(dir, name)
+		if goroot && gorootSources(name) {
+			w.rec.skip(p, "Go toolchain sources (GOROOT)")
+			continue
+		}
+		if depth+1 >= w.cfg.MaxDepth {
+			w.rec.limit(LimitMaxDepth, p, int64(w.cfg.MaxDepth))
+			continue
+		}
+		w.tree(p, depth+1)
 	}
 }
 
 // bin searches the entries of a directory of executables for Go binaries.
 func (w *walk) bin(dir string) {
-	for _, e := range w.readDir(dir) {
-		if w.tick(dir) {
-			return
-		}
+	w.listOrReport(dir, func(e fs.DirEntry) bool {
 		name := e.Name()
 		p := join(dir, name)
 		t := e.Type()
@@ -299,16 +402,14 @@ func (w *walk) bin(dir string) {
 				w.executable(p, e)
 			}
 		}
-	}
+		return true
+	})
 }
 
 // sitePackages looks at the entries of a Python site-packages directory
 // only: distribution metadata is always there, at depth one.
 func (w *walk) sitePackages(dir string) {
-	for _, e := range w.readDir(dir) {
-		if w.tick(dir) {
-			return
-		}
+	w.listOrReport(dir, func(e fs.DirEntry) bool {
 		name := e.Name()
 		p := join(dir, name)
 		switch {
@@ -319,7 +420,8 @@ func (w *walk) sitePackages(dir string) {
 		case e.Type().IsRegular() && strings.HasSuffix(name, ".egg-info"):
 			w.c.Python = append(w.c.Python, p)
 		}
-	}
+		return true
+	})
 }
 
 // file classifies a regular file met in a tree.
@@ -350,33 +452,52 @@ func (w *walk) executable(p string, e fs.DirEntry) {
 	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return
 	}
-	w.goBinary(p, fi)
+	w.goBinary(p, "", fi)
 }
 
-func (w *walk) goBinary(p string, fi fs.FileInfo) {
-	if _, ok := w.seen[p]; ok {
-		return
-	}
-	w.seen[p] = struct{}{}
+// goBinary takes p as a Go candidate; loc is its Location when not p.
+func (w *walk) goBinary(p, loc string, fi fs.FileInfo) {
 	// An ELF file has at least its 52-byte header.
 	// No size limit: reading build info takes a few bounded reads whatever
 	// the binary's size (a 700 MB Terraform provider is ordinary).
 	if fi.Size() < 52 {
 		return
 	}
-	w.c.Go = append(w.c.Go, p)
+	w.take(&w.c.Go, p, loc, fi)
 }
 
 func (w *walk) archive(p string, fi fs.FileInfo) {
-	if _, ok := w.seen[p]; ok {
-		return
-	}
-	w.seen[p] = struct{}{}
-	if fi.Size() > w.cfg.MaxFileSize {
+	if _, ok := w.seen[seenKey{idOf(p, fi), &w.c.Java}]; !ok && fi.Size() > w.cfg.MaxFileSize {
 		w.rec.limit(LimitMaxFileSize, p, w.cfg.MaxFileSize)
 		return
 	}
-	w.c.Java = append(w.c.Java, p)
+	w.take(&w.c.Java, p, "", fi)
+}
+
+// take adds the file p, whose Location is loc when not p, to list unless
+// it is there already by another path. Of two paths to one file the one
+// kept does not depend on the order of the walk: a path in the host before
+// one through a process's root, then the smaller.
+func (w *walk) take(list *[]string, p, loc string, fi fs.FileInfo) {
+	w.seenPath[p] = struct{}{}
+	key := seenKey{idOf(p, fi), list}
+	i, ok := w.seen[key]
+	if ok {
+		old := (*list)[i]
+		_, oldVia := w.c.locations[old]
+		newVia := loc != ""
+		if old == p || !(oldVia && !newVia || oldVia == newVia && p < old) {
+			return
+		}
+		delete(w.c.locations, old)
+		(*list)[i] = p
+	} else {
+		w.seen[key] = len(*list)
+		*list = append(*list, p)
+	}
+	if loc != "" {
+		w.c.locations[p] = loc
+	}
 }
 
 // link follows a symbolic link to a file that may be a Go binary or a Java
@@ -394,7 +515,7 @@ func (w *walk) link(p, name string, binOnly bool) {
 		}
 		return
 	}
-	if _, ok := w.seen[rp]; ok {
+	if _, ok := w.seenPath[rp]; ok {
 		return
 	}
 	if skipped(rp) || !archive && notBinary(path.Base(rp)) && !IsArchive(rp) {
@@ -408,7 +529,7 @@ func (w *walk) link(p, name string, binOnly bool) {
 	case archive || !binOnly && IsArchive(rp):
 		w.archive(rp, fi)
 	case fi.Mode().Perm()&0o111 != 0:
-		w.goBinary(rp, fi)
+		w.goBinary(rp, "", fi)
 	}
 }
 
@@ -420,19 +541,27 @@ func (w *walk) processes() {
 			return
 		}
 	}
-	ents, err := w.fsys.ReadDir("proc")
-	if err != nil {
-		return
+	var pids []int
+	w.list("proc", func(e fs.DirEntry) bool {
+		if name := e.Name(); e.IsDir() && lang.IsDigits(name) && len(name) < 10 {
+			if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
+				pids = append(pids, pid)
+			}
+		}
+		return true
+	})
+	// In PID order, whatever the order of proc/.
+	sort.Ints(pids)
+	selfNS := ""
+	if w.fsys.Live() {
+		selfNS, _ = w.fsys.ReadLink("proc/self/ns/mnt")
 	}
 	deleted := map[string]bool{}
-	for _, e := range ents {
-		pid := e.Name()
-		if !e.IsDir() || !isDigits(pid) {
-			continue
-		}
-		if w.tick("/proc") {
+	for i, n := range pids {
+		if i%checkEvery == checkEvery-1 && w.check("/proc") {
 			return
 		}
+		pid := strconv.Itoa(n)
 		// Kernel threads have no exe, and other users' processes cannot be
 		// read without privileges: neither is an error.
 		target, err := w.fsys.ReadLink("proc/" + pid + "/exe")
@@ -450,28 +579,67 @@ func (w *walk) processes() {
 			}
 			continue
 		}
-		rp, err := w.fsys.Resolve(target)
-		if err != nil {
-			continue
-		}
-		if _, ok := w.seen[rp]; ok {
-			continue
-		}
-		fi, err := w.fsys.Lstat(rp)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		w.goBinary(rp, fi)
+		w.process(pid, path.Clean(target), selfNS)
 	}
 }
 
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
+// process takes the executable exe of process pid as a Go candidate.
+//
+// exe is a path in the process's own root. When that root is not the
+// scan's (a container: the process has a mount namespace of its own on the
+// live host, or a proc/PID/root link to elsewhere in an image), the file is
+// read through proc/PID/root, unless the same path in the host is the same
+// file.
+func (w *walk) process(pid, exe, selfNS string) {
+	var hostFI fs.FileInfo
+	rp, err := w.fsys.Resolve(exe)
+	if err == nil {
+		if fi, err := w.fsys.Lstat(rp); err == nil && fi.Mode().IsRegular() {
+			hostFI = fi
 		}
 	}
-	return s != ""
+	if w.ownRoot(pid, selfNS) {
+		via := "proc/" + pid + "/root" + exe
+		var p, loc string
+		if w.fsys.Live() {
+			// The kernel resolves the magic link proc/PID/root into the
+			// process's root, in its mount namespace: do not Resolve it.
+			p, loc = "/"+via, exe+" (in the mount namespace of process "+pid+")"
+		} else if p, err = w.fsys.Resolve(via); err != nil {
+			return
+		}
+		fi, err := w.fsys.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			return
+		}
+		if hostFI == nil || !os.SameFile(hostFI, fi) {
+			if _, ok := w.seenPath[p]; !ok {
+				w.goBinary(p, loc, fi)
+			}
+			return
+		}
+	}
+	if hostFI == nil {
+		return
+	}
+	if _, ok := w.seenPath[rp]; !ok {
+		w.goBinary(rp, "", hostFI)
+	}
+}
+
+// ownRoot reports whether process pid has a root of its own: on the live
+// host, a mount namespace other than the scanner's; in an image, a
+// proc/PID/root link to anywhere but "/".
+func (w *walk) ownRoot(pid, selfNS string) bool {
+	if w.fsys.Live() {
+		if selfNS == "" {
+			return false
+		}
+		ns, err := w.fsys.ReadLink("proc/" + pid + "/ns/mnt")
+		return err == nil && ns != selfNS
+	}
+	t, err := w.fsys.ReadLink("proc/" + pid + "/root")
+	return err == nil && t != "/"
 }
 
 func join(dir, name string) string {
@@ -534,22 +702,6 @@ func gorootSources(name string) bool {
 		return true
 	}
 	return false
-}
-
-// isGOROOT reports whether the entries are those of a Go toolchain.
-func isGOROOT(ents []fs.DirEntry) bool {
-	var version, src, pkg bool
-	for _, e := range ents {
-		switch e.Name() {
-		case "VERSION":
-			version = e.Type().IsRegular()
-		case "src":
-			src = e.IsDir()
-		case "pkg":
-			pkg = e.IsDir()
-		}
-	}
-	return version && src && pkg
 }
 
 // inNodeModules reports whether dir is node_modules/<name> or

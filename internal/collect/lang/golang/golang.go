@@ -48,16 +48,16 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	// Build info is read with a fixed budget of small reads, so binaries of
 	// any size are read; MaxFileSize bounds archives, which are inflated.
 	const maxSize = math.MaxInt64
-	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Go }, func(p, owner string) {
-		bi, err := Read(env.FS, p, maxSize)
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Go }, func(f discover.File) {
+		bi, err := Read(env.FS, f.Path, maxSize)
 		switch {
 		case err != nil:
-			env.Errorf("%s: %v", p, err)
+			env.Errorf("%s: %v", f.Location, err)
 			return
 		case bi == nil:
 			return
 		}
-		sw := Software(bi, p, owner)
+		sw := Software(bi, f.Location, f.OwnedBy)
 		inv.Software = append(inv.Software, sw...)
 		env.Count(len(sw))
 	})
@@ -200,18 +200,32 @@ func has(ra io.ReaderAt, off, n uint64) bool {
 	return k == 1
 }
 
+// Pseudo-module paths of the Go vulnerability database: the standard
+// library, and the toolchain's commands (cmd/go, cmd/compile, ...).
+const (
+	StdlibModule    = "stdlib"
+	ToolchainModule = "toolchain"
+)
+
 // Software returns the components of a Go binary at location: its main
 // module (go-main), each module linked in (go-module; the replacement when
 // a module is replaced) and the standard library (go-stdlib).
+//
+// A command of the Go toolchain (main package cmd/..., no main module or
+// the main module "cmd") is named as the Go vulnerability database files
+// it: the main entry is the module "toolchain" at the toolchain's version,
+// the command's package path kept as the purl subpath
+// (pkg:golang/toolchain@v1.22.3#cmd/go). A main module built from a working
+// tree keeps the version "(devel)", which its purl leaves out.
 func Software(bi *debug.BuildInfo, location, ownedBy string) []host.Software {
 	std := StdlibVersion(bi.GoVersion)
 	var out []host.Software
-	add := func(kind, name, version string) {
+	add := func(kind, name, version, pkg string) {
 		out = append(out, host.Software{
 			Ecosystem: lang.EcosystemGo,
 			Name:      name,
 			Version:   version,
-			PURL:      lang.GoPURL(name, version),
+			PURL:      lang.GoPackagePURL(name, version, pkg),
 			Kind:      kind,
 			Location:  location,
 			Collector: Name,
@@ -220,22 +234,19 @@ func Software(bi *debug.BuildInfo, location, ownedBy string) []host.Software {
 		})
 	}
 	switch {
-	case bi.Main.Path != "":
-		v := bi.Main.Version
-		if v == "" && bi.Main.Path == "cmd" {
-			// The toolchain's own commands are versioned with it.
-			v = std
-		}
-		add(lang.KindGoMain, bi.Main.Path, v)
-	case bi.Path != "" && bi.Path != "command-line-arguments":
-		// No module information: a toolchain command (cmd/go), or a
-		// program built in GOPATH mode. Its main package stands for the
-		// main module, with no version unless it is the toolchain's.
-		v := ""
+	case bi.Main.Path == "cmd" || bi.Main.Path == "" && strings.HasPrefix(bi.Path, "cmd/"):
+		// The toolchain's own commands are versioned with it.
+		pkg := ""
 		if strings.HasPrefix(bi.Path, "cmd/") {
-			v = std
+			pkg = bi.Path
 		}
-		add(lang.KindGoMain, bi.Path, v)
+		add(lang.KindGoMain, ToolchainModule, std, pkg)
+	case bi.Main.Path != "":
+		add(lang.KindGoMain, bi.Main.Path, bi.Main.Version, "")
+	case bi.Path != "" && bi.Path != "command-line-arguments":
+		// No module information: a program built in GOPATH mode. Its main
+		// package stands for the main module, with no version.
+		add(lang.KindGoMain, bi.Path, "", "")
 	}
 	for _, d := range bi.Deps {
 		if d == nil {
@@ -248,9 +259,9 @@ func Software(bi *debug.BuildInfo, location, ownedBy string) []host.Software {
 		if m.Path == "" {
 			continue
 		}
-		add(lang.KindGoModule, m.Path, m.Version)
+		add(lang.KindGoModule, m.Path, m.Version, "")
 	}
-	add(lang.KindGoStdlib, "stdlib", std)
+	add(lang.KindGoStdlib, StdlibModule, std, "")
 	return out
 }
 
@@ -296,7 +307,7 @@ func StdlibVersion(goVersion string) string {
 	}
 	out := "v" + strings.Join(nums, ".")
 	for _, pre := range []string{"rc", "beta", "alpha"} {
-		if n, ok := strings.CutPrefix(rest, pre); ok && n != "" && isDigits(n) {
+		if n, ok := strings.CutPrefix(rest, pre); ok && lang.IsDigits(n) {
 			return out + "-" + pre + "." + n
 		}
 	}
@@ -314,13 +325,4 @@ func StdlibVersion(goVersion string) string {
 		out += "+" + b.String()
 	}
 	return out
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

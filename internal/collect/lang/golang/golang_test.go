@@ -89,7 +89,11 @@ func TestTestBinary(t *testing.T) {
 		return host.Software{Ecosystem: "Go", Name: name, Version: version, PURL: purl, Kind: kind,
 			Location: loc, Collector: "lang/go", GoVersion: runtime.Version(), OwnedBy: "selftest"}
 	}
-	want := []host.Software{sw("go-main", bi.Main.Path, bi.Main.Version, "pkg:golang/"+strings.ToLower(bi.Main.Path)+"@"+strings.NewReplacer("(", "%28", ")", "%29").Replace(bi.Main.Version))}
+	mainPURL := "pkg:golang/" + strings.ToLower(bi.Main.Path)
+	if bi.Main.Version != "(devel)" {
+		mainPURL += "@" + strings.ReplaceAll(bi.Main.Version, "+", "%2B")
+	}
+	want := []host.Software{sw("go-main", bi.Main.Path, bi.Main.Version, mainPURL)}
 	for _, d := range bi.Deps {
 		m := d
 		if d.Replace != nil {
@@ -134,7 +138,8 @@ func TestBuiltProgram(t *testing.T) {
 	std := golang.StdlibVersion(bi.GoVersion)
 	suffix := " /opt/prog/bin/prog " + bi.GoVersion
 	want := []string{
-		"go-main github.com/kensa-dev/kensa (devel) pkg:golang/github.com/kensa-dev/kensa@%28devel%29" + suffix,
+		// "(devel)" names no release: the purl has no version.
+		"go-main github.com/kensa-dev/kensa (devel) pkg:golang/github.com/kensa-dev/kensa" + suffix,
 		"go-module github.com/google/go-cmp v0.7.0 pkg:golang/github.com/google/go-cmp@v0.7.0" + suffix,
 		"go-stdlib stdlib " + std + " pkg:golang/stdlib@" + std + suffix,
 	}
@@ -238,8 +243,10 @@ func TestSoftware(t *testing.T) {
 	for _, s := range golang.Software(bi, "/x", "") {
 		got = append(got, s.Kind+" "+s.Name+" "+s.Version+" "+s.PURL)
 	}
+	// A toolchain command is the "toolchain" pseudo-module of the Go
+	// vulnerability database, its package path the purl subpath.
 	want := []string{
-		"go-main cmd/go v1.22.3 pkg:golang/cmd/go@v1.22.3",
+		"go-main toolchain v1.22.3 pkg:golang/toolchain@v1.22.3#cmd/go",
 		"go-module golang.org/x/mod v0.14.0 pkg:golang/golang.org/x/mod@v0.14.0",
 		"go-module example.com/fork v1.0.1 pkg:golang/example.com/fork@v1.0.1",
 		"go-module ../local  pkg:golang/../local",
@@ -252,6 +259,24 @@ func TestSoftware(t *testing.T) {
 	bi = &debug.BuildInfo{GoVersion: "go1.22.3", Path: "command-line-arguments"}
 	if s := golang.Software(bi, "/x", ""); len(s) != 1 || s[0].Kind != "go-stdlib" {
 		t.Errorf("command-line-arguments: %v", s)
+	}
+	for _, c := range []struct {
+		bi   debug.BuildInfo
+		want string
+	}{
+		// The toolchain built in module mode: main module "cmd".
+		{debug.BuildInfo{GoVersion: "go1.23.1", Path: "cmd/compile", Main: debug.Module{Path: "cmd"}}, "toolchain v1.23.1 pkg:golang/toolchain@v1.23.1#cmd/compile"},
+		// A development toolchain has no version.
+		{debug.BuildInfo{GoVersion: "devel go1.24-abc", Path: "cmd/vet"}, "toolchain  pkg:golang/toolchain#cmd/vet"},
+		// GOPATH mode: the main package, no version.
+		{debug.BuildInfo{GoVersion: "go1.10", Path: "github.com/x/tool"}, "github.com/x/tool  pkg:golang/github.com/x/tool"},
+		// A module whose path merely starts with "cmd" is no toolchain.
+		{debug.BuildInfo{GoVersion: "go1.22.3", Path: "cmdline/x", Main: debug.Module{Path: "cmdline", Version: "(devel)"}}, "cmdline (devel) pkg:golang/cmdline"},
+	} {
+		s := golang.Software(&c.bi, "/x", "")
+		if got := s[0].Name + " " + s[0].Version + " " + s[0].PURL; s[0].Kind != "go-main" || got != c.want {
+			t.Errorf("%+v: %s %q, want %q", c.bi, s[0].Kind, got, c.want)
+		}
 	}
 }
 
@@ -279,7 +304,7 @@ func TestLiveToolchain(t *testing.T) {
 			std = &inv.Software[i]
 		}
 	}
-	if main == nil || main.Name != "cmd/go" {
+	if main == nil || main.Name != "toolchain" || !strings.HasSuffix(main.PURL, "#cmd/go") {
 		t.Errorf("main module of %s: %+v", gobin, main)
 	}
 	if std == nil || std.GoVersion != bi.GoVersion || std.Version != golang.StdlibVersion(bi.GoVersion) {

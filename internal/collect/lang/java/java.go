@@ -9,6 +9,7 @@ package java
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -74,15 +75,15 @@ func (*Collector) Name() string { return Name }
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
 	maxSize := c.w.Config().MaxFileSize
-	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Java }, func(p, owner string) {
-		ra, size, closer, err := lang.OpenAt(env.FS, p, maxSize)
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Java }, func(f discover.File) {
+		ra, size, closer, err := lang.OpenAt(env.FS, f.Path, maxSize)
 		if err != nil {
 			switch {
 			case errors.Is(err, hostfs.ErrTooLarge):
-				c.w.RecordLimit(inv, discover.LimitMaxFileSize, p, maxSize)
+				c.w.RecordLimit(inv, discover.LimitMaxFileSize, f.Location, maxSize)
 			case errors.Is(err, fs.ErrNotExist), errors.Is(err, hostfs.ErrNotRegular):
 			default:
-				env.Errorf("%s: %v", p, err)
+				env.Errorf("%s: %v", f.Location, err)
 			}
 			return
 		}
@@ -93,9 +94,9 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 				c.w.RecordLimit(inv, limit, path, value)
 			},
 			errorf: env.Errorf,
-			owner:  owner,
+			owner:  f.OwnedBy,
 		}
-		s.archive(ra, size, p, 0)
+		s.archive(ra, size, f.Location, 0)
 		inv.Software = append(inv.Software, s.out...)
 		env.Count(len(s.out))
 	})
@@ -235,20 +236,7 @@ func (s *scan) nested(ra io.ReaderAt, size int64, f *zip.File, location string, 
 		s.errorf("%s: %v", location, err)
 		return
 	}
-	s.archive(readerAt(b), int64(len(b)), location, depth)
-}
-
-type readerAt []byte
-
-func (b readerAt) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off > int64(len(b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	s.archive(bytes.NewReader(b), int64(len(b)), location, depth)
 }
 
 // readEntry decompresses a zip entry of at most max bytes. archive/zip
@@ -319,19 +307,8 @@ func fromManifest(m map[string]string, location string) (host.Software, bool) {
 }
 
 // validCoordinate reports whether s is a plausible Maven groupId or
-// artifactId.
-func validCoordinate(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// artifactId: Maven's own rule, [A-Za-z0-9_.-]+.
+func validCoordinate(s string) bool { return lang.ValidIdent(s, 256) }
 
 const errDirectoryTooLarge = zipError("central directory too large")
 

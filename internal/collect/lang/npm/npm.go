@@ -38,17 +38,17 @@ func (*Collector) Name() string { return Name }
 
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
-	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.NPM }, func(p, owner string) {
-		b, err := hostfs.ReadFileLimit(env.FS, p, maxManifest)
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.NPM }, func(f discover.File) {
+		b, err := hostfs.ReadFileLimit(env.FS, f.Path, maxManifest)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				env.Errorf("%s: %v", p, err)
+				env.Errorf("%s: %v", f.Location, err)
 			}
 			return
 		}
 		m, err := ParseManifest(b)
 		if err != nil {
-			env.Errorf("%s: %v", p, err)
+			env.Errorf("%s: %v", f.Location, err)
 			return
 		}
 		if m.Name == "" || m.Version == "" {
@@ -60,9 +60,9 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			Version:   m.Version,
 			PURL:      lang.NPMPURL(m.Name, m.Version),
 			Kind:      lang.KindNPM,
-			Location:  p,
+			Location:  f.Location,
 			Collector: Name,
-			OwnedBy:   owner,
+			OwnedBy:   f.OwnedBy,
 		})
 		env.Count(1)
 	})

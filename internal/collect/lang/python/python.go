@@ -41,11 +41,11 @@ func (*Collector) Name() string { return Name }
 
 // Collect implements collect.Collector.
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
-	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Python }, func(p, owner string) {
-		md, err := readFile(env.FS, p)
+	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Python }, func(f discover.File) {
+		md, err := readFile(env.FS, f.Path)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				env.Errorf("%s: %v", p, err)
+				env.Errorf("%s: %v", f.Location, err)
 			}
 			return
 		}
@@ -55,9 +55,9 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			Version:   md.Version,
 			PURL:      lang.PyPIPURL(md.Name, md.Version),
 			Kind:      lang.KindPythonDist,
-			Location:  p,
+			Location:  f.Location,
 			Collector: Name,
-			OwnedBy:   owner,
+			OwnedBy:   f.OwnedBy,
 		})
 		env.Count(1)
 	})
@@ -159,19 +159,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 // validName reports whether s is a distribution name as PEP 508 allows:
 // ASCII letters and digits, with ".", "-" and "_" inside.
 func validName(s string) bool {
-	if s == "" || len(s) > 200 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case (c == '.' || c == '-' || c == '_') && i > 0 && i < len(s)-1:
-		default:
-			return false
-		}
-	}
-	return true
+	return lang.ValidIdent(s, 200) && lang.IsAlnum(s[0]) && lang.IsAlnum(s[len(s)-1])
 }
 
 func truncate(s string) string {

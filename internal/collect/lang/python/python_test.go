@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/lang/python"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
+	"github.com/kensa-dev/kensa/internal/testfixture"
 )
 
 // A METADATA file as pip writes it (Metadata-Version 2.1, from
@@ -109,7 +111,8 @@ func TestCollect(t *testing.T) {
 	want := []host.Software{
 		sw("typing_extensions", "4.12.2", "pkg:pypi/typing-extensions@4.12.2", "/opt/venv/lib/python3.12/site-packages/Typing_Extensions-4.12.2.dist-info/METADATA", ""),
 		sw("PyYAML", "6.0", "pkg:pypi/pyyaml@6.0", "/usr/lib/python3/dist-packages/PyYAML-6.0.egg-info/PKG-INFO", "python3-yaml"),
-		sw("zope.interface", "5.5.2", "pkg:pypi/zope-interface@5.5.2", "/usr/lib/python3/dist-packages/Zope.Interface-5.5.2.egg-info", ""),
+		// The pypi purl keeps dots (PEP 503 folding is for matching).
+		sw("zope.interface", "5.5.2", "pkg:pypi/zope.interface@5.5.2", "/usr/lib/python3/dist-packages/Zope.Interface-5.5.2.egg-info", ""),
 		sw("cryptography", "38.0.4", "pkg:pypi/cryptography@38.0.4", "/usr/lib/python3/dist-packages/cryptography-38.0.4.dist-info/METADATA", ""),
 	}
 	if diff := cmp.Diff(want, inv.Software); diff != "" {
@@ -118,6 +121,48 @@ func TestCollect(t *testing.T) {
 	run := inv.Collectors[1]
 	if run.Status != host.StatusPartial || run.ErrorCount != 1 || !strings.Contains(run.Errors[0], "broken-1.dist-info/METADATA") {
 		t.Errorf("run: %+v", run)
+	}
+}
+
+// TestPython2 reads the system Python 2.7 of CentOS 7 (site-packages under
+// /usr/lib and /usr/lib64) and of Ubuntu 18.04 (dist-packages).
+func TestPython2(t *testing.T) {
+	root := t.TempDir()
+	for name, data := range map[string]string{
+		// CentOS 7: pure Python in lib, compiled in lib64, egg-info of rpm.
+		"usr/lib/python2.7/site-packages/requests-2.6.0-py2.7.egg-info/PKG-INFO": "Metadata-Version: 1.1\nName: requests\nVersion: 2.6.0\n",
+		"usr/lib64/python2.7/site-packages/PyYAML-3.10-py2.7.egg-info":           "Metadata-Version: 1.0\nName: PyYAML\nVersion: 3.10\n",
+		// Ubuntu 18.04: dist-packages.
+		"usr/lib/python2.7/dist-packages/six-1.11.0.egg-info": "Metadata-Version: 1.1\nName: six\nVersion: 1.11.0\n",
+		// pip install into /usr/local.
+		"usr/local/lib/python2.7/dist-packages/urllib3-1.26.18.dist-info/METADATA": "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.18\n",
+	} {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := testfixture.Collect(t, root, python.New(discover.New(collect.DiscoveryConfig{})))
+	var got []string
+	for _, s := range inv.Software {
+		got = append(got, s.PURL+" "+s.Location)
+	}
+	want := []string{
+		"pkg:pypi/six@1.11.0 /usr/lib/python2.7/dist-packages/six-1.11.0.egg-info",
+		"pkg:pypi/requests@2.6.0 /usr/lib/python2.7/site-packages/requests-2.6.0-py2.7.egg-info/PKG-INFO",
+		"pkg:pypi/pyyaml@3.10 /usr/lib64/python2.7/site-packages/PyYAML-3.10-py2.7.egg-info",
+		"pkg:pypi/urllib3@1.26.18 /usr/local/lib/python2.7/dist-packages/urllib3-1.26.18.dist-info/METADATA",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("software (-want +got):\n%s", diff)
+	}
+	for _, r := range []string{"/usr/lib/python2.7", "/usr/lib64/python2.7", "/usr/local"} {
+		if !slices.Contains(inv.Discovery.Roots, r) {
+			t.Errorf("root %s not searched: %v", r, inv.Discovery.Roots)
+		}
 	}
 }
 
