@@ -32,7 +32,7 @@ func (t *targetFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&t.root, "root", "/", "scan the image or unpacked root file system in `DIR` instead of the live host")
 	cmd.MarkFlagDirname("root")
 	cmd.MarkFlagDirname("search-root")
-	fs.StringSliceVar(&t.searchRoots, "search-root", nil, "directory (inside the root) to search for software outside the package manager; repeatable; replaces the defaults")
+	fs.StringSliceVar(&t.searchRoots, "search-root", nil, "directory (inside the root) to search for software outside the package manager, recursively; repeatable. Replaces the whole default search: home directories and running processes are then not looked at")
 	fs.IntVar(&t.maxDepth, "max-depth", d.MaxDepth, "how deep below each search root to look")
 	fs.IntVar(&t.maxFiles, "max-files", d.MaxFiles, "stop searching for software after this many files")
 	fs.StringVar(&t.maxFileSize, "max-file-size", formatSize(d.MaxFileSize), "skip Java archives larger than this (e.g. 512MiB)")

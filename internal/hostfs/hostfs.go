@@ -13,6 +13,7 @@
 package hostfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -137,4 +138,41 @@ func ReadFileLimit(fsys fs.FS, name string, limit int64) ([]byte, error) {
 // FIFO blocks and reading a device may never end.
 func openable(m fs.FileMode) bool {
 	return m.IsRegular() || m.IsDir()
+}
+
+// OpenAt opens the regular file name of fsys for random access, as
+// debug/buildinfo and archive/zip need. Files of this package are
+// *os.File underneath and are used as they are; any other file is read
+// into memory. A file larger than maxSize is not opened: the error wraps
+// ErrTooLarge.
+func OpenAt(fsys fs.FS, name string, maxSize int64) (io.ReaderAt, int64, io.Closer, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
+	if fi.Size() > maxSize {
+		f.Close()
+		return nil, 0, nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w (%d > %d bytes)", ErrTooLarge, fi.Size(), maxSize)}
+	}
+	if ra, ok := f.(io.ReaderAt); ok {
+		return ra, fi.Size(), f, nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, 0, nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if int64(len(b)) > maxSize {
+		return nil, 0, nil, &fs.PathError{Op: "read", Path: name, Err: ErrTooLarge}
+	}
+	return bytes.NewReader(b), int64(len(b)), io.NopCloser(nil), nil
 }

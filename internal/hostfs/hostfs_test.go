@@ -169,3 +169,54 @@ func TestLiveIsRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOpenAt(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "f"), []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, size, c, err := OpenAt(fsys, "/f", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 3)
+	if _, err := ra.ReadAt(buf, 7); err != nil || size != 10 || string(buf) != "789" {
+		t.Errorf("read %q, size %d, %v", buf, size, err)
+	}
+	if _, _, _, err := OpenAt(fsys, "/f", 9); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("too large: %v", err)
+	}
+	if _, _, _, err := OpenAt(fsys, "/fifo", 9); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("fifo: %v", err)
+	}
+	// A file system whose files are not io.ReaderAt is read into memory.
+	ra, size, _, err = OpenAt(plainFS{os.DirFS(root)}, "f", 10)
+	if err != nil || size != 10 {
+		t.Fatal(size, err)
+	}
+	if _, ok := ra.(*os.File); ok {
+		t.Error("plain file used as io.ReaderAt")
+	}
+	if _, err := ra.ReadAt(buf, 0); err != nil || string(buf) != "012" {
+		t.Errorf("read %q, %v", buf, err)
+	}
+}
+
+// plainFS hides every method of its files but those of fs.File.
+type plainFS struct{ fs.FS }
+
+func (p plainFS) Open(name string) (fs.File, error) {
+	f, err := p.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ fs.File }{f}, nil
+}

@@ -5,13 +5,9 @@
 package lang
 
 import (
-	"bytes"
-	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 
-	"github.com/kensa-dev/kensa/internal/hostfs"
 	packageurl "github.com/package-url/packageurl-go"
 )
 
@@ -204,41 +200,4 @@ func (b *BudgetReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	b.N -= int64(len(p))
 	return b.R.ReadAt(p, off)
-}
-
-// OpenAt opens the regular file name of fsys for random access, as
-// debug/buildinfo and archive/zip need. Files of package hostfs are
-// *os.File underneath and are used as they are; any other file is read
-// into memory. A file larger than maxSize is not opened: the error wraps
-// hostfs.ErrTooLarge.
-func OpenAt(fsys fs.FS, name string, maxSize int64) (io.ReaderAt, int64, io.Closer, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, nil, &fs.PathError{Op: "open", Path: name, Err: hostfs.ErrNotRegular}
-	}
-	if fi.Size() > maxSize {
-		f.Close()
-		return nil, 0, nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w (%d > %d bytes)", hostfs.ErrTooLarge, fi.Size(), maxSize)}
-	}
-	if ra, ok := f.(io.ReaderAt); ok {
-		return ra, fi.Size(), f, nil
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSize+1))
-	if err != nil {
-		return nil, 0, nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	if int64(len(b)) > maxSize {
-		return nil, 0, nil, &fs.PathError{Op: "read", Path: name, Err: hostfs.ErrTooLarge}
-	}
-	return bytes.NewReader(b), int64(len(b)), io.NopCloser(nil), nil
 }

@@ -3,13 +3,8 @@ package lang
 import (
 	"bytes"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
 
-	"github.com/kensa-dev/kensa/internal/hostfs"
 )
 
 func TestPURL(t *testing.T) {
@@ -94,53 +89,3 @@ func TestBudgetReaderAt(t *testing.T) {
 	}
 }
 
-func TestOpenAt(t *testing.T) {
-	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "f"), []byte("0123456789"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fsys, err := hostfs.Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ra, size, c, err := OpenAt(fsys, "/f", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	buf := make([]byte, 3)
-	if _, err := ra.ReadAt(buf, 7); err != nil || size != 10 || string(buf) != "789" {
-		t.Errorf("read %q, size %d, %v", buf, size, err)
-	}
-	if _, _, _, err := OpenAt(fsys, "/f", 9); !errors.Is(err, hostfs.ErrTooLarge) {
-		t.Errorf("too large: %v", err)
-	}
-	if _, _, _, err := OpenAt(fsys, "/fifo", 9); !errors.Is(err, hostfs.ErrNotRegular) {
-		t.Errorf("fifo: %v", err)
-	}
-	// A file system whose files are not io.ReaderAt is read into memory.
-	ra, size, _, err = OpenAt(plainFS{os.DirFS(root)}, "f", 10)
-	if err != nil || size != 10 {
-		t.Fatal(size, err)
-	}
-	if _, ok := ra.(*os.File); ok {
-		t.Error("plain file used as io.ReaderAt")
-	}
-	if _, err := ra.ReadAt(buf, 0); err != nil || string(buf) != "012" {
-		t.Errorf("read %q, %v", buf, err)
-	}
-}
-
-// plainFS hides every method of its files but those of fs.File.
-type plainFS struct{ fs.FS }
-
-func (p plainFS) Open(name string) (fs.File, error) {
-	f, err := p.FS.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	return struct{ fs.File }{f}, nil
-}

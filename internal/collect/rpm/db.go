@@ -13,7 +13,6 @@ import (
 
 	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
 
-	"github.com/kensa-dev/kensa/internal/collect/lang"
 	"github.com/kensa-dev/kensa/internal/hostfs"
 )
 
@@ -66,11 +65,11 @@ type source struct {
 // openSource opens the regular file name, of at most limit bytes, and
 // refuses a sparse one. Its errors name the file.
 func openSource(fsys hostfs.FS, name string, limit int64) (*source, error) {
-	r, size, closer, err := lang.OpenAt(fsys, name, limit)
+	r, size, closer, err := hostfs.OpenAt(fsys, name, limit)
 	if err != nil {
 		return nil, err
 	}
-	// Files of a hostfs.FS are *os.File underneath (see lang.OpenAt); the
+	// Files of a hostfs.FS are *os.File underneath (see hostfs.OpenAt); the
 	// open file's own Stat, as the name may have changed since.
 	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
 		if fi, err := f.Stat(); err == nil {

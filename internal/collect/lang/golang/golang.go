@@ -67,7 +67,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 // not a Go binary (a script, a C program, garbage), or an error if it is
 // one that cannot be read.
 func Read(fsys hostfs.FS, name string, maxSize int64) (*debug.BuildInfo, error) {
-	ra, _, closer, err := lang.OpenAt(fsys, name, maxSize)
+	ra, _, closer, err := hostfs.OpenAt(fsys, name, maxSize)
 	if err != nil {
 		// Replaced by something else, or gone, since the walk.
 		if errors.Is(err, hostfs.ErrNotRegular) || errors.Is(err, fs.ErrNotExist) {
@@ -257,6 +257,13 @@ func Software(bi *debug.BuildInfo, location, ownedBy string) []host.Software {
 			m = d.Replace
 		}
 		if m.Path == "" {
+			continue
+		}
+		if strings.HasPrefix(m.Path, ".") || strings.HasPrefix(m.Path, "/") {
+			// Replaced by a local directory (=> ./internal/x): the code is
+			// whatever that directory held, of no published version. Keep
+			// the module's own path, which advisories name.
+			add(lang.KindGoModule, d.Path, lang.GoDevelVersion, "")
 			continue
 		}
 		add(lang.KindGoModule, m.Path, m.Version, "")

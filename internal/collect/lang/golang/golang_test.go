@@ -249,7 +249,8 @@ func TestSoftware(t *testing.T) {
 		"go-main toolchain v1.22.3 pkg:golang/toolchain@v1.22.3#cmd/go",
 		"go-module golang.org/x/mod v0.14.0 pkg:golang/golang.org/x/mod@v0.14.0",
 		"go-module example.com/fork v1.0.1 pkg:golang/example.com/fork@v1.0.1",
-		"go-module ../local  pkg:golang/../local",
+		// Replaced by a local directory: named by its module path, no version.
+		"go-module example.com/local (devel) pkg:golang/example.com/local",
 		"go-stdlib stdlib v1.22.3 pkg:golang/stdlib@v1.22.3",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -76,7 +76,7 @@ func (*Collector) Name() string { return Name }
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
 	maxSize := c.w.Config().MaxFileSize
 	return c.w.Each(ctx, env, inv, func(cs *discover.Candidates) []string { return cs.Java }, func(f discover.File) {
-		ra, size, closer, err := lang.OpenAt(env.FS, f.Path, maxSize)
+		ra, size, closer, err := hostfs.OpenAt(env.FS, f.Path, maxSize)
 		if err != nil {
 			switch {
 			case errors.Is(err, hostfs.ErrTooLarge):
