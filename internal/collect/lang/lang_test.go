@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-
 )
 
 func TestPURL(t *testing.T) {
@@ -88,4 +87,3 @@ func TestBudgetReaderAt(t *testing.T) {
 		t.Errorf("read past the budget: %v", err)
 	}
 }
-
