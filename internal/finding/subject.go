@@ -36,10 +36,10 @@ func PackageTarget(p host.Package) string { return p.Name }
 func SoftwareTarget(s host.Software) string {
 	loc := s.Location
 	switch s.Kind {
-	case "python-dist":
+	case host.KindPythonDist:
 		// .../site-packages/requests-2.31.0.dist-info/METADATA
 		loc = path.Dir(path.Dir(loc))
-	case "java-archive":
+	case host.KindJavaArchive:
 		outer, _, _ := strings.Cut(loc, "!/")
 		loc = path.Dir(outer)
 	}

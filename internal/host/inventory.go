@@ -161,6 +161,16 @@ type Software struct {
 	OwnedBy string `json:"owned_by,omitempty"`
 }
 
+// Software kinds (Software.Kind).
+const (
+	KindGoMain      = "go-main"
+	KindGoModule    = "go-module"
+	KindGoStdlib    = "go-stdlib"
+	KindPythonDist  = "python-dist"
+	KindNPM         = "npm"
+	KindJavaArchive = "java-archive"
+)
+
 // User is one account from /etc/passwd with its shadow aging fields. The
 // password hash is never collected; only whether one is set.
 type User struct {

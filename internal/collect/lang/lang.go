@@ -19,16 +19,6 @@ const (
 	EcosystemMaven = "Maven"
 )
 
-// Software kinds (host.Software.Kind).
-const (
-	KindGoMain      = "go-main"
-	KindGoModule    = "go-module"
-	KindGoStdlib    = "go-stdlib"
-	KindPythonDist  = "python-dist"
-	KindNPM         = "npm"
-	KindJavaArchive = "java-archive"
-)
-
 // PURL returns the package URL pkg:typ/namespace/name@version, encoded by
 // packageurl-go as the purl specification requires (the same builder names
 // OS packages, so every purl in an inventory is escaped one way). An empty

@@ -240,13 +240,13 @@ func Software(bi *debug.BuildInfo, location, ownedBy string) []host.Software {
 		if strings.HasPrefix(bi.Path, "cmd/") {
 			pkg = bi.Path
 		}
-		add(lang.KindGoMain, ToolchainModule, std, pkg)
+		add(host.KindGoMain, ToolchainModule, std, pkg)
 	case bi.Main.Path != "":
-		add(lang.KindGoMain, bi.Main.Path, bi.Main.Version, "")
+		add(host.KindGoMain, bi.Main.Path, bi.Main.Version, "")
 	case bi.Path != "" && bi.Path != "command-line-arguments":
 		// No module information: a program built in GOPATH mode. Its main
 		// package stands for the main module, with no version.
-		add(lang.KindGoMain, bi.Path, "", "")
+		add(host.KindGoMain, bi.Path, "", "")
 	}
 	for _, d := range bi.Deps {
 		if d == nil {
@@ -263,12 +263,12 @@ func Software(bi *debug.BuildInfo, location, ownedBy string) []host.Software {
 			// Replaced by a local directory (=> ./internal/x): the code is
 			// whatever that directory held, of no published version. Keep
 			// the module's own path, which advisories name.
-			add(lang.KindGoModule, d.Path, lang.GoDevelVersion, "")
+			add(host.KindGoModule, d.Path, lang.GoDevelVersion, "")
 			continue
 		}
-		add(lang.KindGoModule, m.Path, m.Version, "")
+		add(host.KindGoModule, m.Path, m.Version, "")
 	}
-	add(lang.KindGoStdlib, StdlibModule, std, "")
+	add(host.KindGoStdlib, StdlibModule, std, "")
 	return out
 }
 

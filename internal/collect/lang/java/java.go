@@ -269,7 +269,7 @@ func fromPOM(p map[string]string, location string) (host.Software, bool) {
 		Name:      g + ":" + a,
 		Version:   v,
 		PURL:      lang.MavenPURL(g, a, v),
-		Kind:      lang.KindJavaArchive,
+		Kind:      host.KindJavaArchive,
 		Location:  location,
 		Collector: Name,
 	}, true
@@ -295,7 +295,7 @@ func fromManifest(m map[string]string, location string) (host.Software, bool) {
 		Ecosystem: lang.EcosystemMaven,
 		Name:      title,
 		Version:   version,
-		Kind:      lang.KindJavaArchive,
+		Kind:      host.KindJavaArchive,
 		Location:  location,
 		Collector: Name,
 	}

@@ -59,7 +59,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			Name:      m.Name,
 			Version:   m.Version,
 			PURL:      lang.NPMPURL(m.Name, m.Version),
-			Kind:      lang.KindNPM,
+			Kind:      host.KindNPM,
 			Location:  f.Location,
 			Collector: Name,
 			OwnedBy:   f.OwnedBy,

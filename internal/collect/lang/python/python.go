@@ -54,7 +54,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			Name:      md.Name,
 			Version:   md.Version,
 			PURL:      lang.PyPIPURL(md.Name, md.Version),
-			Kind:      lang.KindPythonDist,
+			Kind:      host.KindPythonDist,
 			Location:  f.Location,
 			Collector: Name,
 			OwnedBy:   f.OwnedBy,
