@@ -68,6 +68,7 @@ func (t *targetFlags) options(a *app) (assess.Options, error) {
 func (a *app) inventoryCommand() *cobra.Command {
 	var t targetFlags
 	var output string
+	var pretty bool
 	cmd := &cobra.Command{
 		Use:   "inventory",
 		Short: "Write the inventory of this host (or of an image with --root) as JSON",
@@ -77,7 +78,8 @@ identity, kernels, OS packages with their files, software found outside the
 package manager (Go binaries, Python, npm, Java), users and groups, and what
 each collector did.`,
 		Example: `  kensa inventory > host.json
-  kensa inventory --root /mnt/image --output image.json`,
+  kensa inventory --root /mnt/image --output image.json
+  kensa inventory --pretty | less`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := t.options(a)
@@ -101,7 +103,11 @@ each collector did.`,
 			a.logCollectors(inv)
 			return a.writeOutput(output, func(w io.Writer) error {
 				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
+				if pretty {
+					// Indenting a 10 MB document costs more than
+					// collecting it, so it is asked for.
+					enc.SetIndent("", "  ")
+				}
 				enc.SetEscapeHTML(false) // purls hold "&"
 				return enc.Encode(inv)
 			})
@@ -109,6 +115,7 @@ each collector did.`,
 	}
 	t.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of stdout")
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON for reading (compact by default: the inventory of a server is megabytes)")
 	return cmd
 }
 

@@ -123,11 +123,13 @@ func ReadFileLimit(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	if fi.Size() > limit {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d > %d bytes)", ErrTooLarge, fi.Size(), limit)}
 	}
-	// Files in proc/ report size 0, so read to the limit whatever Stat said.
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// Size the buffer from Stat (one allocation for an ordinary file), but
+	// read to the limit whatever Stat said: files in proc/ report size 0.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+512))
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
 	}

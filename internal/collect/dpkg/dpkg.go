@@ -7,7 +7,6 @@
 package dpkg
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -171,18 +171,19 @@ func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *
 		if *budget <= 0 {
 			return nil
 		}
-		f, err := env.FS.Open(name)
+		b, err := hostfs.ReadFileLimit(env.FS, name, listLimit)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				env.Errorf("%v", err)
 			}
 			continue
 		}
-		files, err := readList(f, strings.HasSuffix(name, ".md5sums"), *budget)
-		f.Close()
-		if err != nil {
-			env.Errorf("read %s: %v", name, err)
+		if len(b) == 0 {
+			return nil
 		}
+		// b is never written again: share its memory instead of copying
+		// megabytes of file lists into strings.
+		files := readList(unsafe.String(&b[0], len(b)), strings.HasSuffix(name, ".md5sums"), *budget)
 		*budget -= len(files)
 		return files
 	}
@@ -190,13 +191,13 @@ func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *
 }
 
 // readList reads a .list file (one absolute path a line) or an .md5sums
-// file ("<md5>  relative/path").
-func readList(f fs.File, md5sums bool, max int) ([]string, error) {
-	var files []string
-	sc := bufio.NewScanner(&limitedReader{f, listLimit})
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	for sc.Scan() {
-		line := sc.Text()
+// file ("<md5>  relative/path"), keeping at most max paths. The paths of a
+// .list file are substrings of its content, so a package's list costs two
+// allocations however many files it owns.
+func readList(content string, md5sums bool, max int) []string {
+	files := make([]string, 0, strings.Count(content, "\n")+1)
+	for line := range strings.Lines(content) {
+		line = strings.TrimRight(line, "\r\n")
 		if md5sums {
 			_, p, ok := strings.Cut(line, "  ")
 			if !ok {
@@ -212,12 +213,12 @@ func readList(f fs.File, md5sums bool, max int) ([]string, error) {
 		}
 		files = append(files, line)
 	}
-	if !md5sums {
-		// Keep dpkg's order for .list files; md5sums are already sorted.
-		return files, sc.Err()
+	if md5sums {
+		// Keep dpkg's order for .list files; md5sums lists are sorted here
+		// so that both give a stable order.
+		sort.Strings(files)
 	}
-	sort.Strings(files)
-	return files, sc.Err()
+	return files
 }
 
 // limitedReader reads at most n bytes and then reports an error, so a huge
