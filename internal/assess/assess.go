@@ -159,7 +159,7 @@ func reportHost(inv *host.Inventory) report.Host {
 	if o := inv.OS; o != nil {
 		h.OS = report.OS{Family: o.Family, ID: o.ID, Release: o.Release, PrettyName: o.PrettyName}
 		if o.EOL != nil {
-			h.OS.EOL, h.OS.EOLReached = o.EOL.Date, o.EOL.Reached
+			h.OS.EOL, h.OS.EOLReached, h.OS.EOLNote = o.EOL.Date, o.EOL.Reached, o.EOL.Note
 		}
 	} else {
 		h.OS = report.OS{Family: "unknown", ID: "unknown", Release: ""}

@@ -107,6 +107,9 @@ type OS struct {
 	PrettyName string `json:"pretty_name,omitempty"`
 	EOL        string `json:"eol,omitempty"`
 	EOLReached bool   `json:"eol_reached,omitempty"`
+	// EOLNote names the support phase EOL ends ("end of Debian LTS",
+	// "end of standard support; ESM requires Ubuntu Pro").
+	EOLNote string `json:"eol_note,omitempty"`
 }
 
 // Feed is one vulnerability data source.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -288,9 +289,9 @@ func (t *tableWriter) header(r *Report) {
 	osLine := fmt.Sprintf("%s [family %s, id %s, release %s]", osName, orNone(os.Family), orNone(os.ID), orNone(os.Release))
 	switch {
 	case os.EOLReached:
-		t.field("OS", plain(osLine+","), cell{"END OF LIFE since " + clean(os.EOL) + ": no more security updates", ansiRed})
+		t.field("OS", plain(osLine+","), cell{"END OF LIFE since " + clean(os.EOL) + cmp.Or(eolNote(os.EOLNote), ": no more security updates"), ansiRed})
 	case os.EOL != "":
-		t.field("OS", plain(osLine+", supported until "+clean(os.EOL)))
+		t.field("OS", plain(osLine+", supported until "+clean(os.EOL)+eolNote(os.EOLNote)))
 	default:
 		t.field("OS", plain(osLine))
 	}
@@ -856,4 +857,12 @@ func formatAge(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 	}
+}
+
+// eolNote renders the support phase an end-of-life date refers to.
+func eolNote(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + clean(note) + ")"
 }
