@@ -76,6 +76,12 @@ func DefaultDiscoveryRoots() []DiscoveryRoot {
 		{"/usr/local/lib/python[23]*", RootTree},
 		{"/usr/share/java", RootTree},
 		{"/usr/lib/node_modules", RootTree},
+		// Where applications are deployed with their own dependencies
+		// (node_modules, virtualenvs, WEB-INF/lib): web roots, and the
+		// conventional directories of container images.
+		{"/var/www", RootTree},
+		{"/app", RootTree},
+		{"/usr/src/app", RootTree},
 	}
 }
 

@@ -32,6 +32,8 @@ func TestCollect(t *testing.T) {
 		nm + "npm/node_modules/nullish/package.json":                                 `{"name":null,"version":null}`,
 		"opt/app/package.json":                                                       `{"name":"app","version":"1.0.0"}`,
 		"opt/app/node_modules/left-pad/package.json":                                 `{"name":"left-pad","version":"1.3.0"}`,
+		"app/node_modules/lodash/package.json":                                       `{"name":"lodash","version":"4.17.20"}`,
+		"var/www/site/node_modules/express/package.json":                             `{"name":"express","version":"4.17.1"}`,
 	} {
 		p := filepath.Join(root, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -51,11 +53,13 @@ func TestCollect(t *testing.T) {
 		return host.Software{Ecosystem: "npm", Name: name, Version: version, PURL: purl, Kind: "npm", Location: loc, Collector: "lang/npm"}
 	}
 	want := []host.Software{
+		sw("lodash", "4.17.20", "pkg:npm/lodash@4.17.20", "/app/node_modules/lodash/package.json"),
 		sw("left-pad", "1.3.0", "pkg:npm/left-pad@1.3.0", "/opt/app/node_modules/left-pad/package.json"),
 		sw("minimatch", "5.1.1", "pkg:npm/minimatch@5.1.1", "/"+nm+"npm/node_modules/@npmcli/arborist/node_modules/minimatch/package.json"),
 		sw("@npmcli/arborist", "6.1.5", "pkg:npm/%40npmcli/arborist@6.1.5", "/"+nm+"npm/node_modules/@npmcli/arborist/package.json"),
 		sw("semver", "7.3.8", "pkg:npm/semver@7.3.8", "/"+nm+"npm/node_modules/semver/package.json"),
 		sw("npm", "9.2.0", "pkg:npm/npm@9.2.0", "/"+nm+"npm/package.json"),
+		sw("express", "4.17.1", "pkg:npm/express@4.17.1", "/var/www/site/node_modules/express/package.json"),
 	}
 	if diff := cmp.Diff(want, inv.Software); diff != "" {
 		t.Errorf("software (-want +got):\n%s", diff)
