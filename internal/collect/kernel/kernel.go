@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -123,7 +122,16 @@ func bootRelease(p host.Package) string {
 				return v + "." + p.Arch
 			}
 			return v
-		case "kernel-default", "kernel-azure", "kernel-kvmsmall", "kernel-preempt", "kernel-rt":
+		case "kernel-rt":
+			if strings.Contains(v, ".el") || strings.Contains(v, ".amzn") {
+				// RHEL 7's real-time kernel, without a -core package.
+				if p.Arch != "" && p.Arch != "noarch" {
+					return v + "." + p.Arch
+				}
+				return v
+			}
+			fallthrough
+		case "kernel-default", "kernel-azure", "kernel-kvmsmall", "kernel-preempt":
 			// SUSE: kernel-default 5.14.21-150500.55.39.1 boots as
 			// 5.14.21-150500.55.39-default (the last release number is
 			// the rebuild count, not part of the release).
@@ -143,19 +151,21 @@ func bootRelease(p host.Package) string {
 	return ""
 }
 
-// flavourRe matches Debian, Ubuntu, SUSE and Alpine releases:
-// 6.1.0-18-cloud-amd64, 5.15.0-91-generic, 5.14.21-150500.55.39-default,
-// 6.1.37-0-lts; the flavour is what follows the ABI number.
-var flavourRe = regexp.MustCompile(`^[0-9]+(?:\.[0-9]+)*-[0-9]+(?:\.[0-9]+)*-([A-Za-z][A-Za-z0-9_+-]*)$`)
-
-// Flavour returns the kernel flavour of a release: "cloud-amd64",
-// "generic", "default", "lts"; for RHEL-family releases the architecture
-// with any variant ("x86_64", "x86_64+debug", "rt.x86_64"). A newer kernel
-// of another flavour does not replace the running one at reboot, so only
-// kernels of the running flavour are compared.
+// Flavour returns the kernel flavour of a release: the trailing
+// "-"-separated parts that start with a letter ("cloud-amd64" of
+// 6.1.0-18-cloud-amd64 and of 6.12.41+deb13-cloud-amd64, "generic",
+// "default", "lts"), or for RHEL-family releases, which have none, the
+// architecture with any variant ("x86_64", "x86_64+debug", "rt.x86_64").
+// A newer kernel of another flavour does not replace the running one at
+// reboot, so only kernels of the running flavour are compared.
 func Flavour(release string) string {
-	if m := flavourRe.FindStringSubmatch(release); m != nil {
-		return m[1]
+	parts := strings.Split(release, "-")
+	n := len(parts)
+	for n > 1 && parts[n-1] != "" && isLetter(parts[n-1][0]) {
+		n--
+	}
+	if n < len(parts) {
+		return strings.Join(parts[n:], "-")
 	}
 	i := strings.LastIndexByte(release, '.')
 	if i < 0 {

@@ -123,6 +123,10 @@ func TestFlavourAndNewest(t *testing.T) {
 		"4.18.0-477.10.1.el8_8.x86_64":         "x86_64",
 		"5.14.0-362.8.1.el9_3.x86_64":          "x86_64",
 		"5.14.0-362.8.1.rt14.343.el9_3.x86_64": "rt.x86_64",
+		"6.12.41+deb13-amd64":                  "amd64",
+		"6.12.41+deb13-cloud-amd64":            "cloud-amd64",
+		"6.5.0-0.deb12.4-amd64":                "amd64",
+		"6.12.12+bpo-amd64":                    "amd64",
 	} {
 		if got := Flavour(rel); got != want {
 			t.Errorf("Flavour(%s) = %q, want %q", rel, got, want)
@@ -147,6 +151,14 @@ func TestFlavourAndNewest(t *testing.T) {
 	})
 	if n, _ := Newest(rhel, "5.14.0-362.8.1.el9_3.x86_64"); CompareRelease(n.Release, "5.14.0-362.8.1.el9_3.x86_64") != 0 {
 		t.Errorf("RHEL newest = %+v: a reboot would be reported falsely", n)
+	}
+	// Debian 13: 6.12.41+deb13-amd64 and a newer 6.12.43+deb13-amd64.
+	if n, ok := Newest(Installed([]host.Package{{Manager: "dpkg", Name: "linux-image-6.12.43+deb13-amd64", Version: "6.12.43-1"}}), "6.12.41+deb13-amd64"); !ok || n.Release != "6.12.43+deb13-amd64" {
+		t.Errorf("Debian 13 newest = %+v %v", n, ok)
+	}
+	// RHEL 7 real-time kernel: not a SUSE name.
+	if rt := Installed([]host.Package{{Manager: "rpm", Name: "kernel-rt", Version: "3.10.0-1160.rt56.1131.el7", Arch: "x86_64"}}); len(rt) != 1 || rt[0].Release != "3.10.0-1160.rt56.1131.el7.x86_64" {
+		t.Errorf("RHEL 7 rt = %+v", rt)
 	}
 	// SUSE: kernel-default boots with the rebuild count dropped.
 	suse := Installed([]host.Package{{Manager: "rpm", Name: "kernel-default", Version: "5.14.21-150500.55.39.1", Arch: "x86_64"}})
