@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/host"
@@ -154,18 +157,72 @@ func TestInventoryFixture(t *testing.T) {
 func TestOutputFileIsReplacedAtomically(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.json")
-	os.WriteFile(out, []byte("previous report"), 0o644)
-	// A scan that fails before writing must leave the previous file as it was.
-	code, _, _ := run(t, "scan", "--root", filepath.Join(dir, "missing"), "--output", out)
-	if code != ExitUsage {
-		t.Fatalf("exit %d", code)
+	os.WriteFile(out, []byte("previous report"), 0o640)
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	// A writer that fails halfway must leave the previous file as it was,
+	// and no temporary file behind.
+	err := a.writeOutput(out, func(w io.Writer) error {
+		w.Write([]byte("half a rep"))
+		return errors.New("disk on fire")
+	})
+	if err == nil {
+		t.Fatal("the writer's error was lost")
 	}
 	if b, _ := os.ReadFile(out); string(b) != "previous report" {
 		t.Fatalf("previous output clobbered: %q", b)
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Fatalf("temporary files left behind: %v", entries)
+	}
+	// A successful write replaces it and keeps its mode.
+	if err := a.writeOutput(out, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "new" {
+		t.Fatalf("content %q", b)
+	}
+	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o640 {
+		t.Fatalf("mode %v, want the old 0640", fi.Mode().Perm())
+	}
+}
+
+func TestOutputRespectsUmaskAndStdStreams(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	var stdout, stderr bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr}
+	out := filepath.Join(t.TempDir(), "inv.json")
+	a.writeOutput(out, func(w io.Writer) error { _, err := w.Write([]byte("{}")); return err })
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new file under umask 077: %v %v", fi.Mode().Perm(), err)
+	}
+	for path, buf := range map[string]*bytes.Buffer{"/dev/stdout": &stdout, "/dev/stderr": &stderr} {
+		a.writeOutput(path, func(w io.Writer) error { _, err := w.Write([]byte(path)); return err })
+		if buf.String() != path {
+			t.Errorf("%s went to %q", path, buf.String())
+		}
+	}
+}
+
+func TestOutputRefusesOthersLinksAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the rule protects root from other users' links")
+	}
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "shadow")
+	os.WriteFile(victim, []byte("secret"), 0o600)
+	link := filepath.Join(dir, "report.json")
+	os.Symlink(victim, link)
+	if err := os.Lchown(link, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	err := a.writeOutput(link, func(w io.Writer) error { _, err := w.Write([]byte("report")); return err })
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 4242") {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "secret" {
+		t.Fatalf("the link's target was replaced: %q", b)
 	}
 }
 
