@@ -2,6 +2,7 @@ package finding
 
 import (
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/host"
@@ -29,22 +30,36 @@ func PackageTarget(p host.Package) string { return p.Name }
 // SoftwareTarget names software found outside the package manager as a
 // finding's subject: "ecosystem:name@location", where the location is
 // reduced to what survives an upgrade. A Python distribution's metadata
-// lives in a versioned directory (requests-2.31.0.dist-info), and a Java
-// archive's file name usually holds its version (log4j-core-2.14.1.jar), so
-// their directory stands in: the site-packages directory, the directory of
-// the outermost archive. Go binaries and npm manifests keep their path.
+// lives in a versioned directory (requests-2.31.0.dist-info) or file
+// (foo-1.0.egg-info), so its site-packages directory stands in; a Java
+// archive's file name usually holds its version (log4j-core-2.14.1.jar,
+// app-1.0.war!/WEB-INF/lib/log4j-core-2.14.1.jar), so the version is cut
+// from each archive name. Go binaries and npm manifests keep their path.
+//
+// Two records of one distribution in one site-packages directory (a stale
+// egg-info beside a dist-info) are one subject: a rules package reports it
+// once.
 func SoftwareTarget(s host.Software) string {
 	loc := s.Location
 	switch s.Kind {
 	case host.KindPythonDist:
-		// .../site-packages/requests-2.31.0.dist-info/METADATA
-		loc = path.Dir(path.Dir(loc))
+		if !strings.HasSuffix(loc, ".egg-info") {
+			loc = path.Dir(loc) // .../foo-1.0.dist-info/METADATA
+		}
+		loc = path.Dir(loc)
 	case host.KindJavaArchive:
-		outer, _, _ := strings.Cut(loc, "!/")
-		loc = path.Dir(outer)
+		parts := strings.Split(loc, "!/")
+		for i, p := range parts {
+			parts[i] = path.Join(path.Dir(p), archiveVersion.ReplaceAllString(path.Base(p), "$1"))
+		}
+		loc = strings.Join(parts, "!/")
 	}
 	return s.Ecosystem + ":" + s.Name + "@" + loc
 }
+
+// archiveVersion matches the version in an archive's file name:
+// log4j-core-2.14.1.jar, app-1.0-SNAPSHOT.war, guice-no-aop-4.2.3.jar.
+var archiveVersion = regexp.MustCompile(`-[0-9][0-9A-Za-z.+_~-]*(\.(?:jar|war|ear|rar|sar|par|jpi|hpi))$`)
 
 // PackageSubject is the subject of a finding about an OS package.
 func PackageSubject(id host.Identity, rulesPackage, ruleID string, p host.Package, vulnID string) Subject {

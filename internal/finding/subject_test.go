@@ -27,6 +27,14 @@ func TestUpgradeThatDoesNotFixKeepsTheID(t *testing.T) {
 			{Ecosystem: "Maven", Name: "org.apache.logging.log4j:log4j-core", Version: "2.15.0", Kind: "java-archive", Location: "/opt/app/app-1.1.war!/WEB-INF/lib/log4j-core-2.15.0.jar"},
 		},
 		{
+			{Ecosystem: "PyPI", Name: "six", Version: "1.16.0", Kind: "python-dist", Location: "/usr/lib/python3/dist-packages/six-1.16.0.egg-info"},
+			{Ecosystem: "PyPI", Name: "six", Version: "1.17.0", Kind: "python-dist", Location: "/usr/lib/python3/dist-packages/six-1.17.0.egg-info"},
+		},
+		{
+			{Ecosystem: "Maven", Name: "com.google.inject:guice", Version: "4.2.3", Kind: "java-archive", Location: "/usr/share/java/guice-no-aop-4.2.3.jar"},
+			{Ecosystem: "Maven", Name: "com.google.inject:guice", Version: "4.2.4", Kind: "java-archive", Location: "/usr/share/java/guice-no-aop-4.2.4.jar"},
+		},
+		{
 			{Ecosystem: "Go", Name: "stdlib", Version: "v1.22.3", Kind: "go-stdlib", Location: "/usr/local/bin/app"},
 			{Ecosystem: "Go", Name: "stdlib", Version: "v1.22.4", Kind: "go-stdlib", Location: "/usr/local/bin/app"},
 		},
@@ -55,6 +63,22 @@ func TestSubjects(t *testing.T) {
 	b.Location = "/usr/bin/b"
 	if Fingerprint(SoftwareSubject(id, PackageCVE, "r", a, "V")) == Fingerprint(SoftwareSubject(id, PackageCVE, "r", b, "V")) {
 		t.Error("two binaries share an id")
+	}
+	// Two archives of one directory shipping the same artifact are two
+	// subjects.
+	j1 := host.Software{Ecosystem: "Maven", Name: "com.google.inject:guice", Kind: "java-archive", Location: "/usr/share/java/guice-multibindings.jar"}
+	j2 := host.Software{Ecosystem: "Maven", Name: "com.google.inject:guice", Kind: "java-archive", Location: "/usr/share/java/guice-no-aop-4.2.3.jar"}
+	if SoftwareTarget(j1) == SoftwareTarget(j2) {
+		t.Errorf("two jars share the target %s", SoftwareTarget(j1))
+	}
+	for loc, want := range map[string]string{
+		"/opt/app/app-1.0.war!/WEB-INF/lib/log4j-core-2.14.1.jar": "Maven:x@/opt/app/app.war!/WEB-INF/lib/log4j-core.jar",
+		"/opt/app/app-1.0-SNAPSHOT.war":                           "Maven:x@/opt/app/app.war",
+		"/usr/share/java/commons-io.jar":                          "Maven:x@/usr/share/java/commons-io.jar",
+	} {
+		if got := SoftwareTarget(host.Software{Ecosystem: "Maven", Name: "x", Kind: "java-archive", Location: loc}); got != want {
+			t.Errorf("SoftwareTarget(%s) = %s, want %s", loc, got, want)
+		}
 	}
 }
 
