@@ -53,7 +53,12 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 // collectIdentity reads the hostname and machine id of the scanned root.
 func collectIdentity(env *collect.Env, inv *host.Inventory) {
 	if b, err := hostfs.ReadFileLimit(env.FS, "/etc/machine-id", 1024); err == nil {
-		inv.Identity.MachineID = strings.TrimSpace(string(b))
+		// machine-id(5): 32 lower-case hex digits. Images often ship
+		// "uninitialized" or an empty file, shared by every host made
+		// from them: such a value identifies nothing.
+		if id := strings.TrimSpace(string(b)); machineIDRe.MatchString(id) && strings.Trim(id, "0") != "" {
+			inv.Identity.MachineID = id
+		}
 	}
 	// On the live host the kernel's hostname is the truth; etc/hostname
 	// may lag behind a rename. For an image, etc/hostname is all there is.
@@ -121,7 +126,8 @@ func Identify(files map[string][]byte) *host.OSRelease {
 }
 
 var (
-	redhatRe = regexp.MustCompile(`^(.*?) release ([0-9][0-9A-Za-z.]*)`)
+	redhatRe    = regexp.MustCompile(`^(.*?) release ([0-9][0-9A-Za-z.]*)`)
+	machineIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
 // fallback identifies systems without os-release (CentOS 6, old Amazon

@@ -181,3 +181,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMachineID(t *testing.T) {
+	for content, want := range map[string]string{
+		"3d1219c7c4c94f4a8e6b4c1b2a3d4e5f\n": "3d1219c7c4c94f4a8e6b4c1b2a3d4e5f",
+		"uninitialized\n":                    "",
+		"":                                   "",
+		"00000000000000000000000000000000":   "",
+		"not-a-machine-id":                   "",
+	} {
+		root := t.TempDir()
+		os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+		os.WriteFile(filepath.Join(root, "etc/machine-id"), []byte(content), 0o644)
+		os.WriteFile(filepath.Join(root, "etc/os-release"), []byte("ID=debian\nVERSION_ID=12\n"), 0o644)
+		fsys, _ := hostfs.Open(root)
+		inv := collect.Run(context.Background(), &collect.Env{FS: fsys}, []collect.Collector{New()}, nil)
+		if inv.Identity.MachineID != want {
+			t.Errorf("machine-id %q read as %q, want %q", content, inv.Identity.MachineID, want)
+		}
+	}
+}
