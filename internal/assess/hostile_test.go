@@ -47,9 +47,12 @@ func hostileRoot(t *testing.T) (root, secret string) {
 	must(os.Symlink(secret, filepath.Join(root, "etc/os-release")))
 	must(os.Symlink("../../"+filepath.Base(secret), filepath.Join(root, "etc/debian_version")))
 	must(os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\neve:x:1000:1000::/home/eve:/bin/sh\n"), 0o644))
-	// dpkg: status is a link out of the root; a .list file is a FIFO.
-	must(os.Symlink(secret, filepath.Join(root, "var/lib/dpkg/status")))
-	must(syscall.Mkfifo(filepath.Join(root, "var/lib/dpkg/info/leaked.list"), 0o644))
+	// dpkg: a real status whose package's .list file is a FIFO, and a
+	// distroless status.d entry that links out of the root.
+	must(os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), []byte("Package: inside\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n"), 0o644))
+	must(syscall.Mkfifo(filepath.Join(root, "var/lib/dpkg/info/inside.list"), 0o644))
+	must(os.MkdirAll(filepath.Join(root, "var/lib/dpkg/status.d"), 0o755))
+	must(os.Symlink(secret, filepath.Join(root, "var/lib/dpkg/status.d/outside")))
 	// rpm: every backend is garbage, one of them a huge sparse file.
 	must(os.WriteFile(filepath.Join(root, "var/lib/rpm/Packages"), garbage(64<<10), 0o644))
 	must(os.WriteFile(filepath.Join(root, "var/lib/rpm/rpmdb.sqlite"), garbage(4096), 0o644))
@@ -110,8 +113,13 @@ func TestHostileRootFinishesWithErrorsRecorded(t *testing.T) {
 			t.Errorf("%s: no error recorded: %+v", name, c)
 		}
 	}
-	if c := status["pkg/dpkg"]; c.Status == host.StatusOK && len(inv.Packages) > 0 {
-		t.Errorf("pkg/dpkg read a database outside the root: %+v", c)
+	// dpkg reads the package inside, reports the FIFO it could not read
+	// as a file list and the link that leads nowhere inside the root.
+	if c := status["pkg/dpkg"]; c.Status != host.StatusPartial || c.ErrorCount < 2 {
+		t.Errorf("pkg/dpkg: %+v", c)
+	}
+	if len(inv.Packages) != 1 || inv.Packages[0].Name != "inside" || len(inv.Packages[0].Files) != 0 {
+		t.Errorf("packages: %+v", inv.Packages)
 	}
 	if c := status["lang/java"]; c.ErrorCount == 0 {
 		t.Errorf("lang/java: the garbage jar was not reported: %+v", c)
