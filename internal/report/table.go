@@ -686,9 +686,18 @@ func (t *tableWriter) discovery(r *Report) {
 	if n := len(d.LimitsHit); n > 0 {
 		limits = plural(n, "limit", "limits") + " hit:"
 	}
+	skipped := len(d.Skipped)
+	for _, s := range d.Skipped {
+		// The last record counts the paths skipped but not listed:
+		// "50 more paths skipped (not listed)".
+		var more int
+		if _, err := fmt.Sscanf(s.Reason, "%d more", &more); s.Path == "" && err == nil {
+			skipped += more - 1
+		}
+	}
 	t.section(fmt.Sprintf("DISCOVERY: %s searched, %s visited, %s skipped, %s",
 		plural(len(d.Roots), "root", "roots"), plural(d.FilesVisited, "file", "files"),
-		plural(len(d.Skipped), "path", "paths"), limits))
+		plural(skipped, "path", "paths"), limits))
 	for i, l := range d.LimitsHit {
 		if i == maxLimitsShown {
 			t.text("  ", "    ", plain(fmt.Sprintf("and %d more (see the JSON report)", len(d.LimitsHit)-maxLimitsShown)))

@@ -25,6 +25,7 @@ package discover
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -35,9 +36,22 @@ import (
 )
 
 // maxRecords caps each of Discovery.Skipped and Discovery.LimitsHit, so a
-// hostile tree cannot blow up the inventory; what is left out is counted in
-// a "max_records" limit.
+// hostile tree cannot blow up the inventory.
+//
+// The two overflow differently. Skipped paths are left out by design
+// (caches, version control data): listing fewer of them hides nothing, so
+// those past the cap are counted in one last record, {Path: "", Reason:
+// "N more paths skipped (not listed)"}, and no limit is recorded. Limit
+// records past the cap are counted in a "max_records" limit, which only
+// appears after maxRecords real limits, when the search was cut short
+// anyway.
 const maxRecords = 100
+
+// MaxHomes is the number of home directories searched: on a host with
+// more users (a directory service enumerated into passwd), the first
+// MaxHomes distinct homes in passwd order are searched and a "max_homes"
+// limit is recorded.
+const MaxHomes = 10_000
 
 // Limit names recorded in host.LimitHit.
 const (
@@ -47,6 +61,7 @@ const (
 	LimitTimeout     = "timeout"
 	LimitCanceled    = "canceled"
 	LimitMaxRecords  = "max_records"
+	LimitMaxHomes    = "max_homes"
 )
 
 // Name is the name of the walk's collector.
@@ -89,10 +104,19 @@ func (c *Candidates) Len() int {
 	return len(c.Go) + len(c.Python) + len(c.NPM) + len(c.Java)
 }
 
+// NamespaceNote ends the Location of the executable of a process in
+// another mount namespace: "/usr/bin/nginx" + NamespaceNote. It names no
+// process: a Location is part of a finding's fingerprint, which must not
+// change when the container restarts under another PID. (The PID is
+// logged at debug level.)
+const NamespaceNote = " (in the mount namespace of a running process)"
+
 // Location returns how a candidate is shown in host.Software.Location: its
 // path, or for the executable of a process in another mount namespace its
-// path there with a note, "/usr/bin/nginx (in the mount namespace of
-// process 1234)".
+// path there with NamespaceNote, "/usr/bin/nginx (in the mount namespace
+// of a running process)". Identical files (same path there, size and
+// time) run in several namespaces, as replicas of one image are, are one
+// candidate; different files at one path there share the Location.
 func (c *Candidates) Location(path string) string {
 	if c != nil {
 		if l, ok := c.locations[path]; ok {
@@ -177,6 +201,7 @@ func (w *Walker) candidates(ctx context.Context, env *collect.Env, inv *host.Inv
 		rec:      &w.rec,
 		seen:     map[seenKey]int{},
 		seenPath: map[string]struct{}{},
+		nsSeen:   map[nsFile]struct{}{},
 		c:        &Candidates{locations: map[string]string{}},
 	}
 	w.err = wk.run(inv)
@@ -282,6 +307,9 @@ type recorder struct {
 	// limits remembers limits already recorded for a path, so the same
 	// limit hit twice at one place is listed once.
 	limits map[string]bool
+	// skipsDropped counts the skipped paths past maxRecords, told by the
+	// summary record disc.Skipped[maxRecords].
+	skipsDropped int
 }
 
 func (r *recorder) limit(limit, path string, value int64) {
@@ -294,24 +322,45 @@ func (r *recorder) limit(limit, path string, value int64) {
 	}
 	r.limits[key] = true
 	if len(r.disc.LimitsHit) >= maxRecords {
-		r.drop()
+		r.dropLimit()
 		return
 	}
 	r.disc.LimitsHit = append(r.disc.LimitsHit, host.LimitHit{Limit: limit, Path: path, Value: value})
 }
 
+// skip records a skipped path; past maxRecords it counts it in the
+// summary record instead, which is not a limit: nothing was missed.
 func (r *recorder) skip(path, reason string) {
-	if len(r.disc.Skipped) >= maxRecords {
-		r.drop()
+	s := r.disc.Skipped
+	if len(s) < maxRecords {
+		r.disc.Skipped = append(s, host.SkippedPath{Path: path, Reason: reason})
 		return
 	}
-	r.disc.Skipped = append(r.disc.Skipped, host.SkippedPath{Path: path, Reason: reason})
+	if len(s) > maxRecords && r.skipsDropped == 0 {
+		// A Discovery recorded by an earlier recorder: go on counting.
+		fmt.Sscanf(s[maxRecords].Reason, "%d", &r.skipsDropped)
+	}
+	r.skipsDropped++
+	summary := host.SkippedPath{Reason: MoreSkipped(r.skipsDropped)}
+	if len(s) == maxRecords {
+		r.disc.Skipped = append(s, summary)
+	} else {
+		s[maxRecords] = summary
+	}
+}
+
+// MoreSkipped is the reason of the record that ends Discovery.Skipped when
+// n more paths were skipped than are listed; its Path is "".
+func MoreSkipped(n int) string {
+	return fmt.Sprintf("%d more paths skipped (not listed)", n)
 }
 
 // sort orders the records by path, so that a walk reading directories in
-// whatever order the file system gives records them the same way.
+// whatever order the file system gives records them the same way. The
+// summary of skipped paths not listed stays last.
 func (r *recorder) sort() {
-	sort.SliceStable(r.disc.Skipped, func(i, j int) bool { return r.disc.Skipped[i].Path < r.disc.Skipped[j].Path })
+	s := r.disc.Skipped[:min(len(r.disc.Skipped), maxRecords)]
+	sort.SliceStable(s, func(i, j int) bool { return s[i].Path < s[j].Path })
 	sort.SliceStable(r.disc.LimitsHit, func(i, j int) bool {
 		a, b := r.disc.LimitsHit[i], r.disc.LimitsHit[j]
 		if a.Limit != b.Limit {
@@ -321,7 +370,9 @@ func (r *recorder) sort() {
 	})
 }
 
-func (r *recorder) drop() {
+// dropLimit counts a limit record past maxRecords in the "max_records"
+// limit.
+func (r *recorder) dropLimit() {
 	for i := range r.disc.LimitsHit {
 		if r.disc.LimitsHit[i].Limit == LimitMaxRecords {
 			r.disc.LimitsHit[i].Value++

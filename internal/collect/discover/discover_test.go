@@ -2,6 +2,7 @@ package discover_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -434,28 +435,172 @@ func TestLimits(t *testing.T) {
 			t.Error("no error after cancellation")
 		}
 	})
-	t.Run("records capped", func(t *testing.T) {
-		dirs := map[string]string{}
-		for i := range 150 {
-			dirs["srv/c"+string(rune('a'+i%26))+string(rune('a'+i/26))+"/.cache/"] = ""
+}
+
+// TestRecordsCapped: past 100 skipped paths the rest are counted in one
+// last record, and no limit is recorded, since nothing was missed; past
+// 100 limits the rest are counted in a max_records limit.
+func TestRecordsCapped(t *testing.T) {
+	root := t.TempDir()
+	dirs := map[string]string{"opt/app.jar": "PK"}
+	for i := range 150 {
+		dirs[fmt.Sprintf("opt/d%03d/.git/", i)] = ""
+		dirs[fmt.Sprintf("opt/d%03d/x%03d.jar", i, i)] = "PK"
+	}
+	write(t, root, dirs)
+
+	inv := &host.Inventory{}
+	c, _ := candidates(t, root, collect.DiscoveryConfig{Roots: []string{"/opt"}}, inv)
+	d := inv.Discovery
+	if len(c.Java) != 151 {
+		t.Errorf("%d archives found, want 151", len(c.Java))
+	}
+	if len(d.LimitsHit) != 0 {
+		t.Errorf("skipped paths recorded as limits: %v", d.LimitsHit)
+	}
+	if len(d.Skipped) != 101 {
+		t.Fatalf("%d skipped records, want 100 and the summary", len(d.Skipped))
+	}
+	for i, s := range d.Skipped[:100] {
+		if want := fmt.Sprintf("/opt/d%03d/.git", i); s.Path != want || s.Reason != "version control data" {
+			t.Errorf("skipped[%d] = %+v, want %s", i, s, want)
 		}
-		write(t, root, dirs)
-		inv := &host.Inventory{}
-		candidates(t, root, collect.DiscoveryConfig{}, inv)
-		d := inv.Discovery
-		if len(d.Skipped) != 100 {
-			t.Errorf("%d skipped records", len(d.Skipped))
+	}
+	if diff := cmp.Diff(host.SkippedPath{Path: "", Reason: "50 more paths skipped (not listed)"}, d.Skipped[100]); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+
+	// A collector's skips go on counting in the summary.
+	fsys, err := hostfs.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := discover.New(collect.DiscoveryConfig{Roots: []string{"/opt"}})
+	inv = &host.Inventory{}
+	if _, err := w.Candidates(context.Background(), &collect.Env{FS: fsys}, inv); err != nil {
+		t.Fatal(err)
+	}
+	w.RecordSkip(inv, "/opt/x.jar", "encrypted")
+	w.RecordSkip(inv, "/opt/y.jar", "encrypted")
+	if d := inv.Discovery; len(d.Skipped) != 101 || d.Skipped[100].Reason != discover.MoreSkipped(52) || len(d.LimitsHit) != 0 {
+		t.Errorf("after two more skips: %d records, last %+v, limits %v", len(d.Skipped), d.Skipped[len(d.Skipped)-1], d.LimitsHit)
+	}
+
+	// 150 directories at MaxDepth: 150 limits, 100 listed.
+	inv = &host.Inventory{}
+	candidates(t, root, collect.DiscoveryConfig{Roots: []string{"/opt"}, MaxDepth: 1}, inv)
+	d = inv.Discovery
+	depth, records := 0, int64(0)
+	for _, l := range d.LimitsHit {
+		switch l.Limit {
+		case discover.LimitMaxDepth:
+			depth++
+		case discover.LimitMaxRecords:
+			records = l.Value
 		}
-		var dropped int64
-		for _, l := range d.LimitsHit {
-			if l.Limit == discover.LimitMaxRecords {
-				dropped = l.Value
-			}
-		}
-		if dropped == 0 {
-			t.Errorf("records dropped silently: %v", d.LimitsHit)
-		}
+	}
+	if depth != 100 || records != 50 || len(d.LimitsHit) != 101 {
+		t.Errorf("%d max_depth records, max_records %d, %d limits", depth, records, len(d.LimitsHit))
+	}
+	if len(d.Skipped) != 0 {
+		t.Errorf("skipped: %v", d.Skipped)
+	}
+}
+
+// TestMaxHomes: past MaxHomes distinct home directories the rest are not
+// searched, and the limit says where the search stopped.
+func TestMaxHomes(t *testing.T) {
+	root := t.TempDir()
+	var us []host.User
+	for i := range discover.MaxHomes + 5 {
+		home := fmt.Sprintf("/home/u%05d", i)
+		// Duplicates count once.
+		us = append(us, host.User{Home: home}, host.User{Home: home + "/"})
+	}
+	last := fmt.Sprintf("home/u%05d/go/bin/last*", discover.MaxHomes-1)
+	write(t, root, map[string]string{
+		last: elfStub,
+		fmt.Sprintf("home/u%05d/go/bin/beyond*", discover.MaxHomes): elfStub,
 	})
+	inv := &host.Inventory{Users: us}
+	c, _ := candidates(t, root, collect.DiscoveryConfig{}, inv)
+	if diff := cmp.Diff([]string{"/" + strings.TrimSuffix(last, "*")}, c.Go); diff != "" {
+		t.Errorf("go (-want +got):\n%s", diff)
+	}
+	want := []host.LimitHit{{Limit: discover.LimitMaxHomes, Path: fmt.Sprintf("/home/u%05d", discover.MaxHomes), Value: discover.MaxHomes}}
+	if diff := cmp.Diff(want, inv.Discovery.LimitsHit); diff != "" {
+		t.Errorf("limits (-want +got):\n%s", diff)
+	}
+
+	// At MaxHomes exactly, no limit.
+	inv = &host.Inventory{Users: us[:2*discover.MaxHomes]}
+	candidates(t, root, collect.DiscoveryConfig{}, inv)
+	if len(inv.Discovery.LimitsHit) != 0 {
+		t.Errorf("limits: %v", inv.Discovery.LimitsHit)
+	}
+}
+
+// resolveFS counts the calls to Resolve, and calls hook with their number.
+type resolveFS struct {
+	hostfs.FS
+	n    int
+	hook func(n int)
+}
+
+func (r *resolveFS) Resolve(name string) (string, error) {
+	r.n++
+	r.hook(r.n)
+	return r.FS.Resolve(name)
+}
+
+// TestRootsBounded: the context and the timeout are looked at while the
+// roots are computed, not only during the walk.
+func TestRootsBounded(t *testing.T) {
+	root := t.TempDir()
+	var us []host.User
+	for i := range 500 {
+		us = append(us, host.User{Home: fmt.Sprintf("/home/u%d", i)})
+	}
+	fsys, err := hostfs.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(cfg collect.DiscoveryConfig, ctx context.Context, rfs *resolveFS) *host.Discovery {
+		t.Helper()
+		inv := &host.Inventory{Users: us}
+		discover.New(cfg).Candidates(ctx, &collect.Env{FS: rfs}, inv)
+		return inv.Discovery
+	}
+
+	// Canceled at the 10th Resolve: one more spec at most is resolved.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rfs := &resolveFS{FS: fsys, hook: func(n int) {
+		if n == 10 {
+			cancel()
+		}
+	}}
+	d := run(collect.DiscoveryConfig{}, ctx, rfs)
+	if rfs.n > 11 {
+		t.Errorf("%d roots resolved after cancellation at the 10th", rfs.n)
+	}
+	if len(d.LimitsHit) != 1 || d.LimitsHit[0].Limit != discover.LimitCanceled {
+		t.Errorf("limits: %v", d.LimitsHit)
+	}
+
+	// Each Resolve outlasting the timeout: the first stops the search.
+	cfg := collect.DiscoveryConfig{Timeout: 5 * time.Millisecond}
+	rfs = &resolveFS{FS: fsys, hook: func(int) { time.Sleep(2 * cfg.Timeout) }}
+	d = run(cfg, context.Background(), rfs)
+	if rfs.n > 1 {
+		t.Errorf("%d roots resolved past the timeout", rfs.n)
+	}
+	if len(d.LimitsHit) != 1 || d.LimitsHit[0].Limit != discover.LimitTimeout || d.LimitsHit[0].Value != 5 {
+		t.Errorf("limits: %v", d.LimitsHit)
+	}
+	if d.FilesVisited != 0 {
+		t.Errorf("%d files visited after the timeout", d.FilesVisited)
+	}
 }
 
 func TestOwnedBy(t *testing.T) {

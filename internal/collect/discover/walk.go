@@ -45,6 +45,11 @@ type walk struct {
 	// taken, to spare a link's Lstat.
 	seen     map[seenKey]int
 	seenPath map[string]struct{}
+	// nsSeen holds the executables of processes in other mount
+	// namespaces already taken, by Location, size and time: such a
+	// file has no path in the host, and its device and inode differ from
+	// one container to the next.
+	nsSeen map[nsFile]struct{}
 	// entries counts the directory entries looked at (Discovery.FilesVisited).
 	entries int
 	// stop is set when MaxFiles, the timeout or the context ends the walk.
@@ -64,6 +69,12 @@ func idOf(p string, fi fs.FileInfo) fileID {
 		return fileID{dev: uint64(st.Dev), ino: st.Ino}
 	}
 	return fileID{path: p}
+}
+
+// nsFile identifies an executable in another mount namespace.
+type nsFile struct {
+	loc         string
+	size, mtime int64
 }
 
 // seenKey is a file in one list of candidates (Go, Java); seen maps it
@@ -128,15 +139,28 @@ func (w *walk) roots(inv *host.Inventory) []root {
 		}
 	} else {
 		specs = collect.DefaultDiscoveryRoots()
-		for _, home := range homes(w.fsys, inv.Users) {
+		hs, more := homes(w.fsys, inv.Users, MaxHomes)
+		if more != "" {
+			w.rec.limit(LimitMaxHomes, more, MaxHomes)
+		}
+		for _, home := range hs {
 			for _, r := range collect.DefaultHomeDiscoveryRoots() {
 				specs = append(specs, collect.DiscoveryRoot{Path: path.Join(home, r.Path), Kind: r.Kind})
 			}
 		}
 	}
+	// Each spec costs a few system calls, and there are six per home: the
+	// clock and the context are looked at before each.
 	byPath := map[string]collect.RootKind{}
+specs:
 	for _, s := range specs {
+		if w.check(s.Path) {
+			break
+		}
 		for _, p := range w.expand(s.Path) {
+			if w.check(p) {
+				break specs
+			}
 			rp, err := w.fsys.Resolve(p)
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
@@ -203,6 +227,9 @@ func (w *walk) expand(pattern string) []string {
 		}
 		var next []string
 		for _, dir := range cur {
+			if w.stop {
+				return nil
+			}
 			if !hasMeta(elem) {
 				next = append(next, path.Join(dir, elem))
 				continue
@@ -222,9 +249,10 @@ func (w *walk) expand(pattern string) []string {
 
 func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
-// homes returns the home directories of the users, read from etc/passwd
-// when the users collector found none.
-func homes(fsys hostfs.FS, us []host.User) []string {
+// homes returns the first limit distinct home directories of the users,
+// read from etc/passwd when the users collector found none, and the first
+// home left out, or "".
+func homes(fsys hostfs.FS, us []host.User, limit int) (out []string, more string) {
 	if len(us) == 0 {
 		if b, err := hostfs.ReadFileLimit(fsys, "etc/passwd", 4<<20); err == nil {
 			// Bad lines are the users collector's to report.
@@ -232,19 +260,22 @@ func homes(fsys hostfs.FS, us []host.User) []string {
 		}
 	}
 	seen := map[string]bool{}
-	var out []string
 	for _, u := range us {
 		h := u.Home
 		if !strings.HasPrefix(h, "/") {
 			continue
 		}
 		h = path.Clean(h)
-		if !seen[h] {
-			seen[h] = true
-			out = append(out, h)
+		if seen[h] {
+			continue
 		}
+		if len(out) == limit {
+			return out, h
+		}
+		seen[h] = true
+		out = append(out, h)
 	}
-	return out
+	return out, ""
 }
 
 // tick counts one directory entry and reports whether the walk must stop.
@@ -604,7 +635,7 @@ func (w *walk) process(pid, exe, selfNS string) {
 		if w.fsys.Live() {
 			// The kernel resolves the magic link proc/PID/root into the
 			// process's root, in its mount namespace: do not Resolve it.
-			p, loc = "/"+via, exe+" (in the mount namespace of process "+pid+")"
+			p, loc = "/"+via, exe+NamespaceNote
 		} else if p, err = w.fsys.Resolve(via); err != nil {
 			return
 		}
@@ -613,9 +644,22 @@ func (w *walk) process(pid, exe, selfNS string) {
 			return
 		}
 		if hostFI == nil || !os.SameFile(hostFI, fi) {
-			if _, ok := w.seenPath[p]; !ok {
-				w.goBinary(p, loc, fi)
+			if _, ok := w.seenPath[p]; ok {
+				return
 			}
+			if loc != "" {
+				// Replicas of one container image run the same file, each
+				// in its own mount namespace: read it once.
+				k := nsFile{loc, fi.Size(), fi.ModTime().UnixNano()}
+				if _, ok := w.nsSeen[k]; ok {
+					return
+				}
+				w.nsSeen[k] = struct{}{}
+				if w.env.Logger != nil {
+					w.env.Logger.Debug("executable read in another mount namespace", "pid", pid, "path", exe)
+				}
+			}
+			w.goBinary(p, loc, fi)
 			return
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -276,10 +277,11 @@ func TestBatchesAndOrder(t *testing.T) {
 }
 
 // TestLiveMountNamespace runs Go programs in mount namespaces of their
-// own, as in containers. One runs from a file system mounted only in its
-// namespace: the host path of its executable holds nothing, and it is read
-// through /proc/PID/root. The other runs a file the host sees at the same
-// path: it is named by that path. Needs root (unshare --mount).
+// own, as in containers. Two, replicas, run from a file system mounted
+// only in their namespace: the host path of their executable holds
+// nothing, and it is read once, through /proc/PID/root, and located
+// without a PID. The other runs a file the host sees at the same path: it
+// is named by that path. Needs root (unshare --mount).
 func TestLiveMountNamespace(t *testing.T) {
 	if os.Getenv("KENSA_NS_HELPER") == "1" {
 		t.Skip("helper")
@@ -292,9 +294,13 @@ func TestLiveMountNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	const run = `exec "$1/kensa-ns-helper" -test.run '^TestNSHelper$'`
-	// Only in the namespace: a tmpfs mounted there.
+	// Only in the namespace: a tmpfs mounted there. The replica has its
+	// own namespace and tmpfs, at the same path, holding the same file
+	// (cp -p keeps its time).
 	hidden := t.TempDir()
-	hiddenPID := startInNamespace(t, hidden, `mount -t tmpfs tmpfs "$1" && cp "$2" "$1/kensa-ns-helper" && `+run, self)
+	const hide = `mount -t tmpfs tmpfs "$1" && cp -p "$2" "$1/kensa-ns-helper" && `
+	hiddenPID := startInNamespace(t, hidden, hide+run, self)
+	replicaPID := startInNamespace(t, hidden, hide+run, self, hiddenPID)
 	// On the host too.
 	shared := t.TempDir()
 	copyExec(t, self, filepath.Join(shared, "kensa-ns-helper"))
@@ -312,19 +318,33 @@ func TestLiveMountNamespace(t *testing.T) {
 	c, _ := w.Candidates(context.Background(), nil, inv)
 
 	prog := filepath.Join(hidden, "kensa-ns-helper")
-	via := "/proc/" + hiddenPID + "/root" + prog
-	loc := prog + " (in the mount namespace of process " + hiddenPID + ")"
+	loc := prog + " (in the mount namespace of a running process)"
+	if loc != prog+discover.NamespaceNote {
+		t.Errorf("NamespaceNote %q", discover.NamespaceNote)
+	}
+	// The first of the two replicas in PID order is read, the other not.
+	first, second := hiddenPID, replicaPID
+	if atoi(second) < atoi(first) {
+		first, second = second, first
+	}
+	via := "/proc/" + first + "/root" + prog
 	if !slices.Contains(c.Go, via) || c.Location(via) != loc {
 		t.Errorf("%s not among the Go candidates, or located %q", via, c.Location(via))
 	}
+	if p := "/proc/" + second + "/root" + prog; slices.Contains(c.Go, p) {
+		t.Errorf("%s, a replica of %s, read too", p, via)
+	}
 	var found []string
 	for _, s := range inv.Software {
+		if strings.Contains(s.Location, hiddenPID) || strings.Contains(s.Location, replicaPID) {
+			t.Errorf("a PID in Location %q", s.Location)
+		}
 		if s.Location == loc {
 			found = append(found, s.Kind)
 		}
 	}
-	if !slices.Contains(found, "go-stdlib") {
-		t.Errorf("software at %s: %v; collectors %+v", loc, found, inv.Collectors)
+	if n := countOf(found, "go-stdlib"); n != 1 {
+		t.Errorf("software at %s: %v (%d go-stdlib); collectors %+v", loc, found, n, inv.Collectors)
 	}
 
 	prog = filepath.Join(shared, "kensa-ns-helper")
@@ -338,10 +358,26 @@ func TestLiveMountNamespace(t *testing.T) {
 	}
 }
 
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}
+
 // startInNamespace runs script (sh -c, with $1 dir and $2 arg) in a mount
 // namespace of its own, and returns the PID of the process whose
-// executable is dir/kensa-ns-helper. The process ends with the test.
-func startInNamespace(t *testing.T, dir, script, arg string) string {
+// executable is dir/kensa-ns-helper, other than those of not. The process
+// ends with the test.
+func startInNamespace(t *testing.T, dir, script, arg string, not ...string) string {
 	t.Helper()
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
@@ -371,6 +407,9 @@ func startInNamespace(t *testing.T, dir, script, arg string) string {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		ents, _ := os.ReadDir("/proc")
 		for _, e := range ents {
+			if slices.Contains(not, e.Name()) {
+				continue
+			}
 			if target, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && target == prog {
 				self, _ := os.Readlink("/proc/self/ns/mnt")
 				if ns, _ := os.Readlink("/proc/" + e.Name() + "/ns/mnt"); ns == self {
