@@ -11,7 +11,6 @@ package rpm
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -262,47 +261,12 @@ func checkDatabase(ctx context.Context, name string, want format, companions boo
 	}
 	switch want {
 	case formatSQLite:
-		return checkSQLite(ctx, name)
+		return checkSQLite(ctx, name, sqliteBudget)
 	case formatNDB:
 		return checkNDB(ctx, f, fi.Size())
 	default:
 		return checkBDB(ctx, f, fi.Size())
 	}
-}
-
-// checkSQLite reads every header blob once, as go-rpmdb's sqlite3.Read will
-// with "SELECT blob FROM Packages". go-rpmdb ignores rows.Err, so a database
-// that breaks off midway would otherwise yield a silently short list; and
-// its reader goroutine blocks forever after an error it reports.
-func checkSQLite(ctx context.Context, name string) (int, error) {
-	db, err := sql.Open("sqlite", name)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, "SELECT blob FROM Packages")
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errCorrupt, err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var blob []byte
-		if err := rows.Scan(&blob); err != nil {
-			return n, fmt.Errorf("%w: row %d: %v", errCorrupt, n+1, err)
-		}
-		if err := checkHeader(blob); err != nil {
-			return n, fmt.Errorf("row %d: %w", n+1, err)
-		}
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		if ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		return n, fmt.Errorf("%w: %v", errCorrupt, err)
-	}
-	return n, nil
 }
 
 // checkNDB walks the slot table and blobs as go-rpmdb's ndb.Read will. That

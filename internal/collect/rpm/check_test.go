@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -288,6 +289,151 @@ func TestCheckRejectsHazards(t *testing.T) {
 				t.Errorf("got %v, want errCorrupt with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckSQLiteSharedPages: SQLite does not notice b-tree pages shared
+// between parents while it scans a table, so a few pages can yield any
+// number of rows, and of bytes. Here every child pointer of the root of
+// Packages points at its first leaf, which holds a 1 MiB row: a database of
+// under 2 MiB that yields some 150 MiB. (With a level more of shared
+// interior pages the count multiplies again, to whatever time a reader has.)
+func TestCheckSQLiteSharedPages(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rpmdb.sqlite")
+	db, err := sql.Open("sqlite", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	var root, pageSize int
+	for _, s := range []string{
+		"CREATE TABLE 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,blob BLOB NOT NULL)",
+		"INSERT INTO Packages (blob) VALUES (zeroblob(1 << 20))",
+		"INSERT INTO Packages (blob) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 20000) SELECT zeroblob(24) FROM c",
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := db.QueryRow("SELECT rootpage FROM sqlite_master WHERE name = 'Packages'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := b[(root-1)*pageSize : root*pageSize]
+	be := binary.BigEndian
+	// An interior table b-tree page: type 5, cell count at 3, right-most
+	// child at 8, cell pointers from 12; each cell starts with its child.
+	if page[0] != 5 || be.Uint16(page[3:]) < 2 {
+		t.Fatalf("root page %d of type %d with %d cells; want an interior page", root, page[0], be.Uint16(page[3:]))
+	}
+	cells := int(be.Uint16(page[3:]))
+	first := be.Uint32(page[be.Uint16(page[12:]):])
+	for i := 1; i < cells; i++ {
+		be.PutUint32(page[be.Uint16(page[12+2*i:]):], first)
+	}
+	be.PutUint32(page[8:], first)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, _, err = checkAndList(t, p, formatSQLite)
+	if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "rows hold more than the") {
+		t.Errorf("got %v, want errCorrupt: more bytes than the database", err)
+	}
+}
+
+// TestCheckSQLiteBudget: the check of a SQLite database ends with its time
+// budget, or with the caller's context, whichever ends first.
+func TestCheckSQLiteBudget(t *testing.T) {
+	sq, err := os.ReadFile(filepath.Join("testdata", "rpm418", "rpmdb.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := checkSQLite(context.Background(), writeTemp(t, "rpmdb.sqlite", sq), time.Minute); err != nil || n != 4 {
+		t.Fatalf("sound database: %d headers, %v", n, err)
+	}
+	if _, err := checkSQLite(context.Background(), writeTemp(t, "rpmdb.sqlite", sq), 0); !errors.Is(err, errTooSlow) {
+		t.Errorf("no time: got %v, want errTooSlow", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := checkSQLite(ctx, writeTemp(t, "rpmdb.sqlite", sq), time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: got %v, want context.Canceled", err)
+	}
+}
+
+// TestCheckSQLitePath: the copy is opened as a URI, and a path with the
+// characters a URI gives meaning to names the same file.
+func TestCheckSQLitePath(t *testing.T) {
+	sq, err := os.ReadFile(filepath.Join("testdata", "rpm418", "rpmdb.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "a?b#c%25d e")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "rpmdb.sqlite")
+	if err := os.WriteFile(p, sq, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := checkSQLite(context.Background(), p, time.Minute); err != nil || n != 4 {
+		t.Errorf("%d headers, %v; want 4", n, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(dir)); len(ents) != 1 {
+		t.Errorf("%d entries beside the database's directory; want it alone", len(ents))
+	}
+	// The connection runs with trusted_schema off and query_only on.
+	dsn, err := sqliteDSN(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var trusted, queryOnly, packages int
+	if err := db.QueryRow("SELECT trusted_schema, query_only, (SELECT count(*) FROM Packages) FROM pragma_trusted_schema, pragma_query_only").Scan(&trusted, &queryOnly, &packages); err != nil {
+		t.Fatal(err)
+	}
+	if trusted != 0 || queryOnly != 1 || packages != 4 {
+		t.Errorf("trusted_schema %d, query_only %d, %d packages; want 0, 1, 4", trusted, queryOnly, packages)
+	}
+	if _, err := db.Exec("DELETE FROM Packages"); err == nil {
+		t.Error("the connection writes")
+	}
+}
+
+func TestSQLWords(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want []string
+	}{
+		{"CREATE TABLE 'Packages' (hnum INTEGER)", []string{"CREATE", "TABLE"}},
+		{"create\tvirtual\r\ntable x", []string{"CREATE", "VIRTUAL", "TABLE"}},
+		{"CREATE/* TABLE */VIRTUAL TABLE x", []string{"CREATE", "VIRTUAL", "TABLE"}},
+		{"CREATE -- TABLE\n VIRTUAL TABLE x", []string{"CREATE", "VIRTUAL", "TABLE"}},
+		{"CREATE UNIQUE INDEX i ON t(x)", []string{"CREATE", "UNIQUE", "INDEX"}},
+		{"CREATE /* unterminated", []string{"CREATE"}},
+		{"CREATE -- to the end", []string{"CREATE"}},
+		{"CREATE\vTABLE x", []string{"CREATE"}},
+		{"CREATE \"TABLE\" x", []string{"CREATE"}},
+		{"CREATE tabl\u0131 x", []string{"CREATE", "TABL\u0131", "X"}},
+		{"", nil},
+	} {
+		if got := sqlWords(tc.sql, 3); !slices.Equal(got, tc.want) {
+			t.Errorf("sqlWords(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
 	}
 }
 

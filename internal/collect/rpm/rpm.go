@@ -22,8 +22,14 @@
 //     go-rpmdb misbehave rather than fail: its Berkeley DB and NDB readers
 //     run in a goroutine of their own, where a panic cannot be recovered and
 //     kills the process; it loops forever on some malformed overflow chains;
-//     it allocates what a header claims and scans strings without bound; and
-//     it prints to stdout on a bad NDB slot.
+//     it allocates what a header claims and scans strings without bound; it
+//     prints to stdout on a bad NDB slot; and its SQLite reader reads
+//     whatever "SELECT blob FROM Packages" yields, to the end, so a view
+//     named Packages (a recursive one never ends) or a virtual table or
+//     generated column would run SQL or module code of the image's
+//     choosing. A SQLite database must hold rpm's plain Packages table, and
+//     no view, trigger or virtual table, and is read by the check first,
+//     bounded in rows, bytes and time (checksqlite.go).
 //   - Only then does go-rpmdb parse it, under recover.
 //
 // A database that fails any of this is reported with the reason (the

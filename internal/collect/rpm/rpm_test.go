@@ -606,6 +606,104 @@ func TestBadDatabases(t *testing.T) {
 	}
 }
 
+// forgeSQLite returns a copy of rpm418 changed by the SQL statements, in
+// one file (closing the connection checkpoints the WAL).
+func forgeSQLite(t *testing.T, stmts ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rpmdb.sqlite")
+	copyFile(t, rpm418, p)
+	db, err := sql.Open("sqlite", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			db.Close()
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestForgedSQLite: go-rpmdb reads "SELECT blob FROM Packages" to the end,
+// with no deadline, and SQL in the database decides what that query does.
+// A Packages that is not the plain table rpm creates, or anything else rpm
+// never creates that runs SQL or module code, must fail the collector
+// with the reason, before go-rpmdb runs.
+func TestForgedSQLite(t *testing.T) {
+	header := fmt.Sprintf("%X", testHeaders(t)[1])
+	// keep moves the rows of Packages aside and drops it; restore puts
+	// them back into whatever Packages has become.
+	keep := []string{"CREATE TABLE Kept AS SELECT hnum, blob FROM Packages", "DROP TABLE Packages"}
+	restore := []string{"INSERT INTO Packages (hnum, blob) SELECT hnum, blob FROM Kept", "DROP TABLE Kept"}
+	with := func(middle ...string) []string {
+		return append(append(append([]string(nil), keep...), middle...), restore...)
+	}
+	for _, tc := range []struct {
+		name  string
+		stmts []string
+		want  string
+	}{
+		// Every row a valid header, without end: the old check and
+		// go-rpmdb both looped forever.
+		{"Packages a recursive view", []string{
+			"DROP TABLE Packages",
+			"CREATE VIEW Packages AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x AS hnum, X'" + header + "' AS blob FROM c",
+		}, "Packages is a view, not a table"},
+		{"Packages a virtual table", with("CREATE VIRTUAL TABLE Packages USING fts5(hnum, blob)"),
+			"Packages is a virtual table"},
+		// The same, with its SQL text spelled to hide the word VIRTUAL
+		// from a reader that does not skip comments as SQLite does.
+		{"Packages a virtual table, comments in its SQL", append(with("CREATE VIRTUAL TABLE Packages USING fts5(hnum, blob)"),
+			"PRAGMA writable_schema = ON",
+			"UPDATE sqlite_master SET sql = 'CREATE/* TABLE */--\n'||char(10)||'VIRTUAL TABLE Packages USING fts5(hnum, blob)' WHERE name = 'Packages'",
+		), "Packages is a virtual table"},
+		{"blob a generated column", append(keep,
+			"CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, raw BLOB, blob BLOB GENERATED ALWAYS AS (raw) VIRTUAL)",
+			"INSERT INTO Packages (hnum, raw) SELECT hnum, blob FROM Kept", "DROP TABLE Kept",
+		), "Packages column blob is generated"},
+		{"an extra column", []string{"ALTER TABLE Packages ADD COLUMN extra TEXT"},
+			"Packages has columns (hnum INTEGER, blob BLOB, extra TEXT)"},
+		{"blob declared TEXT", with("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob TEXT)"),
+			"not (hnum INTEGER PRIMARY KEY, blob BLOB)"},
+		{"hnum not the rowid (WITHOUT ROWID)", with("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB) WITHOUT ROWID"),
+			"its hnum is not the rowid"},
+		{"hnum not the rowid (DESC)", with("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY DESC, blob BLOB)"),
+			"on Packages: rpm creates none"},
+		{"an index on Packages", []string{"CREATE INDEX Packages_blob ON Packages (blob)"},
+			"index Packages_blob on Packages: rpm creates none"},
+		{"Packages upper-cased", []string{"ALTER TABLE Packages RENAME TO Moved", "ALTER TABLE Moved RENAME TO PACKAGES"},
+			"table PACKAGES, not Packages"},
+		{"no Packages", []string{"DROP TABLE Packages"}, "no Packages table"},
+		{"a view elsewhere", []string{"CREATE VIEW Latest AS SELECT max(hnum) FROM Packages"},
+			"Latest is a view: rpm creates none"},
+		{"a trigger", []string{"CREATE TRIGGER Touch AFTER INSERT ON Name BEGIN SELECT 1; END"},
+			"Touch is a trigger: rpm creates none"},
+		{"a virtual table elsewhere", []string{"CREATE VIRTUAL TABLE Spatial USING rtree(id, x0, x1)"},
+			"Spatial is a virtual table: rpm creates none"},
+		{"a header stored as text", []string{"UPDATE Packages SET blob = CAST(blob AS TEXT)"},
+			"row 1: text, not a blob"},
+		{"a row too short for a header", []string{"INSERT INTO Packages (blob) VALUES (X'0000000100000000')"},
+			"row 5: blob of 8 bytes, too short for an rpm header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			place(t, root, map[string]string{"var/lib/rpm/rpmdb.sqlite": forgeSQLite(t, tc.stmts...)})
+			inv, run := collectRoot(t, root)
+			if run.Status != host.StatusFailed || len(inv.Packages) != 0 {
+				t.Fatalf("run %+v with %d packages; want failed", run, len(inv.Packages))
+			}
+			if !strings.Contains(run.Reason, "/var/lib/rpm/rpmdb.sqlite: corrupt database: ") || !strings.Contains(run.Reason, tc.want) {
+				t.Errorf("reason %q; want the database named, corrupt, and %q", run.Reason, tc.want)
+			}
+		})
+	}
+}
+
 // TestOneBadOneGood: a database that fails does not hide another that
 // reads; the run is partial.
 func TestOneBadOneGood(t *testing.T) {
