@@ -8,12 +8,12 @@ package apk
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -25,6 +25,11 @@ const (
 	// dbLimit caps the database; a large install's is a few MiB.
 	dbLimit = 256 << 20
 	maxLine = 1 << 20
+	// maxFiles caps the file entries kept over all packages; a large
+	// install owns a few hundred thousand files.
+	maxFiles = 8_000_000
+	// checkEvery is how many lines are read between looks at the context.
+	checkEvery = 1024
 )
 
 // Record is one installed package as the database has it.
@@ -36,18 +41,26 @@ type Record struct {
 
 // Parse reads the installed database. Lines that are not "K:value" are
 // reported in errs and skipped; a record without P or V is reported and
-// dropped. Only an I/O error ends the parse.
-func Parse(r io.Reader) (recs []Record, errs []error, err error) {
+// dropped. errs holds at most collect.KeptProblems problems in full, then one
+// "N more problems"; after collect.MaxProblems problems the rest of the database is
+// skipped and the last error says so. Beyond maxFiles file entries in all,
+// the rest are dropped and reported once. err is an I/O error or, within
+// checkEvery lines of its cancellation, ctx's error.
+func Parse(ctx context.Context, r io.Reader) (recs []Record, errs []error, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	var probs collect.Problems
+	problem := func(format string, args ...any) { probs.Addf(format, args...) }
+	list := probs.List
 	var cur Record
 	dir := ""
 	lineNo := 0
 	started := false
+	files := 0 // file entries kept
 	flush := func() {
 		if started {
 			if cur.Name == "" || cur.Version == "" {
-				errs = append(errs, fmt.Errorf("line %d: record without P: or V: dropped", lineNo))
+				problem("line %d: record without P: or V: dropped", lineNo)
 			} else {
 				recs = append(recs, cur)
 			}
@@ -56,47 +69,61 @@ func Parse(r io.Reader) (recs []Record, errs []error, err error) {
 	}
 	for sc.Scan() {
 		lineNo++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
+		if lineNo%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return recs, list(nil), err
+			}
+		}
+		if probs.Count() >= collect.MaxProblems {
+			return recs, list(fmt.Errorf("line %d: too many errors; the rest of the file was skipped", lineNo)), nil
+		}
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
 			flush()
 			continue
 		}
 		if len(line) < 2 || line[1] != ':' {
-			errs = append(errs, fmt.Errorf("line %d: not a K:value line", lineNo))
+			problem("line %d: not a K:value line", lineNo)
 			continue
 		}
 		started = true
 		v := line[2:]
 		switch line[0] {
 		case 'P':
-			cur.Name = v
+			cur.Name = string(v)
 		case 'V':
-			cur.Version = v
+			cur.Version = string(v)
 		case 'A':
-			cur.Arch = v
+			cur.Arch = string(v)
 		case 'o':
-			cur.Origin = v
+			cur.Origin = string(v)
 		case 'L':
-			cur.License = v
+			cur.License = string(v)
 		case 'F':
-			dir = strings.Trim(v, "/")
+			dir = string(bytes.Trim(v, "/"))
 		case 'R':
-			p := "/" + v
+			if files++; files > maxFiles {
+				if files == maxFiles+1 {
+					problem("line %d: more than %d files listed in all; the rest are left out", lineNo, maxFiles)
+				}
+				continue
+			}
+			p := "/" + string(v)
 			if dir != "" {
-				p = "/" + dir + "/" + v
+				p = "/" + dir + "/" + string(v)
 			}
 			cur.Files = append(cur.Files, p)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			errs = append(errs, fmt.Errorf("line %d: longer than %d bytes; rest of the database skipped", lineNo+1, maxLine))
+			problem("line %d: longer than %d bytes; rest of the database skipped", lineNo+1, maxLine)
 		} else {
-			return recs, errs, err
+			return recs, list(nil), err
 		}
 	}
 	flush()
-	return recs, errs, nil
+	return recs, list(nil), nil
 }
 
 // Collector reads the apk database.
@@ -118,7 +145,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 		return fmt.Errorf("apk: open %s: %w", dbPath, err)
 	}
 	defer f.Close()
-	recs, perrs, err := Parse(io.LimitReader(f, dbLimit))
+	recs, perrs, err := Parse(ctx, io.LimitReader(f, dbLimit))
 	for _, e := range perrs {
 		env.Errorf("%s: %v", dbPath, e)
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unsafe"
@@ -30,10 +31,22 @@ const (
 	listLimit = 32 << 20
 	// statusLimit caps the status file; a desktop's is under 10 MiB.
 	statusLimit = 64 << 20
+	// statusBytes caps the status file and status.d/ together; a
+	// distroless image's status.d/ holds a few KiB.
+	statusBytes = 256 << 20
 	// maxFiles caps the file-list entries kept over all packages; a large
 	// desktop owns about a million files.
 	maxFiles = 8_000_000
+	// listBytes caps the bytes of file lists read over all packages; a
+	// large desktop's come to some tens of MiB.
+	listBytes = 256 << 20
+	// maxPath is the longest path kept from a file list (Linux's
+	// PATH_MAX); a longer line is garbage.
+	maxPath = 4096
 )
+
+// fields are the fields of a status paragraph the collector reads.
+var fields = []string{"Package", "Version", "Architecture", "Status", "Source"}
 
 // Collector reads the dpkg database.
 type Collector struct{}
@@ -48,17 +61,22 @@ func (*Collector) Name() string { return "pkg/dpkg" }
 func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
 	found := false
 	var pkgs []host.Package
+	left := int64(statusBytes) // what status and status.d/ may still cost
 	read := func(name string) error {
 		f, err := env.FS.Open(name)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		perrs, err := Parse(&limitedReader{f, statusLimit}, func(p Paragraph) {
-			if pkg, ok := toPackage(env, p, name); ok {
+		lr := &limitedReader{f, statusLimit}
+		perrs, err := Parse(ctx, lr, fields, func(p Paragraph) error {
+			pkg, ok, err := toPackage(p, name)
+			if ok {
 				pkgs = append(pkgs, pkg)
 			}
+			return err
 		})
+		left -= statusLimit - lr.n
 		for _, e := range perrs {
 			env.Errorf("%s: %v", name, e)
 		}
@@ -77,7 +95,14 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			if e.IsDir() || strings.HasSuffix(e.Name(), ".md5sums") {
 				continue
 			}
+			if left <= 0 {
+				env.Errorf("%s: cut short: more than %d MiB of status files in all", statusDir, statusBytes>>20)
+				break
+			}
 			if err := read(path.Join(statusDir, e.Name())); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 				env.Errorf("%v", err)
 			}
 		}
@@ -99,15 +124,18 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		env.Errorf("%v", err)
 	}
-	budget := maxFiles
+	budget := listBudget{files: maxFiles, bytes: listBytes}
 	for i := range pkgs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		pkgs[i].Files = fileList(env, &pkgs[i], lists, &budget)
 	}
-	if budget <= 0 {
+	if budget.files <= 0 {
 		env.Errorf("file lists cut short: more than %d files listed in all", maxFiles)
+	}
+	if budget.bytes <= 0 {
+		env.Errorf("file lists cut short: more than %d MiB of lists in all", listBytes>>20)
 	}
 	inv.Packages = append(inv.Packages, pkgs...)
 	env.Count(len(pkgs))
@@ -115,21 +143,20 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 }
 
 // toPackage turns an installed paragraph into a package; ok is false for
-// packages that left no files behind and for malformed paragraphs.
-func toPackage(env *collect.Env, p Paragraph, source string) (pkg host.Package, ok bool) {
+// packages that left no files behind and for malformed paragraphs, which
+// err describes.
+func toPackage(p Paragraph, source string) (pkg host.Package, ok bool, err error) {
 	name, version := p["Package"], p["Version"]
 	if name == "" {
-		env.Errorf("%s: paragraph without Package field skipped", source)
-		return pkg, false
+		return pkg, false, errors.New("paragraph without Package field skipped")
 	}
 	// status.d paragraphs of distroless images carry no Status field:
 	// everything listed there is installed.
 	if st, ok := p["Status"]; ok && !installedState(st) {
-		return pkg, false
+		return pkg, false, nil
 	}
 	if version == "" {
-		env.Errorf("%s: package %s has no Version", source, name)
-		return pkg, false
+		return pkg, false, fmt.Errorf("package %s has no Version", name)
 	}
 	srcName, srcVersion := ParseSource(p["Source"])
 	if srcName == "" {
@@ -148,15 +175,18 @@ func toPackage(env *collect.Env, p Paragraph, source string) (pkg host.Package, 
 		SourceName:    srcName,
 		SourceVersion: srcVersion,
 		Source:        source,
-	}, true
+	}, true, nil
 }
+
+// listBudget is what file lists may still cost over all packages: entries
+// kept and bytes read.
+type listBudget struct{ files, bytes int }
 
 // fileList reads the files a package owns. dpkg names the list
 // info/NAME:ARCH.list for Multi-Arch: same packages and info/NAME.list
 // otherwise (lists holds the names present); distroless images keep
-// status.d/NAME.md5sums instead. budget is what may still be kept over all
-// packages.
-func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *int) []string {
+// status.d/NAME.md5sums instead.
+func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *listBudget) []string {
 	var candidates []string
 	if p.Source == statusPath {
 		for _, n := range []string{p.Name + ":" + p.Arch + ".list", p.Name + ".list"} {
@@ -168,7 +198,7 @@ func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *
 		candidates = []string{p.Source + ".md5sums", path.Join(statusDir, p.Name+".md5sums")}
 	}
 	for _, name := range candidates {
-		if *budget <= 0 {
+		if budget.files <= 0 || budget.bytes <= 0 {
 			return nil
 		}
 		b, err := hostfs.ReadFileLimit(env.FS, name, listLimit)
@@ -178,45 +208,97 @@ func fileList(env *collect.Env, p *host.Package, lists map[string]bool, budget *
 			}
 			continue
 		}
+		budget.bytes -= len(b)
 		if len(b) == 0 {
 			return nil
 		}
 		// b is never written again: share its memory instead of copying
-		// megabytes of file lists into strings.
-		files := readList(unsafe.String(&b[0], len(b)), strings.HasSuffix(name, ".md5sums"), *budget)
-		*budget -= len(files)
+		// megabytes of file lists into strings (readList copies the paths
+		// when they are a small part of it).
+		files, skipped := readList(unsafe.String(&b[0], len(b)), strings.HasSuffix(name, ".md5sums"), budget.files)
+		if skipped > 0 {
+			env.Errorf("%s: %d lines that are not paths skipped", name, skipped)
+		}
+		budget.files -= len(files)
 		return files
 	}
 	return nil
 }
 
 // readList reads a .list file (one absolute path a line) or an .md5sums
-// file ("<md5>  relative/path"), keeping at most max paths. The paths of a
-// .list file are substrings of its content, so a package's list costs two
-// allocations however many files it owns.
-func readList(content string, md5sums bool, max int) []string {
-	files := make([]string, 0, strings.Count(content, "\n")+1)
-	for line := range strings.Lines(content) {
-		line = strings.TrimRight(line, "\r\n")
+// file ("<md5>  relative/path"), keeping at most max paths; skipped counts
+// the lines that are not paths of at most maxPath bytes (blank lines
+// aside). The paths of a .list file are substrings of its content, so a
+// package's list costs two allocations however many files it owns; when
+// they are less than half of content they are copied out, so that a few
+// paths do not keep a large file in memory.
+func readList(content string, md5sums bool, max int) (files []string, skipped int) {
+	// An upper bound on the paths, so that files is allocated once.
+	var n int
+	if md5sums {
+		n = strings.Count(content, "  ")
+	} else {
+		n = strings.Count(content, "\n/")
+		if strings.HasPrefix(content, "/") {
+			n++
+		}
+	}
+	files = make([]string, 0, min(n, max))
+	size := 0 // bytes of the paths kept
+	for rest := content; len(files) < max; {
+		// Runs of blank lines are skipped at once.
+		if rest = strings.TrimLeft(rest, "\n"); rest == "" {
+			break
+		}
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			continue
+		}
 		if md5sums {
 			_, p, ok := strings.Cut(line, "  ")
-			if !ok {
+			if !ok || len(p) >= maxPath {
+				skipped++
 				continue
 			}
 			line = "/" + strings.TrimPrefix(p, "/")
-		}
-		if line == "" || line == "/." {
+		} else if line[0] != '/' || len(line) > maxPath {
+			skipped++
 			continue
 		}
-		if len(files) >= max {
-			break
+		if line == "/." {
+			continue
 		}
 		files = append(files, line)
+		size += len(line)
+	}
+	if len(files) == 0 {
+		return nil, skipped
 	}
 	if md5sums {
 		// Keep dpkg's order for .list files; md5sums lists are sorted here
-		// so that both give a stable order.
+		// so that both give a stable order. Their paths are copies already.
 		sort.Strings(files)
+	} else if 2*size < len(content) {
+		files = compact(files, size)
+	}
+	if cap(files)-len(files) > len(files)/8 {
+		files = slices.Clone(files)
+	}
+	return slices.Clip(files), skipped
+}
+
+// compact copies the strings of files, size bytes in all, into one new
+// buffer they then share.
+func compact(files []string, size int) []string {
+	buf := make([]byte, 0, size)
+	for _, f := range files {
+		buf = append(buf, f...)
+	}
+	s := unsafe.String(unsafe.SliceData(buf), len(buf))
+	for i, f := range files {
+		files[i], s = s[:len(f)], s[len(f):]
 	}
 	return files
 }

@@ -75,11 +75,17 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 // still read.
 const maxLine = 64 << 10
 
-// lines yields the non-empty, non-comment lines of an account file with
-// their numbers. NIS compat lines ("+", "-name") are skipped.
-func lines(b []byte, fn func(n int, fields []string)) []error {
-	var errs []error
+// lines calls fn with the fields of each non-empty, non-comment line of an
+// account file and its number; NIS compat lines ("+", "-name") are
+// skipped. fn reports problems to probs; after collect.MaxProblems of them the rest
+// of the file is skipped. It returns the problems, bounded as
+// problems.list says.
+func lines(b []byte, fn func(probs *collect.Problems, n int, fields []string)) []error {
+	var probs collect.Problems
 	for n := 1; len(b) > 0; n++ {
+		if probs.Count() >= collect.MaxProblems {
+			return probs.List(fmt.Errorf("line %d: too many errors; the rest of the file was skipped", n))
+		}
 		var line []byte
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
 			line, b = b[:i], b[i+1:]
@@ -87,50 +93,48 @@ func lines(b []byte, fn func(n int, fields []string)) []error {
 			line, b = b, nil
 		}
 		if len(line) > maxLine {
-			errs = append(errs, fmt.Errorf("line %d: longer than %d bytes, skipped", n, maxLine))
+			probs.Addf("line %d: longer than %d bytes, skipped", n, maxLine)
 			continue
 		}
-		s := strings.TrimRight(string(line), "\r")
-		if s == "" || s[0] == '#' || s[0] == '+' || s[0] == '-' {
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 || line[0] == '#' || line[0] == '+' || line[0] == '-' {
 			continue
 		}
-		fn(n, strings.Split(s, ":"))
+		fn(&probs, n, strings.Split(string(line), ":"))
 	}
-	return errs
+	return probs.List(nil)
 }
 
-// ParsePasswd parses etc/passwd.
+// ParsePasswd parses etc/passwd. The errors are bounded as lines says.
 func ParsePasswd(b []byte) ([]host.User, []error) {
 	var out []host.User
-	var errs []error
-	errs = append(errs, lines(b, func(n int, f []string) {
+	errs := lines(b, func(probs *collect.Problems, n int, f []string) {
 		if len(f) != 7 {
-			errs = append(errs, fmt.Errorf("line %d: %d fields, want 7", n, len(f)))
+			probs.Addf("line %d: %d fields, want 7", n, len(f))
 			return
 		}
 		uid, err1 := strconv.Atoi(f[2])
 		gid, err2 := strconv.Atoi(f[3])
 		if err1 != nil || err2 != nil || f[0] == "" {
-			errs = append(errs, fmt.Errorf("line %d: bad name, uid or gid", n))
+			probs.Addf("line %d: bad name, uid or gid", n)
 			return
 		}
 		out = append(out, host.User{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]})
-	})...)
+	})
 	return out, errs
 }
 
-// ParseGroup parses etc/group.
+// ParseGroup parses etc/group. The errors are bounded as lines says.
 func ParseGroup(b []byte) ([]host.Group, []error) {
 	var out []host.Group
-	var errs []error
-	errs = append(errs, lines(b, func(n int, f []string) {
+	errs := lines(b, func(probs *collect.Problems, n int, f []string) {
 		if len(f) != 4 {
-			errs = append(errs, fmt.Errorf("line %d: %d fields, want 4", n, len(f)))
+			probs.Addf("line %d: %d fields, want 4", n, len(f))
 			return
 		}
 		gid, err := strconv.Atoi(f[2])
 		if err != nil || f[0] == "" {
-			errs = append(errs, fmt.Errorf("line %d: bad name or gid", n))
+			probs.Addf("line %d: bad name or gid", n)
 			return
 		}
 		g := host.Group{Name: f[0], GID: gid}
@@ -140,19 +144,19 @@ func ParseGroup(b []byte) ([]host.Group, []error) {
 			}
 		}
 		out = append(out, g)
-	})...)
+	})
 	return out, errs
 }
 
 // ParseShadow parses etc/shadow into aging fields by user name. The
 // password field is reduced to its state; nothing of the hash is kept.
+// The errors are bounded as lines says.
 func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
 	out := map[string]host.ShadowAging{}
-	var errs []error
-	errs = append(errs, lines(b, func(n int, f []string) {
+	errs := lines(b, func(probs *collect.Problems, n int, f []string) {
 		if len(f) < 8 || f[0] == "" {
 			// Never echo the line: it holds a password hash.
-			errs = append(errs, fmt.Errorf("line %d: %d fields, want 9", n, len(f)))
+			probs.Addf("line %d: %d fields, want 9", n, len(f))
 			return
 		}
 		a := host.ShadowAging{PasswordState: PasswordState(f[1])}
@@ -164,13 +168,13 @@ func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
 			}
 			v, err := strconv.Atoi(s)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("line %d: field %d is not a number", n, 3+i))
+				probs.Addf("line %d: field %d is not a number", n, 3+i)
 				continue
 			}
 			*d = &v
 		}
 		out[f[0]] = a
-	})...)
+	})
 	return out, errs
 }
 

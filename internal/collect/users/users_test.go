@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
+	"github.com/kensa-dev/kensa/internal/testfixture"
 )
 
 const hash = "$y$j9T$abcdefghijklmnop$SECRETSECRETSECRETSECRET"
@@ -69,5 +71,56 @@ func TestLongLineDoesNotHideLaterUsers(t *testing.T) {
 	}
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "line 2") {
 		t.Fatalf("errs = %v", errs)
+	}
+}
+
+// TestGarbageErrorsBounded: 60 MB of "x\n" lines in each account file is
+// reported with a few messages per file, and each parse gives up after
+// collect.MaxProblems. Accounts before the garbage are kept.
+func TestGarbageErrorsBounded(t *testing.T) {
+	garbage := strings.Repeat("x\n", 30_000_000)
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\n"+garbage+"bob:x:1001:1001::/home/bob:/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/shadow"), []byte("root:*:1:2:3:4:5:6:\n"+garbage), 0o600)
+	os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\n"+garbage), 0o644)
+	inv := testfixture.Collect(t, root, New())
+	run := inv.Collectors[0]
+	// Each file: collect.KeptProblems problems, "N more problems" and "too many
+	// errors"; only the first collect.MaxErrors messages are kept.
+	if run.Status != host.StatusPartial || run.ErrorCount != 3*(collect.KeptProblems+2) || len(run.Errors) != collect.MaxErrors {
+		t.Fatalf("run = %+v", run)
+	}
+	if run.Errors[collect.KeptProblems] != "/etc/passwd: 9984 more problems" ||
+		run.Errors[collect.KeptProblems+1] != "/etc/passwd: line 10002: too many errors; the rest of the file was skipped" {
+		t.Errorf("summaries: %q", run.Errors[collect.KeptProblems:])
+	}
+	if len(inv.Users) != 1 || inv.Users[0].Name != "root" || inv.Users[0].Shadow == nil || len(inv.Groups) != 1 {
+		t.Errorf("users %+v, groups %+v", inv.Users, inv.Groups)
+	}
+}
+
+// TestErrorsBounded: a few hundred bad lines are summed up and the whole
+// file is read; shadow lines with several bad fields count each.
+func TestErrorsBounded(t *testing.T) {
+	users, errs := ParsePasswd([]byte(strings.Repeat("bad\n", 300) + "bob:x:1001:1001::/home/bob:/bin/sh\n"))
+	if len(users) != 1 || len(errs) != collect.KeptProblems+1 || errs[collect.KeptProblems].Error() != "284 more problems" {
+		t.Errorf("users %+v, errs %q", users, errs)
+	}
+	aging, errs := ParseShadow([]byte(strings.Repeat("u:"+hash+":a:b:c:d:e:f:\n", 2000) + "bob:*:1::::::\n"))
+	// Six problems a line: the limit is passed on line 1667, and bob's
+	// line is never read.
+	if len(aging) != 1 || len(errs) != collect.KeptProblems+2 || errs[collect.KeptProblems].Error() != fmt.Sprintf("%d more problems", 1667*6-collect.KeptProblems) ||
+		errs[collect.KeptProblems+1].Error() != "line 1668: too many errors; the rest of the file was skipped" {
+		t.Errorf("aging %v, errs %q", aging, errs)
+	}
+	for _, e := range errs {
+		if strings.Contains(e.Error(), "SECRET") {
+			t.Fatal("a password hash leaked into an error")
+		}
+	}
+	groups, errs := ParseGroup([]byte(strings.Repeat("g:x:y:\n", 20) + "root:x:0:\n"))
+	if len(groups) != 1 || len(errs) != collect.KeptProblems+1 || errs[collect.KeptProblems].Error() != "4 more problems" {
+		t.Errorf("groups %+v, errs %q", groups, errs)
 	}
 }
