@@ -18,4 +18,9 @@ if ((${#need[@]})); then
 	fi
 fi
 
-go test -count=1 "$@" ./...
+# The race detector needs cgo; use it where a C compiler is there.
+race=()
+if command -v gcc >/dev/null && [ "$(go env CGO_ENABLED)" = 1 ]; then
+	race=(-race)
+fi
+go test -count=1 "${race[@]}" "$@" ./...
