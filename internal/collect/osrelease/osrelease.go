@@ -152,24 +152,12 @@ func fallback(o *host.OSRelease, files map[string][]byte) {
 			continue
 		}
 		lower := strings.ToLower(m[1])
-		switch {
-		case strings.Contains(lower, "amazon linux"):
-			o.ID = "amzn"
-		case strings.Contains(lower, "almalinux"):
-			o.ID = "almalinux"
-		case strings.Contains(lower, "rocky"):
-			o.ID = "rocky"
-		case strings.Contains(lower, "centos"):
-			o.ID = "centos"
-		case strings.Contains(lower, "oracle"):
-			o.ID = "ol"
-		case strings.Contains(lower, "fedora"):
-			o.ID = "fedora"
-		case strings.Contains(lower, "red hat"):
-			o.ID = "rhel"
-		default:
+		names := releaseNames()
+		i := slices.IndexFunc(names, func(n [2]string) bool { return strings.Contains(lower, n[0]) })
+		if i < 0 {
 			continue
 		}
+		o.ID = names[i][1]
 		o.Name, o.PrettyName, o.VersionID = m[1], line, m[2]
 		o.Sources = append(o.Sources, name)
 		return
@@ -177,6 +165,15 @@ func fallback(o *host.OSRelease, files map[string][]byte) {
 	if b, ok := files["/etc/debian_version"]; ok && firstLine(b) != "" {
 		o.ID, o.Name = "debian", "Debian GNU/Linux"
 		o.Sources = append(o.Sources, "/etc/debian_version")
+	}
+}
+
+// releaseNames maps the distro named in a redhat-release or system-release
+// line to its os-release ID, in the order they are tried.
+func releaseNames() [][2]string {
+	return [][2]string{
+		{"amazon linux", "amzn"}, {"almalinux", "almalinux"}, {"rocky", "rocky"},
+		{"centos", "centos"}, {"oracle", "ol"}, {"fedora", "fedora"}, {"red hat", "rhel"},
 	}
 }
 
