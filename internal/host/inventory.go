@@ -36,6 +36,9 @@ type Inventory struct {
 	// Discovery records where the search for unmanaged software looked, what
 	// it skipped and which limits it hit.
 	Discovery *Discovery `json:"discovery,omitempty"`
+	// Updates are the package manager's pending updates with the CVEs
+	// their changelogs fix; nil when they were not gathered.
+	Updates *Updates `json:"updates,omitempty"`
 }
 
 // Identity names the host.
