@@ -34,6 +34,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/rules/cve"
 )
 
 // Collectors returns the inventory collectors in the order they run. Order
@@ -68,6 +69,14 @@ type Options struct {
 	Clock     func() time.Time
 	Progress  collect.Progress
 	Tool      report.Tool
+	// VulnDB is the vulnerability store the CVE rules package matches
+	// against; nil when there is none (DBError says why), and the CVE
+	// coverage then says so.
+	VulnDB  cve.Store
+	DBPath  string
+	DBError error
+	// IgnoreUnfixed leaves out vulnerabilities without a released fix.
+	IgnoreUnfixed bool
 }
 
 // ParsePackages validates a list of rules package names.
@@ -114,7 +123,10 @@ func Scan(ctx context.Context, opts Options) (*report.Report, *host.Inventory, e
 	if err != nil {
 		return nil, nil, err
 	}
-	r := Evaluate(inv, opts)
+	r, err := Evaluate(ctx, inv, opts)
+	if err != nil {
+		return nil, inv, err
+	}
 	r.StartedAt = started
 	r.FinishedAt = now(opts.Clock)
 	return r, inv, ctx.Err()
@@ -127,10 +139,10 @@ func now(clock func() time.Time) time.Time {
 	return time.Now().UTC()
 }
 
-// Evaluate turns an inventory into a report. No rules package is built yet,
-// so every requested package and every scope within it is reported as not
-// evaluated, with the reason.
-func Evaluate(inv *host.Inventory, opts Options) *report.Report {
+// Evaluate turns an inventory into a report: the CVE rules package
+// matches it against opts.VulnDB; the other rules packages are not built
+// yet and are reported as not evaluated, with the reason.
+func Evaluate(ctx context.Context, inv *host.Inventory, opts Options) (*report.Report, error) {
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
 		pkgs = finding.Packages()
@@ -150,8 +162,35 @@ func Evaluate(inv *host.Inventory, opts Options) *report.Report {
 	if r.Tool.Name == "" {
 		r.Tool.Name = "kensa"
 	}
+	if slices.Contains(pkgs, finding.PackageCVE) {
+		out, err := cve.Evaluate(ctx, inv, opts.VulnDB, cve.Options{DBPath: opts.DBPath, DBError: opts.DBError, IgnoreUnfixed: opts.IgnoreUnfixed, Now: opts.Clock})
+		if err != nil {
+			return nil, fmt.Errorf("cve: %w", err)
+		}
+		r.Findings = append(r.Findings, out.Findings...)
+		r.Results = append(r.Results, out.Results...)
+		r.Feeds = out.Feeds
+		r.Coverage = mergeCoverage(r.Coverage, out.Coverage)
+		r.IgnoredUnfixed = out.IgnoredUnfixed
+	}
 	r.Summary = report.Summarize(r)
-	return r
+	return r, nil
+}
+
+// mergeCoverage replaces the CVE package's placeholder entries with what
+// the CVE rules package found, keeping the collector and discovery scopes
+// (a failed collector or a discovery limit still leaves a gap) and adding
+// a partial or failed collector's reason to the scope it shares.
+func mergeCoverage(base, cveCov []report.Coverage) []report.Coverage {
+	var out []report.Coverage
+	for _, c := range base {
+		if c.Package == finding.PackageCVE && !strings.HasPrefix(c.Scope, "pkg/") && !strings.HasPrefix(c.Scope, "lang/") &&
+			!strings.HasPrefix(c.Scope, "software/") && c.Scope != "discovery" {
+			continue // "*" and the ecosystems: the rules package says
+		}
+		out = append(out, c)
+	}
+	return append(out, cveCov...)
 }
 
 func reportHost(inv *host.Inventory) report.Host {

@@ -171,7 +171,10 @@ func TestCoverageScopesAreUnique(t *testing.T) {
 			{Name: "pkg/rpm", Status: host.StatusPartial, ErrorCount: 2},
 		},
 	}
-	r := Evaluate(inv, Options{Tool: report.Tool{Name: "kensa", Version: "test"}})
+	r, err := Evaluate(context.Background(), inv, Options{Tool: report.Tool{Name: "kensa", Version: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for _, c := range r.Coverage {
 		if c.Package == "cve" && c.Scope == "pkg/rpm" {
@@ -198,7 +201,10 @@ func TestDiscoveryLimitsAreCoverageGaps(t *testing.T) {
 		Identity:  host.Identity{Root: "/", Live: true},
 		Discovery: &host.Discovery{LimitsHit: []host.LimitHit{{Limit: "max_files", Path: "/opt/big", Value: 50}}},
 	}
-	r := Evaluate(inv, Options{Tool: report.Tool{Name: "kensa", Version: "test"}})
+	r, err := Evaluate(context.Background(), inv, Options{Tool: report.Tool{Name: "kensa", Version: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range r.Coverage {
 		if c.Package == "cve" && c.Scope == "discovery" {
 			if c.Status != report.Partial || !strings.Contains(c.Reason, "max_files (50) at /opt/big") {

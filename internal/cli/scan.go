@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/assess"
@@ -21,7 +22,10 @@ func (a *app) scanCommand() *cobra.Command {
 		format, output   string
 		failOn           string
 		failOnIncomplete bool
+		failOnKEV        bool
+		ignoreUnfixed    bool
 		color            string
+		db               dbFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "scan",
@@ -29,13 +33,17 @@ func (a *app) scanCommand() *cobra.Command {
 		Long: `Collect the inventory of this host, or of an image with --root, evaluate the
 rules packages and print the report.
 
-Rules packages: cve, cis, best-practices, runtime. This version builds the
-inventory only: every rules package is reported as not evaluated, with the
+Rules packages: cve, cis, best-practices, runtime. This version evaluates the
+cve package: OS packages and software found outside the package manager are
+matched against the vulnerability database (kensa db update / kensa db import),
+and on Debian and Ubuntu the CVEs that pending updates' changelogs fix are
+reported too. The other packages are reported as not evaluated, with the
 reason, in the report's coverage section. Kensa never reports "no findings"
 for what it did not check.`,
 		Example: `  kensa scan
   kensa scan --root /mnt/image --format json --output report.json
-  kensa scan --fail-on high --fail-on-incomplete   # for CI gates`,
+  kensa scan --packages cve --ignore-unfixed
+  kensa scan --fail-on high --fail-on-kev --fail-on-incomplete   # for CI gates`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := t.options(a)
@@ -57,6 +65,20 @@ for what it did not check.`,
 			useColor, err := colorWanted(color, output, a.stdout)
 			if err != nil {
 				return err
+			}
+			opts.IgnoreUnfixed = ignoreUnfixed
+			if slices.Contains(opts.Packages, finding.PackageCVE) {
+				store, path, err := openVulnDB(cmd, &db)
+				if err != nil && path == "" {
+					return err
+				}
+				opts.DBPath, opts.DBError = path, err
+				if store != nil {
+					defer store.Close()
+					opts.VulnDB = store
+				} else {
+					a.logger.Warn("no vulnerability database: OS packages and software are not matched against feeds", "db", path, "error", err)
+				}
 			}
 			bi := buildinfo.Get()
 			opts.Tool = report.Tool{Name: "kensa", Version: bi.Version, Commit: bi.Commit}
@@ -81,9 +103,20 @@ for what it did not check.`,
 			if err != nil {
 				return err
 			}
-			code := report.ExitCode(r, report.ExitPolicy{FailOn: threshold, FailOnIncomplete: failOnIncomplete})
+			if r.IgnoredUnfixed > 0 {
+				a.infof("%d vulnerabilit(ies) without a released fix left out (--ignore-unfixed)", r.IgnoredUnfixed)
+			}
+			for _, f := range r.Feeds {
+				if f.Stale {
+					a.logger.Warn("feed older than 7 days: it may miss recent vulnerabilities; run kensa db update", "feed", f.Name, "age_hours", f.AgeHours)
+				}
+			}
+			code := report.ExitCode(r, report.ExitPolicy{FailOn: threshold, FailOnIncomplete: failOnIncomplete, FailOnKEV: failOnKEV})
 			switch code {
 			case report.ExitFindings:
+				if n := report.KnownExploited(r); failOnKEV && n > 0 {
+					return &exitError{code: code, err: fmt.Errorf("%d finding(s) of known exploited vulnerabilities (CISA KEV)", n)}
+				}
 				n := 0
 				for _, f := range r.Findings {
 					if f.Severity.AtLeast(threshold) {
@@ -106,6 +139,9 @@ for what it did not check.`,
 	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational, unrated)")
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
+	f.BoolVar(&failOnKEV, "fail-on-kev", false, "exit 3 when a finding's vulnerability is in CISA's Known Exploited Vulnerabilities catalog")
+	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted)")
+	db.register(cmd, false)
 	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))
 	cmd.RegisterFlagCompletionFunc("packages", fixedCompletion(finding.Packages()...))

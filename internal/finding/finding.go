@@ -85,6 +85,8 @@ type Finding struct {
 	// Evidence is what was observed, as short factual lines.
 	Evidence   []string          `json:"evidence"`
 	Attributes map[string]string `json:"attributes"`
+	// Vulnerability is set on findings of the CVE rules package.
+	Vulnerability *Vulnerability `json:"vulnerability,omitempty"`
 }
 
 // Subject identifies what a finding is about, the input of its fingerprint.

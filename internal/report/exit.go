@@ -24,6 +24,21 @@ type ExitPolicy struct {
 	FailOn finding.Severity
 	// FailOnIncomplete is --fail-on-incomplete.
 	FailOnIncomplete bool
+	// FailOnKEV is --fail-on-kev: fail on any finding whose vulnerability
+	// CISA lists as known exploited, whatever its severity.
+	FailOnKEV bool
+}
+
+// KnownExploited counts the findings whose vulnerability is known to be
+// exploited in the wild.
+func KnownExploited(r *Report) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Vulnerability != nil && f.Vulnerability.KnownExploited != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // ExitCode returns the exit code of a scan that produced r. Findings take
@@ -31,6 +46,9 @@ type ExitPolicy struct {
 // because it is the more actionable of the two, and a pipeline that fails
 // on either fails anyway.
 func ExitCode(r *Report, p ExitPolicy) int {
+	if p.FailOnKEV && KnownExploited(r) > 0 {
+		return ExitFindings
+	}
 	if p.FailOn != "" {
 		for _, f := range r.Findings {
 			if f.Severity.AtLeast(p.FailOn) {

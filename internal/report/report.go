@@ -12,8 +12,9 @@ import (
 
 // SchemaVersion is the version of the report document (docs/report.md).
 // Additions keep the major number; removals and re-typing bump it. 1.1
-// added inventory and discovery.
-const SchemaVersion = "1.1"
+// added inventory and discovery; 1.2 the vulnerability detail of CVE
+// findings and the feeds' data time.
+const SchemaVersion = "1.2"
 
 // Report is the result of assessing one host.
 type Report struct {
@@ -39,7 +40,10 @@ type Report struct {
 	Discovery *host.Discovery   `json:"discovery,omitempty"`
 	Results   []finding.Result  `json:"results"`
 	Findings  []finding.Finding `json:"findings"`
-	Summary   Summary           `json:"summary"`
+	// IgnoredUnfixed counts the vulnerabilities without a released fix
+	// left out on request (kensa scan --ignore-unfixed).
+	IgnoredUnfixed int     `json:"ignored_unfixed,omitempty"`
+	Summary        Summary `json:"summary"`
 }
 
 // Inventory counts the facts collected, so that a reader of the report
@@ -114,11 +118,23 @@ type OS struct {
 
 // Feed is one vulnerability data source.
 type Feed struct {
-	Name      string    `json:"name"`
-	Records   int       `json:"records"`
+	Name string `json:"name"`
+	// Format is the parser that read it (osv, ubuntu-cvescan, ...).
+	Format  string `json:"format,omitempty"`
+	Records int    `json:"records"`
+	// UpdatedAt is when the feed was last imported, or checked and found
+	// unchanged.
 	UpdatedAt time.Time `json:"updated_at"`
-	AgeHours  float64   `json:"age_hours"`
-	Stale     bool      `json:"stale"`
+	// DataTime is how recent the data is (generated, else newest record);
+	// zero when the feed dates nothing.
+	DataTime time.Time `json:"data_time,omitzero"`
+	// AgeHours counts from DataTime, or from the import when the feed
+	// dates nothing (AgeBasis says which).
+	AgeHours float64 `json:"age_hours"`
+	AgeBasis string  `json:"age_basis,omitempty"`
+	// Stale is true past 7 days: a warning that new vulnerabilities may
+	// be missing.
+	Stale bool `json:"stale"`
 }
 
 // Coverage statuses.

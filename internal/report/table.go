@@ -875,3 +875,6 @@ func eolNote(note string) string {
 	}
 	return " (" + clean(note) + ")"
 }
+
+// FormatAge spells a duration as the table does ("3d 4h", "45m").
+func FormatAge(d time.Duration) string { return formatAge(d) }
