@@ -190,7 +190,44 @@ func mergeCoverage(base, cveCov []report.Coverage) []report.Coverage {
 		}
 		out = append(out, c)
 	}
-	return append(out, cveCov...)
+	out = append(out, cveCov...)
+	return append(out, packageWide(finding.PackageCVE, out))
+}
+
+// packageWide is the "*" entry of a rules package that ran: evaluated when
+// every scope is, not_evaluated when none is, else partial, with the
+// scopes that fall short named.
+func packageWide(pkg string, cov []report.Coverage) report.Coverage {
+	var short []string
+	total, evaluated, not := 0, 0, 0
+	for _, c := range cov {
+		if c.Package != pkg || c.Scope == "*" {
+			continue
+		}
+		total++
+		switch c.Status {
+		case report.Evaluated:
+			evaluated++
+		case report.NotEvaluated:
+			not++
+			short = append(short, c.Scope+" not evaluated")
+		default:
+			short = append(short, c.Scope+" partial")
+		}
+	}
+	star := report.Coverage{Package: pkg, Scope: "*"}
+	switch {
+	case total == 0:
+		star.Status, star.Reason = report.NotEvaluated, "nothing to match: no OS package or software was found"
+	case evaluated == total:
+		star.Status = report.Evaluated
+	case not == total:
+		star.Status, star.Reason = report.NotEvaluated, "no scope could be evaluated: "+strings.Join(short, ", ")
+	default:
+		star.Status = report.Partial
+		star.Reason = fmt.Sprintf("%d of %d scopes fully evaluated; %s", evaluated, total, strings.Join(short, ", "))
+	}
+	return star
 }
 
 func reportHost(inv *host.Inventory) report.Host {

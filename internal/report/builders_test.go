@@ -54,6 +54,13 @@ func cveFinding(sev finding.Severity, sc *float64, vuln, aliases, pkg, version, 
 		Description:    title + ".",
 		Recommendation: "Upgrade " + pkg + " to " + fixed + " or later.",
 		Evidence:       []string{pkg + " " + version + " is installed (" + location + ")"},
+		Vulnerability: &finding.Vulnerability{
+			ID: vuln, Ecosystem: eco, Package: pkg, InstalledVersion: version, SourcePackage: source,
+			Fix: finding.FixAvailable, FixedVersion: fixed, SeveritySource: "vendor (debian-urgency: medium in " + vuln + ")",
+			Confidence: finding.ConfidenceHigh,
+			Provenance: []finding.Provenance{{Method: "feed", Feed: "osv/" + eco, Record: vuln, Ecosystem: eco,
+				Matched: "ECOSYSTEM range introduced 0, fixed " + fixed, Comparison: version + " < fixed " + fixed}},
+		},
 		Attributes: map[string]string{
 			"vulnerability_id": vuln,
 			"aliases":          aliases,
