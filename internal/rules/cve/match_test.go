@@ -6,7 +6,9 @@ import (
 	"github.com/kensa-dev/kensa/internal/advisory"
 )
 
-func rng(typ string, evs ...advisory.Event) advisory.Range { return advisory.Range{Type: typ, Events: evs} }
+func rng(typ string, evs ...advisory.Event) advisory.Range {
+	return advisory.Range{Type: typ, Events: evs}
+}
 
 func in(v string) advisory.Event  { return advisory.Event{Introduced: v} }
 func fix(v string) advisory.Event { return advisory.Event{Fixed: v} }
