@@ -107,7 +107,12 @@ func docSubject(r *Report, f finding.Finding) finding.Subject {
 		s.Host = r.Host.Root
 	}
 	a := f.Attributes
-	if f.RulesPackage == finding.PackageCVE {
+	// Vulnerability findings. The CVE package's other findings
+	// (os-end-of-life, kernel-reboot-required) have the targets the page
+	// gives them, which the report does not hold in full (the OS's major
+	// release): the example has none of them, and the target attribute
+	// below would not give their ids.
+	if f.RulesPackage == finding.PackageCVE && strings.HasPrefix(f.RuleID, "cve/") {
 		s.VulnerabilityID = a["vulnerability_id"]
 		s.Target = a["package_name"]
 		if a["source_package"] == "" {
