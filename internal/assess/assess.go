@@ -20,6 +20,7 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/collect/apk"
+	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
 	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
 	"github.com/kensa-dev/kensa/internal/collect/kernel"
@@ -40,8 +41,9 @@ import (
 // Collectors returns the inventory collectors in the order they run. Order
 // matters: the OS identity and users come first (discovery reads home
 // directories), package databases before the kernel (which reads kernel
-// packages) and before discovery (which marks files owned by packages).
-func Collectors(cfg collect.DiscoveryConfig) []collect.Collector {
+// packages), apt's pending updates (which compare with dpkg's packages)
+// and discovery (which marks files owned by packages).
+func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []collect.Collector {
 	w := discover.New(cfg)
 	return []collect.Collector{
 		osrelease.New(),
@@ -50,6 +52,7 @@ func Collectors(cfg collect.DiscoveryConfig) []collect.Collector {
 		rpm.New(),
 		apk.New(),
 		kernel.New(),
+		aptchangelog.New(updates),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),
@@ -65,10 +68,13 @@ type Options struct {
 	// Packages are the rules packages requested (finding.Packages() when empty).
 	Packages  []string
 	Discovery collect.DiscoveryConfig
-	Logger    *slog.Logger
-	Clock     func() time.Time
-	Progress  collect.Progress
-	Tool      report.Tool
+	// Updates configures the apt-changelog collector (the feed-free CVE
+	// method for Debian and Ubuntu): its download cache, or no download.
+	Updates  aptchangelog.Options
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Progress collect.Progress
+	Tool     report.Tool
 	// VulnDB is the vulnerability store the CVE rules package matches
 	// against; nil when there is none (DBError says why), and the CVE
 	// coverage then says so.
@@ -113,7 +119,7 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 		return nil, err
 	}
 	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock}
-	return collect.Run(ctx, env, Collectors(opts.Discovery), opts.Progress), nil
+	return collect.Run(ctx, env, Collectors(opts.Discovery, opts.Updates), opts.Progress), nil
 }
 
 // Scan collects the inventory and evaluates the requested rules packages.
@@ -218,7 +224,9 @@ func packageWide(pkg string, cov []report.Coverage) report.Coverage {
 	star := report.Coverage{Package: pkg, Scope: "*"}
 	switch {
 	case total == 0:
-		star.Status, star.Reason = report.NotEvaluated, "nothing to match: no OS package or software was found"
+		// Nothing to match is not a gap: the lifecycle rules (end of
+		// life, reboot) still ran on the OS facts.
+		star.Status, star.Reason = report.Evaluated, "nothing to match: no OS package or software was found"
 	case evaluated == total:
 		star.Status = report.Evaluated
 	case not == total:

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
 )
 
 // BenchmarkInventoryLiveHost measures the whole inventory of the machine
 // running the benchmark, every collector included. Results are recorded in
 // bench/README.md; bench/inventory.sh measures the binary with peak RSS.
 func BenchmarkInventoryLiveHost(b *testing.B) {
-	opts := Options{Root: "/", Discovery: collect.DefaultDiscovery()}
+	opts := Options{Root: "/", Discovery: collect.DefaultDiscovery(), Updates: aptchangelog.Options{NoDownload: true}}
 	var pkgs, sw int
 	for b.Loop() {
 		inv, err := Inventory(context.Background(), opts)

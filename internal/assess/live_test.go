@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
 	"github.com/kensa-dev/kensa/internal/host"
 )
 
@@ -52,7 +53,7 @@ func TestLiveHostFindsGoBinariesOnPATH(t *testing.T) {
 	if len(bins) == 0 {
 		t.Skip("no Go binary on PATH")
 	}
-	inv, err := Inventory(context.Background(), Options{Root: "/", Discovery: collect.DefaultDiscovery()})
+	inv, err := Inventory(context.Background(), Options{Root: "/", Discovery: collect.DefaultDiscovery(), Updates: aptchangelog.Options{NoDownload: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ Exit codes:
   0  success
   1  error
   2  bad command line (usage)
-  3  findings at or above --fail-on
+  3  findings at or above --fail-on, or known exploited with --fail-on-kev
   4  coverage incomplete and --fail-on-incomplete given`
 
 func (a *app) rootCommand() *cobra.Command {

@@ -13,12 +13,15 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/assess"
 	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/spf13/cobra"
 )
 
 // targetFlags are the flags that choose and bound what is collected.
 type targetFlags struct {
+	noDownload  bool
+	debCache    string
 	root        string
 	searchRoots []string
 	maxDepth    int
@@ -38,6 +41,8 @@ func (t *targetFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&t.maxFiles, "max-files", d.MaxFiles, "stop searching for software after this many files")
 	fs.StringVar(&t.maxFileSize, "max-file-size", formatSize(d.MaxFileSize), "skip Java archives larger than this (e.g. 512MiB)")
 	fs.DurationVar(&t.timeout, "search-timeout", d.Timeout, "stop searching for software after this long")
+	fs.BoolVar(&t.noDownload, "no-download", false, "Debian/Ubuntu: do not download pending updates' packages to read their changelogs (the feed-free CVE method); packages already in the cache are still read")
+	fs.StringVar(&t.debCache, "deb-cache", "", "where downloaded packages are kept for their changelogs (`DIR`; default /var/cache/kensa/debs for root, else ~/.cache/kensa/debs)")
 }
 
 // collectionMemoryLimit is the soft memory limit of the Go runtime while a
@@ -75,7 +80,8 @@ func (t *targetFlags) options(a *app) (assess.Options, error) {
 			Roots: t.searchRoots, MaxDepth: t.maxDepth, MaxFiles: t.maxFiles,
 			MaxFileSize: size, Timeout: t.timeout,
 		},
-		Logger: a.logger,
+		Updates: aptchangelog.Options{NoDownload: t.noDownload, CacheDir: t.debCache},
+		Logger:  a.logger,
 	}, nil
 }
 

@@ -240,6 +240,14 @@ func severityRank(s finding.Severity) int {
 // compareFinding orders findings by severity (most severe first), rules
 // package, rule and id.
 func compareFinding(a, b finding.Finding) int {
+	// Known exploited vulnerabilities first: CISA's catalog says they are
+	// being used in attacks now, whatever their score.
+	if ka, kb := knownExploited(a), knownExploited(b); ka != kb {
+		if ka {
+			return -1
+		}
+		return 1
+	}
 	if c := severityRank(a.Severity) - severityRank(b.Severity); c != 0 {
 		return c
 	}
@@ -275,4 +283,8 @@ func compareResult(a, b finding.Result) int {
 		return c
 	}
 	return compareNatural(a.Target, b.Target)
+}
+
+func knownExploited(f finding.Finding) bool {
+	return f.Vulnerability != nil && f.Vulnerability.KnownExploited != nil
 }

@@ -7,8 +7,9 @@
 // prose made explicit:
 //   - bug-fix and enhancement errata (ALBA/ALEA, RLBA/RLEA, RHBA/RHEA) are
 //     kept as such and never matched;
-//   - the CVE ids are the aliases and the related ids (AlmaLinux keeps its
-//     CVEs in related);
+//   - the CVE ids are the aliases, the related ids (AlmaLinux keeps its
+//     CVEs in related) and the upstream ids (Debian's DEBIAN-CVE-* and DSA
+//     records name their CVE there);
 //   - a Red Hat style rating at the start of the summary ("Important:
 //     openssl security update") is the vendor's severity;
 //   - an erratum whose fixed builds are module builds (".module_el8...")
@@ -41,16 +42,19 @@ const MaxRecordSize = 32 << 20
 
 // record is the part of the OSV schema Kensa reads.
 type record struct {
-	ID        string     `json:"id"`
-	Modified  string     `json:"modified"`
-	Published string     `json:"published"`
-	Withdrawn string     `json:"withdrawn"`
-	Aliases   []string   `json:"aliases"`
-	Related   []string   `json:"related"`
-	Summary   string     `json:"summary"`
-	Details   string     `json:"details"`
-	Severity  []severity `json:"severity"`
-	Affected  []affected `json:"affected"`
+	ID        string   `json:"id"`
+	Modified  string   `json:"modified"`
+	Published string   `json:"published"`
+	Withdrawn string   `json:"withdrawn"`
+	Aliases   []string `json:"aliases"`
+	Related   []string `json:"related"`
+	// Upstream names the records a derived one comes from: Debian's
+	// DEBIAN-CVE-* and DSA records name their CVEs here.
+	Upstream []string   `json:"upstream"`
+	Summary  string     `json:"summary"`
+	Details  string     `json:"details"`
+	Severity []severity `json:"severity"`
+	Affected []affected `json:"affected"`
 	// References: url and type.
 	References []struct {
 		URL string `json:"url"`
@@ -199,7 +203,7 @@ func convert(rec *record) (*advisory.Advisory, error) {
 		return nil, fmt.Errorf("osv: %s: withdrawn: %w", rec.ID, err)
 	}
 	seen := map[string]bool{rec.ID: true}
-	for _, id := range slices.Concat(rec.Aliases, rec.Related) {
+	for _, id := range slices.Concat(rec.Aliases, rec.Related, rec.Upstream) {
 		id = strings.TrimSpace(id)
 		if id != "" && !seen[id] {
 			seen[id] = true

@@ -328,7 +328,9 @@ func (e *evaluation) finish(ctx context.Context) error {
 			f.Vulnerability.KnownExploited = &finding.KnownExploited{DateAdded: x.DateAdded, DueDate: x.DueDate, RequiredAction: x.RequiredAction, Ransomware: x.Ransomware}
 			f.Evidence = append(f.Evidence, "CISA Known Exploited Vulnerabilities: added "+x.DateAdded)
 		}
-		if e.opts.IgnoreUnfixed && f.Vulnerability.Fix != finding.FixAvailable {
+		// --ignore-unfixed never hides a known exploited vulnerability:
+		// without a fix it needs a mitigation all the more.
+		if e.opts.IgnoreUnfixed && f.Vulnerability.Fix != finding.FixAvailable && f.Vulnerability.KnownExploited == nil {
 			e.out.IgnoredUnfixed++
 			continue
 		}
@@ -395,7 +397,7 @@ func (e *evaluation) feeds() []report.Feed {
 			f.DataTime = data
 			f.AgeBasis = "data"
 		}
-		age := e.now.Sub(data)
+		age := max(e.now.Sub(data), 0) // a feed dated in the future (clock skew) is new, not negative
 		f.AgeHours = float64(age.Round(time.Hour) / time.Hour)
 		f.Stale = age > StaleAfter
 		out = append(out, f)
@@ -431,9 +433,7 @@ func (e *evaluation) build(k key, acc *accumulator) (finding.Finding, bool) {
 	if p := acc.pkg; p != nil {
 		name, installed, mgr, location = p.Name, p.Version, p.Manager, p.Source
 		v.Package, v.InstalledVersion = p.Name, p.Version
-		if p.SourceName != "" && p.SourceName != p.Name {
-			v.SourcePackage, v.SourceVersion = p.SourceName, p.SourceVersion
-		}
+		v.SourcePackage, v.SourceVersion = cmp.Or(p.SourceName, p.Name), cmp.Or(p.SourceVersion, p.Version)
 	} else {
 		s := acc.soft
 		name, installed, where, location = s.Name, s.Version, s.Location, s.Location
