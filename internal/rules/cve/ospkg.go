@@ -189,6 +189,14 @@ func (e *evaluation) osPackages(ctx context.Context) error {
 		} else {
 			e.cover(scope, report.NotEvaluated, reason+e.changelogGap())
 		}
+		if kernelScope != nil {
+			// Without a feed the kernel is not matched either; a kernel no
+			// package owns says so whatever the feeds.
+			if kernelScope.status == report.Evaluated {
+				kernelScope = &scopeStatus{report.NotEvaluated, "no feed covers " + scope + ", so the running kernel's package was not matched"}
+			}
+			e.cover("kernel", kernelScope.status, kernelScope.reason)
+		}
 		return nil
 	}
 	sibling := choices[0].sibling
