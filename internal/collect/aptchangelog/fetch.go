@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -160,6 +161,12 @@ func (f *DebFetcher) Fetch(ctx context.Context, req Request, download bool) (Cha
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	// The changelogs of a package already read are kept beside the cache,
+	// keyed by the .deb's SHA-256 from the list: a warm scan reads a few
+	// kilobytes per package instead of hashing and unpacking each .deb.
+	if cl, ok := f.readExtracted(req); ok {
+		return cl, nil
+	}
 	file := filepath.Join(f.Dir, req.debName())
 	if !f.cached(file, req) {
 		if !download {
@@ -174,7 +181,72 @@ func (f *DebFetcher) Fetch(ctx context.Context, req Request, download bool) (Cha
 	}
 	ectx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return f.extract(ectx, file, req)
+	cl, err := f.extract(ectx, file, req)
+	if err == nil {
+		f.writeExtracted(req, cl)
+	}
+	return cl, err
+}
+
+// extractedPath is where the changelogs read from req's .deb are kept,
+// named by the package, version, architecture and the .deb's SHA-256;
+// "" when the list gave no SHA-256 to key them by.
+func (f *DebFetcher) extractedPath(req Request) string {
+	if req.SHA256 == "" {
+		return ""
+	}
+	return filepath.Join(f.Dir, "changelogs", strings.TrimSuffix(req.debName(), ".deb")+"_"+req.SHA256+".json")
+}
+
+// readExtracted returns the changelogs kept for req, if any.
+func (f *DebFetcher) readExtracted(req Request) (Changelogs, bool) {
+	p := f.extractedPath(req)
+	if p == "" {
+		return Changelogs{}, false
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		return Changelogs{}, false
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 4*maxChangelogGz {
+		return Changelogs{}, false
+	}
+	var cl Changelogs
+	if err := json.NewDecoder(fh).Decode(&cl); err != nil || len(cl.Debian) == 0 {
+		return Changelogs{}, false
+	}
+	return cl, true
+}
+
+// writeExtracted keeps cl for req, atomically; failing to keep it only
+// costs the next scan an extraction.
+func (f *DebFetcher) writeExtracted(req Request, cl Changelogs) {
+	p := f.extractedPath(req)
+	if p == "" || len(cl.Debian) == 0 {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(p), cacheDirMode()); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return
+	}
+	err = json.NewEncoder(tmp).Encode(cl)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 // cached reports whether file is a regular file matching req.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,9 +234,8 @@ func TestDebFetcherDownload(t *testing.T) {
 	if b, _ := os.ReadFile(args); string(b) != "download -q libcap2:amd64=1:2.66-4+deb12u3+b1\n" {
 		t.Errorf("apt-get %q", b)
 	}
-	entries, _ := os.ReadDir(cache)
-	if len(entries) != 1 || entries[0].Name() != libcap2Req.debName() {
-		t.Errorf("cache holds %v", entries)
+	if got := debsIn(t, cache); !slices.Equal(got, []string{libcap2Req.debName()}) {
+		t.Errorf("cache holds %v", got)
 	}
 	// The second time it comes from the cache: apt-get is not run.
 	f.AptGet = "/nonexistent/apt-get"
@@ -370,8 +370,8 @@ func TestDebFetcherLive(t *testing.T) {
 	if batched != 7 || len(lines) < 2+maxFailuresInARow || len(lines) > 2+maxFailuresInARow+1 {
 		t.Errorf("apt-get runs:\n%s", b)
 	}
-	if entries, _ := os.ReadDir(cache); len(entries) != 1 || entries[0].Name() != libcap2Req.debName() {
-		t.Errorf("cache holds %v", entries)
+	if got := debsIn(t, cache); !slices.Equal(got, []string{libcap2Req.debName()}) {
+		t.Errorf("cache holds %v", got)
 	}
 	// A second scan reads libcap2 from the cache and batches the others
 	// again.
@@ -400,5 +400,44 @@ exit 100`)
 	}
 	if b, _ := os.ReadFile(log); strings.Count(string(b), "\n") != 2 {
 		t.Errorf("apt-get runs:\n%s", b)
+	}
+}
+
+// debsIn lists the .deb files of a cache directory.
+func debsIn(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".deb") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// The changelogs read from a .deb are kept: a warm scan reads them
+// without the .deb (here deleted) and without dpkg-deb.
+func TestExtractedChangelogsKept(t *testing.T) {
+	needDpkgDeb(t)
+	ctx := context.Background()
+	dir := cacheWith(t, libcap2Req.debName())
+	f := &DebFetcher{Dir: dir, AptGet: "/nonexistent/apt-get"}
+	first, err := f.Fetch(ctx, libcap2Req, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, libcap2Req.debName())); err != nil {
+		t.Fatal(err)
+	}
+	f.DpkgDeb = "/nonexistent/dpkg-deb"
+	again, err := f.Fetch(ctx, libcap2Req, false)
+	if err != nil || !bytes.Equal(again.Debian, first.Debian) || !bytes.Equal(again.BinNMU, first.BinNMU) {
+		t.Fatalf("kept changelogs: %v", err)
+	}
+	other := libcap2Req
+	other.SHA256 = strings.Repeat("1", 64)
+	if _, err := f.Fetch(ctx, other, false); !errors.Is(err, ErrNotCached) {
+		t.Errorf("changelogs kept for another .deb were used: %v", err)
 	}
 }
