@@ -149,6 +149,10 @@ type Affected struct {
 	// Severities rate this package's exposure when it differs per
 	// package (Debian urgency).
 	Severities []Severity `json:"severities,omitempty"`
+	// Commands are the Go toolchain commands ("cmd/go") an advisory of the
+	// Go "toolchain" package is about, from its ecosystem_specific
+	// imports: a vulnerability in cmd/go is not one of gofmt.
+	Commands []string `json:"commands,omitempty"`
 }
 
 // Feed describes what a parser read: the store's name for the source and

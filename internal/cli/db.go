@@ -206,7 +206,7 @@ func writeStatus(w io.Writer, path string, srcs []vulndb.Source, now time.Time) 
 		age := now.Sub(dataTimeOrImport(s))
 		ageText := report.FormatAge(age)
 		if s.DataTime().IsZero() {
-			ageText += " (since import: the feed dates no record)"
+			ageText += " (since import: the feed does not date its data)"
 		}
 		if age > cve.StaleAfter {
 			ageText += "  STALE"

@@ -33,7 +33,7 @@ import (
 // SchemaVersion is the store's layout version. A store of another version
 // is refused with a message to re-import, never migrated in place: the
 // store is a cache of public data.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNotFound is returned by OpenExisting when there is no store at the path.
 var ErrNotFound = errors.New("no vulnerability database")
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS sources (
 	records INTEGER NOT NULL,
 	vulnerabilities INTEGER NOT NULL,
 	newest_record INTEGER NOT NULL,  -- unix seconds, 0 when no record is dated
+	undated INTEGER NOT NULL,        -- records without a modified or published date
 	generated INTEGER NOT NULL,      -- when the publisher produced the data, 0 when unknown
 	imported_at INTEGER NOT NULL,
 	checked_at INTEGER NOT NULL,     -- last successful update check (an unchanged feed counts)
@@ -198,6 +199,8 @@ type Source struct {
 	// NewestRecord is the newest modified (or published) date of a record;
 	// zero when the feed dates none (the Go database's repository copy).
 	NewestRecord time.Time `json:"newest_record,omitzero"`
+	// Undated counts the records without any date.
+	Undated int `json:"undated,omitempty"`
 	// Generated is when the publisher produced the data, when it says.
 	Generated  time.Time `json:"generated,omitzero"`
 	ImportedAt time.Time `json:"imported_at"`
@@ -210,18 +213,24 @@ type Source struct {
 }
 
 // DataTime is how recent the source's data is: when the publisher
-// generated it, else its newest record; zero when the data carries no
-// date, in which case callers fall back on ImportedAt and say so.
+// generated it, else its newest record; zero when the data does not tell,
+// in which case callers fall back on ImportedAt and say so. A feed that
+// dates fewer than half of its records does not tell: the repository copy
+// of the Go database dates only its 2021-2022 records, and its newest
+// dated record would make 2026 data look four years old.
 func (s Source) DataTime() time.Time {
 	if !s.Generated.IsZero() {
 		return s.Generated
+	}
+	if s.Undated*2 > s.Records {
+		return time.Time{}
 	}
 	return s.NewestRecord
 }
 
 // Sources lists the imported sources, by name.
 func (s *Store) Sources(ctx context.Context) ([]Source, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, format, origin, records, vulnerabilities, newest_record, generated,
+	rows, err := s.db.QueryContext(ctx, `SELECT name, format, origin, records, vulnerabilities, newest_record, undated, generated,
 		imported_at, checked_at, etag, last_modified, sha256, ecosystems FROM sources ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %w", err)
@@ -232,7 +241,7 @@ func (s *Store) Sources(ctx context.Context) ([]Source, error) {
 		var src Source
 		var newest, generated, imported, checked int64
 		var ecos string
-		if err := rows.Scan(&src.Name, &src.Format, &src.Origin, &src.Records, &src.Vulnerabilities, &newest, &generated,
+		if err := rows.Scan(&src.Name, &src.Format, &src.Origin, &src.Records, &src.Vulnerabilities, &newest, &src.Undated, &generated,
 			&imported, &checked, &src.ETag, &src.LastModified, &src.SHA256, &ecos); err != nil {
 			return nil, fmt.Errorf("vulndb: %w", err)
 		}
@@ -261,6 +270,7 @@ type Writer struct {
 	insAff    *sql.Stmt
 	records   int
 	vulns     int
+	undated   int
 	newest    time.Time
 	ecosystem map[string]bool
 }
@@ -303,6 +313,9 @@ func (w *Writer) Add(ctx context.Context, a *advisory.Advisory) error {
 	w.records++
 	if a.IsVulnerability() {
 		w.vulns++
+	}
+	if modified.IsZero() {
+		w.undated++
 	}
 	if modified.After(w.newest) {
 		w.newest = modified
@@ -366,12 +379,12 @@ func (s *Store) ReplaceSource(ctx context.Context, meta SourceMeta, fill func(w 
 	now := s.now().UTC().Truncate(time.Second)
 	src := Source{
 		Name: feed.Name, Format: feed.Format, Origin: meta.Origin, Records: w.records, Vulnerabilities: w.vulns,
-		NewestRecord: w.newest.UTC().Truncate(time.Second), Generated: feed.Generated.UTC().Truncate(time.Second),
+		NewestRecord: w.newest.UTC().Truncate(time.Second), Undated: w.undated, Generated: feed.Generated.UTC().Truncate(time.Second),
 		ImportedAt: now, CheckedAt: now, Ecosystems: ecos, ETag: meta.ETag, LastModified: meta.LastModified, SHA256: meta.SHA256,
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sources (name, format, origin, records, vulnerabilities, newest_record, generated,
-		imported_at, checked_at, etag, last_modified, sha256, ecosystems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		src.Name, src.Format, src.Origin, src.Records, src.Vulnerabilities, unixOf(src.NewestRecord), unixOf(src.Generated),
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sources (name, format, origin, records, vulnerabilities, newest_record, undated, generated,
+		imported_at, checked_at, etag, last_modified, sha256, ecosystems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		src.Name, src.Format, src.Origin, src.Records, src.Vulnerabilities, unixOf(src.NewestRecord), src.Undated, unixOf(src.Generated),
 		now.Unix(), now.Unix(), src.ETag, src.LastModified, src.SHA256, string(ecosJSON)); err != nil {
 		return Source{}, fmt.Errorf("vulndb: %w", err)
 	}
@@ -434,8 +447,8 @@ func (s *Store) ReplaceExploited(ctx context.Context, meta SourceMeta, generated
 	src := Source{Name: name, Format: "kev", Origin: meta.Origin, Records: len(entries), Vulnerabilities: len(entries),
 		NewestRecord: newest, Generated: generated.UTC(), ImportedAt: now, CheckedAt: now, Ecosystems: []string{},
 		ETag: meta.ETag, LastModified: meta.LastModified, SHA256: meta.SHA256}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sources (name, format, origin, records, vulnerabilities, newest_record, generated,
-		imported_at, checked_at, etag, last_modified, sha256, ecosystems) VALUES (?, 'kev', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sources (name, format, origin, records, vulnerabilities, newest_record, undated, generated,
+		imported_at, checked_at, etag, last_modified, sha256, ecosystems) VALUES (?, 'kev', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, '[]')`,
 		name, meta.Origin, len(entries), len(entries), unixOf(newest), unixOf(src.Generated), now.Unix(), now.Unix(),
 		meta.ETag, meta.LastModified, meta.SHA256); err != nil {
 		return Source{}, fmt.Errorf("vulndb: %w", err)

@@ -252,6 +252,9 @@ func convert(rec *record) (*advisory.Advisory, error) {
 		if af.Modular {
 			af.ModuleStream = stream
 		}
+		if af.Ecosystem == "Go" && af.Package == "toolchain" {
+			af.Commands = importPaths(ra.EcosystemSpecific)
+		}
 		if len(af.Ranges) == 0 && len(af.Versions) == 0 {
 			continue // only GIT ranges: no package version can be placed in them
 		}
@@ -299,4 +302,27 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return t.UTC(), nil
+}
+
+// importPaths reads the package paths of a Go record's ecosystem_specific
+// imports; nil when there are none or they cannot be read.
+func importPaths(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var es struct {
+		Imports []struct {
+			Path string `json:"path"`
+		} `json:"imports"`
+	}
+	if json.Unmarshal(raw, &es) != nil {
+		return nil
+	}
+	var out []string
+	for _, imp := range es.Imports {
+		if imp.Path != "" && !slices.Contains(out, imp.Path) {
+			out = append(out, imp.Path)
+		}
+	}
+	return out
 }

@@ -100,6 +100,10 @@ func TestGo(t *testing.T) {
 		!slices.Equal(std.Ranges[0].Events, []advisory.Event{{Introduced: "0"}, {Fixed: "1.21.9"}, {Introduced: "1.22.0-0"}, {Fixed: "1.22.2"}}) {
 		t.Errorf("stdlib entry = %+v", std)
 	}
+	tc := got["GO-2026-6601"]
+	if tc == nil || len(tc.Affected) != 1 || tc.Affected[0].Package != "toolchain" || !slices.Equal(tc.Affected[0].Commands, []string{"cmd/go"}) {
+		t.Errorf("GO-2026-6601: the toolchain record must name its command: %+v", tc)
+	}
 	withdrawn := 0
 	for _, a := range got {
 		if !a.Withdrawn.IsZero() {

@@ -391,7 +391,7 @@ func (e *evaluation) feeds() []report.Feed {
 		f := report.Feed{Name: s.Name, Format: s.Format, Records: s.Records, UpdatedAt: s.CheckedAt}
 		data := s.DataTime()
 		if data.IsZero() {
-			f.AgeBasis = "import: the feed dates none of its records"
+			f.AgeBasis = "import: the feed does not date its data"
 			data = s.ImportedAt
 		} else {
 			f.DataTime = data

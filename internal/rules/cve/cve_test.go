@@ -408,3 +408,20 @@ func TestEndOfLifeAndReportValidates(t *testing.T) {
 		t.Errorf("feeds %+v", r.Feeds)
 	}
 }
+
+// An advisory of the Go toolchain names the commands it affects: a
+// vulnerability in cmd/go is reported on the go binary, not on gofmt.
+func TestGoToolchainCommands(t *testing.T) {
+	af := advisory.Affected{Ecosystem: "Go", Package: "toolchain", Status: advisory.StatusAffected, Commands: []string{"cmd/go"},
+		Ranges: []advisory.Range{{Type: "SEMVER", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "1.27.1"}}}}}
+	s := newStore(t, sec("GO-2026-6601", nil, af))
+	tool := func(cmd string) host.Software {
+		return host.Software{Ecosystem: "Go", Name: "toolchain", Version: "v1.26.8", Kind: host.KindGoMain,
+			PURL: "pkg:golang/toolchain@v1.26.8#" + cmd, Location: "/usr/local/go/bin/" + strings.TrimPrefix(cmd, "cmd/")}
+	}
+	inv := &host.Inventory{Software: []host.Software{tool("cmd/go"), tool("cmd/gofmt")}}
+	out := evaluate(t, inv, s, cve.Options{})
+	if len(out.Findings) != 1 || out.Findings[0].Vulnerability.Location != "/usr/local/go/bin/go" {
+		t.Errorf("findings %+v", vulns(out))
+	}
+}

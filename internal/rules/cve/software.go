@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kensa-dev/kensa/internal/advisory"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/report"
@@ -70,6 +71,9 @@ func (e *evaluation) software(ctx context.Context) error {
 					continue
 				}
 				af := c.Affected
+				if !commandAffected(s, &af) {
+					continue
+				}
 				v, err := evaluate(eco, &af, s.Version)
 				if err != nil {
 					e.out.Results = append(e.out.Results, finding.Result{RulesPackage: finding.PackageCVE, RuleID: c.Advisory.ID,
@@ -154,4 +158,26 @@ func (e *evaluation) recommend(v *finding.Vulnerability, manager, location strin
 		return fmt.Sprintf("Upgrade the dependency %s to %s or later and rebuild or redeploy %s.", pkg, fixed, location)
 	}
 	return fmt.Sprintf("Upgrade %s to %s or later (%s).", pkg, fixed, location)
+}
+
+// commandAffected reports whether an advisory of the Go toolchain is about
+// the command s is: records name the commands they affect ("cmd/go",
+// or a package inside one, "cmd/go/internal/get"), and the inventory
+// names each toolchain binary's command in its purl subpath
+// (pkg:golang/toolchain@v1.22.3#cmd/gofmt). Without either, the record
+// applies.
+func commandAffected(s *host.Software, af *advisory.Affected) bool {
+	if s.Name != "toolchain" || len(af.Commands) == 0 {
+		return true
+	}
+	_, cmd, ok := strings.Cut(s.PURL, "#")
+	if !ok || cmd == "" {
+		return true
+	}
+	for _, p := range af.Commands {
+		if p == cmd || strings.HasPrefix(p, cmd+"/") {
+			return true
+		}
+	}
+	return false
 }
