@@ -24,6 +24,7 @@ func (a *app) dbUpdateCommand(d *dbFlag) *cobra.Command {
 		mirror     string
 		root       string
 		stall      time.Duration
+		retries    int
 		list       bool
 	)
 	cmd := &cobra.Command{
@@ -86,7 +87,14 @@ the previous data of that feed usable.
 				return err
 			}
 			defer store.Close()
-			dl, err := fetch.New(fetch.Options{Version: buildinfo.Get().Version, Mirror: mirror, StallTimeout: stall})
+			if retries < 0 {
+				return usageErrorf("--retries %d: want 0 or more", retries)
+			}
+			n := retries
+			if n == 0 {
+				n = -1 // fetch: negative means no retry, 0 its default
+			}
+			dl, err := fetch.New(fetch.Options{Version: buildinfo.Get().Version, Mirror: mirror, StallTimeout: stall, Retries: n})
 			if err != nil {
 				return usageErrorf("--mirror: %v", err)
 			}
@@ -118,6 +126,7 @@ the previous data of that feed usable.
 	f.StringVar(&mirror, "mirror", "", "fetch from this mirror `URL or DIR` instead of the official locations")
 	f.StringVar(&root, "root", "/", "decide the feeds from the image at `DIR` instead of this host")
 	f.DurationVar(&stall, "stall-timeout", fetch.DefaultStallTimeout, "abort a download when no byte arrives for this long")
+	f.IntVar(&retries, "retries", fetch.DefaultRetries, "retry a failed download (network error, stall, truncated body, 5xx) this many times, with backoff")
 	f.BoolVar(&list, "list", false, "list the feeds that would be updated (name, mirror path, URL) and exit")
 	return cmd
 }
