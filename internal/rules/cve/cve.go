@@ -131,8 +131,11 @@ type evaluation struct {
 	have    map[string][]string // ecosystem -> sources
 	used    map[string]bool     // sources that took part
 	acc     map[key]*accumulator
-	order   []key
-	out     *Outcome
+	// kernelSources are the source packages of the kernel ("dpkg/linux",
+	// "rpm/kernel"), filled on first use.
+	kernelSources map[string]bool
+	order         []key
+	out           *Outcome
 }
 
 // key identifies one finding: a target (a package or a component at a

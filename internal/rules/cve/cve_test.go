@@ -161,8 +161,9 @@ func stanza(name, version, source string) string {
 }
 
 // Kernel truth on a fixture root: only the running kernel's package is
-// matched; headers, linux-libc-dev, the metapackage and a newer image
-// waiting for a reboot are not; the reboot is its own finding.
+// matched; headers, linux-libc-dev, tools built from the kernel's source
+// (bpftool), the metapackage and a newer image waiting for a reboot are
+// not; the reboot is its own finding.
 func TestKernelTruth(t *testing.T) {
 	status := stanza("linux-image-6.1.0-18-amd64", "6.1.76-1", "linux-signed-amd64 (6.1.76+1)") +
 		stanza("linux-image-6.1.0-20-amd64", "6.1.85-1", "linux-signed-amd64 (6.1.85+1)") +
@@ -181,9 +182,9 @@ func TestKernelTruth(t *testing.T) {
 		reboot        bool
 	}{
 		{"running old kernel", "6.1.0-18-amd64",
-			[]string{"bpftool CVE-2024-26581 fixed 6.1.80-1", "linux-image-6.1.0-18-amd64 CVE-2024-26581 fixed 6.1.80-1"}, report.Evaluated, true},
-		{"running new kernel", "6.1.0-20-amd64", []string{"bpftool CVE-2024-26581 fixed 6.1.80-1"}, report.Evaluated, false},
-		{"kernel no package owns", "6.18.44-fc-v669", []string{"bpftool CVE-2024-26581 fixed 6.1.80-1"}, report.NotEvaluated, false},
+			[]string{"linux-image-6.1.0-18-amd64 CVE-2024-26581 fixed 6.1.80-1"}, report.Evaluated, true},
+		{"running new kernel", "6.1.0-20-amd64", nil, report.Evaluated, false},
+		{"kernel no package owns", "6.18.44-fc-v669", nil, report.NotEvaluated, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := writeRoot(t, map[string]string{"etc/os-release": osRelease, "var/lib/dpkg/status": status, "proc/sys/kernel/osrelease": c.running + "\n"})
@@ -210,7 +211,7 @@ func TestKernelTruth(t *testing.T) {
 		root := writeRoot(t, map[string]string{"etc/os-release": osRelease, "var/lib/dpkg/status": status})
 		inv := testfixture.Collect(t, root, osrelease.New(), dpkg.New(), kernel.New())
 		out := evaluate(t, inv, s, cve.Options{})
-		if got := vulns(out); !slices.Equal(got, []string{"bpftool CVE-2024-26581 fixed 6.1.80-1"}) {
+		if got := vulns(out); len(got) != 0 {
 			t.Errorf("findings %q", got)
 		}
 		if cov := coverage(out, "kernel"); cov.Status != report.NotEvaluated || !strings.Contains(cov.Reason, "no running kernel") {

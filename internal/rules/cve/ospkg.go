@@ -140,6 +140,32 @@ func classifyKernel(p *host.Package) (kernelRole, string) {
 	return notKernel, ""
 }
 
+// kernelRole classifies p like classifyKernel, and also counts as "not the
+// kernel that runs" every other package built from a kernel source (perf,
+// bpftool, usbip, kernel-tools): the advisories of the kernel's source
+// package are the kernel's thousands of CVEs, which are not in those
+// tools; matching them would bury the host's real findings.
+func (e *evaluation) kernelRole(p *host.Package) (kernelRole, string) {
+	role, rel := classifyKernel(p)
+	if role != notKernel {
+		return role, rel
+	}
+	if e.kernelSources == nil {
+		e.kernelSources = map[string]bool{"dpkg/linux": true, "rpm/kernel": true}
+		for i := range e.inv.Packages {
+			q := &e.inv.Packages[i]
+			if r, _ := classifyKernel(q); r == kernelRuntime {
+				src, _ := lookupNames(q)
+				e.kernelSources[q.Manager+"/"+src] = true
+			}
+		}
+	}
+	if src, _ := lookupNames(p); e.kernelSources[p.Manager+"/"+src] {
+		return kernelOther, ""
+	}
+	return notKernel, ""
+}
+
 // lookupNames returns the (name, version) pairs a package is looked up
 // by: the source package for feeds keyed on it, the binary name for feeds
 // that list binary packages. Signed kernel images are built from
@@ -210,7 +236,7 @@ func (e *evaluation) osPackages(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if role, rel := classifyKernel(p); role == kernelOther || (role == kernelRuntime && (running == "" || rel != running)) {
+		if role, rel := e.kernelRole(p); role == kernelOther || (role == kernelRuntime && (running == "" || rel != running)) {
 			skippedKernel++
 			continue
 		}
@@ -242,7 +268,8 @@ func (e *evaluation) osPackages(ctx context.Context) error {
 	}
 	reason := fmt.Sprintf("%d packages matched against %s", matched, strings.Join(names, ", "))
 	if skippedKernel > 0 {
-		reason += fmt.Sprintf("; %d kernel packages not matched (headers, metapackages, or kernels that are not running)", skippedKernel)
+		reason += fmt.Sprintf("; %d packages built from the kernel's source not matched (headers, tools, metapackages, or kernels that are not running: "+
+			"the kernel's advisories are about the running kernel)", skippedKernel)
 	}
 	if sibling {
 		e.cover(scope, report.Partial, reason+fmt.Sprintf(": the vulnerability database has no advisories for %s itself, so a rebuild's (sibling distro) were used; "+
@@ -403,7 +430,7 @@ func (e *evaluation) changelogs(scope string) int {
 		if p == nil {
 			continue
 		}
-		if role, _ := classifyKernel(p); role != notKernel {
+		if role, _ := e.kernelRole(p); role != notKernel {
 			continue
 		}
 		for _, id := range pu.FixedCVEs {
