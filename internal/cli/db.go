@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"strings"
 	"text/tabwriter"
@@ -74,6 +75,11 @@ gzip and bzip2 files are read directly. Importing a feed again replaces it.`,
   kensa db import ../shared/vulndata        # every feed under a directory`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, p := range args {
+				if _, err := os.Stat(p); err != nil {
+					return fmt.Errorf("import: %w (nothing imported)", err)
+				}
+			}
 			path, err := d.resolve()
 			if err != nil {
 				return err

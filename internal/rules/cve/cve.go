@@ -182,6 +182,15 @@ func (e *evaluation) cover(scope, status, reason string) {
 // for a reboot.
 func (e *evaluation) lifecycle() {
 	id := e.inv.Identity
+	defer func() {
+		var checked []string
+		for _, r := range e.out.Results {
+			checked = append(checked, r.RuleID)
+		}
+		if len(checked) > 0 {
+			e.cover("lifecycle", report.Evaluated, strings.Join(checked, ", ")+" checked")
+		}
+	}()
 	if o := e.inv.OS; o != nil && o.EOL != nil {
 		res := finding.Result{RulesPackage: finding.PackageCVE, RuleID: RuleEndOfLife, Target: o.ID + " " + o.Release, Status: finding.StatusPass}
 		if o.EOL.Reached {

@@ -426,3 +426,24 @@ func TestGoToolchainCommands(t *testing.T) {
 		t.Errorf("findings %+v", vulns(out))
 	}
 }
+
+// A host past its end of life scanned without a database still gets its
+// end-of-life finding, in a report that is consistent: the lifecycle
+// scope is evaluated, the packages are not.
+func TestEndOfLifeWithoutDatabase(t *testing.T) {
+	o := &host.OSRelease{Family: "debian", ID: "ubuntu", Release: "20.04", Major: "20.04",
+		EOL: &host.EndOfLife{Date: "2025-05-31", Reached: true}}
+	inv := &host.Inventory{Identity: host.Identity{Hostname: "h", Root: "/"}, OS: o, Packages: []host.Package{
+		{Manager: "dpkg", Name: "bash", Version: "5.0-6ubuntu1", Ecosystem: "Ubuntu:20.04:LTS", Source: "/var/lib/dpkg/status"}}}
+	r, err := assess.Evaluate(context.Background(), inv, assess.Options{Packages: []string{"cve"}, DBError: vulndb.ErrNotFound,
+		Clock: func() time.Time { return now }, Tool: report.Tool{Name: "kensa", Version: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Check(r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].RuleID != cve.RuleEndOfLife {
+		t.Errorf("findings %+v", r.Findings)
+	}
+}

@@ -474,11 +474,17 @@ func (e *evaluation) changelogGap() string {
 	u := e.inv.Updates
 	switch {
 	case u == nil:
-		return " and the apt-changelog method did not run"
+		why := "it did not run"
+		for _, c := range e.inv.Collectors {
+			if c.Name == "pkg/apt-updates" && c.Reason != "" {
+				why = c.Reason
+			}
+		}
+		return "; the feed-free apt-changelog method found nothing to read (" + why + ")"
 	case len(u.Pending) == 0:
-		return " and apt's lists show no pending update"
+		return "; apt's lists show no pending update for the feed-free apt-changelog method"
 	default:
-		return fmt.Sprintf(" and none of the %d pending updates' changelogs could be read", len(u.Pending))
+		return fmt.Sprintf("; none of the %d pending updates' changelogs could be read for the feed-free apt-changelog method", len(u.Pending))
 	}
 }
 
