@@ -140,7 +140,7 @@ for what it did not check.`,
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
 	f.BoolVar(&failOnKEV, "fail-on-kev", false, "exit 3 when a finding's vulnerability is in CISA's Known Exploited Vulnerabilities catalog")
-	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted)")
+	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	db.register(cmd, false)
 	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))

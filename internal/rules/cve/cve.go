@@ -388,7 +388,10 @@ func (e *evaluation) feeds() []report.Feed {
 	}
 	for _, s := range e.sources {
 		for _, eco := range s.Ecosystems {
-			if hostEcos[eco] {
+			// Red Hat's ecosystems are per repository:
+			// "Red Hat:enterprise_linux:9::baseos" serves "...:9".
+			base, _, _ := strings.Cut(eco, "::")
+			if hostEcos[eco] || hostEcos[base] {
 				relevant[s.Name] = true
 			}
 		}
