@@ -138,11 +138,12 @@ type Affected struct {
 	// Repository is where a fix is published when that is not the
 	// release's main archive: "esm-infra", "esm-apps" (Ubuntu Pro).
 	Repository string `json:"repository,omitempty"`
-	// ModuleStream is the RHEL module "name:stream" an erratum for a
-	// modular build applies to ("container-tools:rhel8"), and "" for a
-	// non-modular package. Module errata apply only to packages of the
-	// same stream.
-	ModuleStream string `json:"module_stream,omitempty"`
+	// ModuleStreams are the RHEL module streams ("name:stream") an
+	// erratum for modular builds applies to, as its summary names them
+	// ("virt:rhel and virt-devel:rhel security update"); empty for a
+	// non-modular package or when the summary names none. Module errata
+	// apply only to packages of those streams.
+	ModuleStreams []string `json:"module_streams,omitempty"`
 	// Modular is true when the fixed builds are module builds
 	// (".module_el8..."), even if the stream could not be read.
 	Modular bool `json:"modular,omitempty"`

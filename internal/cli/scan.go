@@ -75,7 +75,14 @@ for what it did not check.`,
 				opts.DBPath, opts.DBError = path, err
 				if store != nil {
 					defer store.Close()
-					opts.VulnDB = store
+					// One snapshot for the whole evaluation: an import
+					// committing meanwhile is seen entirely or not at all.
+					snap, err := store.Snapshot(cmd.Context())
+					if err != nil {
+						return err
+					}
+					defer snap.Close()
+					opts.VulnDB = snap
 				} else {
 					a.logger.Warn("no vulnerability database: OS packages and software are not matched against feeds", "db", path, "error", err)
 				}

@@ -62,7 +62,13 @@ func (s *Store) Import(ctx context.Context, p string, meta SourceMeta) (ImportRe
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
-	abs, err := filepath.Abs(p)
+	// The path named may be a link (to a mirror directory, say): what it
+	// points to is what is imported. Links inside a directory are not
+	// followed.
+	abs, err := filepath.EvalSymlinks(p)
+	if err == nil {
+		abs, err = filepath.Abs(abs)
+	}
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -70,7 +76,11 @@ func (s *Store) Import(ctx context.Context, p string, meta SourceMeta) (ImportRe
 		meta.Origin = abs
 	}
 	if fi.IsDir() {
-		return res, s.importDir(ctx, abs, meta, &res)
+		err := s.importDir(ctx, abs, meta, &res)
+		if err == nil && len(res.Sources) == 0 {
+			err = fmt.Errorf("import %s: no feed Kensa reads was found in the directory (%d files skipped)", p, len(res.Skipped))
+		}
+		return res, err
 	}
 	if !fi.Mode().IsRegular() {
 		return res, fmt.Errorf("import: %s is not a regular file or a directory", p)
@@ -117,6 +127,9 @@ func (s *Store) importDir(ctx context.Context, dir string, meta SourceMeta, res 
 		}
 		others = append(others, p)
 	}
+	// One bad file does not stop the others: each source is its own
+	// transaction, and the error lists every file that failed.
+	var errs []error
 	for _, d := range slices.Sorted(mapsKeys(osvDirs)) {
 		m := meta
 		m.Origin = d
@@ -136,13 +149,11 @@ func (s *Store) importDir(ctx context.Context, dir string, meta SourceMeta, res 
 			return advisory.Feed{Name: "osv-dir/" + d, Format: "osv"}, nil
 		})
 		if err != nil {
-			return fmt.Errorf("import %s: %w", d, err)
+			errs = append(errs, fmt.Errorf("import %s: %w", d, err))
+			continue
 		}
 		res.Sources = append(res.Sources, src)
 	}
-	// One bad file does not stop the others: each source is its own
-	// transaction, and the error lists every file that failed.
-	var errs []error
 	for _, p := range others {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
@@ -243,7 +254,9 @@ func (s *Store) importZip(ctx context.Context, name string, zr *zip.Reader, meta
 			break
 		}
 		src, err := s.ReplaceSource(ctx, meta, func(w *Writer) (advisory.Feed, error) {
-			return osv.ParseZip(zr, func(a *advisory.Advisory) error { return w.Add(ctx, a) })
+			feed, err := osv.ParseZip(zr, func(a *advisory.Advisory) error { return w.Add(ctx, a) })
+			feed.Name = osvZipSource(name)
+			return feed, err
 		})
 		if err != nil {
 			return fmt.Errorf("import %s: %w", name, err)
@@ -289,6 +302,26 @@ func (s *Store) importZip(ctx context.Context, name string, zr *zip.Reader, meta
 		res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %d entries that are not feeds (first: %s)", name, n, inner.Skipped[0]))
 	}
 	return nil
+}
+
+// osvZipSource names the source of an OSV zip from where it is, never
+// from its records: OSV publishes <Ecosystem>/all.zip, so
+// ".../Debian/all.zip" is "osv/Debian"; any other zip is named by its
+// file ("osv/go-snapshot" for go-snapshot.zip). A record that affects two
+// ecosystems (a GHSA in the PyPI and npm zips) must not make the two zips
+// one source, or importing one would delete the other.
+func osvZipSource(name string) string {
+	name = filepath.ToSlash(name)
+	if i := strings.LastIndex(name, "!/"); i >= 0 {
+		name = name[i+2:] // a zip inside an archive: its own path
+	}
+	base := path.Base(name)
+	if strings.EqualFold(base, "all.zip") {
+		if dir := path.Base(path.Dir(name)); dir != "." && dir != "/" {
+			return "osv/" + dir
+		}
+	}
+	return "osv/" + strings.TrimSuffix(base, path.Ext(base))
 }
 
 func zipHead(f *zip.File) ([]byte, error) {

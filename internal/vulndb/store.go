@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,8 +92,57 @@ CREATE TABLE IF NOT EXISTS exploited (
 // Store is an open vulnerability database.
 type Store struct {
 	db   *sql.DB
+	q    querier // db, or the read transaction of a Snapshot
 	path string
 	now  func() time.Time
+}
+
+// querier is what reads go through: the database, or one transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// Snapshot is a read-only view of the store at one moment: every read
+// of a scan goes through it, so an import committing meanwhile is seen
+// entirely or not at all, never for some packages and not others.
+type Snapshot struct {
+	view *Store // the store, reading through tx
+	tx   *sql.Tx
+}
+
+// Snapshot starts a read-only view; Close ends it.
+func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: %w", err)
+	}
+	// A transaction's snapshot starts at its first read: read now.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sources`).Scan(&n); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("vulndb: %w", err)
+	}
+	view := *s
+	view.q = tx
+	return &Snapshot{view: &view, tx: tx}, nil
+}
+
+// Close ends the snapshot (the store stays open).
+func (v *Snapshot) Close() error { return v.tx.Rollback() }
+
+// Sources is Store.Sources in the snapshot.
+func (v *Snapshot) Sources(ctx context.Context) ([]Source, error) { return v.view.Sources(ctx) }
+
+// Lookup is Store.Lookup in the snapshot.
+func (v *Snapshot) Lookup(ctx context.Context, ecosystem, name string) ([]Candidate, error) {
+	return v.view.Lookup(ctx, ecosystem, name)
+}
+
+// Exploited is Store.Exploited in the snapshot.
+func (v *Snapshot) Exploited(ctx context.Context, cves []string) (map[string]advisory.Exploited, error) {
+	return v.view.Exploited(ctx, cves)
 }
 
 // DefaultPath is where the store lives unless --db or KENSA_DB says
@@ -137,7 +187,9 @@ func OpenExisting(ctx context.Context, path string) (*Store, error) {
 func open(ctx context.Context, path string, create bool) (*Store, error) {
 	// busy_timeout: an import and a scan may overlap; the scan waits for
 	// the import's commit instead of failing.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	// The path is escaped: a "#" or "?" in it would otherwise end the file
+	// name and drop the settings.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	if !create {
 		dsn += "&mode=rw"
 	}
@@ -145,15 +197,25 @@ func open(ctx context.Context, path string, create bool) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, now: time.Now}
-	if err := s.init(ctx); err != nil {
+	s := &Store{db: db, q: db, path: path, now: time.Now}
+	if err := s.init(ctx, create); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("vulndb: %s: %w", path, err)
+	}
+	// WAL (kept in the file) only once the file is known to be Kensa's:
+	// readers then see a source before or after an import, never during.
+	if _, err := db.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("vulndb: %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (s *Store) init(ctx context.Context) error {
+// init checks the layout of an existing store, and creates it in a new
+// file when create is set. Without create, a file that is not a Kensa
+// store (another program's SQLite database, a mistyped --db) is refused
+// untouched.
+func (s *Store) init(ctx context.Context, create bool) error {
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
 	switch {
@@ -164,12 +226,25 @@ func (s *Store) init(ctx context.Context) error {
 		return nil
 	case !strings.Contains(err.Error(), "no such table") && !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("not a Kensa vulnerability database: %w", err)
+	case !create:
+		return errors.New("not a Kensa vulnerability database (no layout version): refusing to use or change it")
+	}
+	if errors.Is(err, sql.ErrNoRows) || s.hasTables(ctx) {
+		return errors.New("not a Kensa vulnerability database (it holds other tables): refusing to change it")
 	}
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return err
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`, fmt.Sprint(SchemaVersion))
 	return err
+}
+
+// hasTables reports whether the database holds any table: a file Open
+// would create the schema in must be empty.
+func (s *Store) hasTables(ctx context.Context) bool {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).Scan(&n)
+	return err != nil || n > 0
 }
 
 // Path returns the file the store lives in.
@@ -230,7 +305,7 @@ func (s Source) DataTime() time.Time {
 
 // Sources lists the imported sources, by name.
 func (s *Store) Sources(ctx context.Context) ([]Source, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, format, origin, records, vulnerabilities, newest_record, undated, generated,
+	rows, err := s.q.QueryContext(ctx, `SELECT name, format, origin, records, vulnerabilities, newest_record, undated, generated,
 		imported_at, checked_at, etag, last_modified, sha256, ecosystems FROM sources ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %w", err)
@@ -471,7 +546,7 @@ type Candidate struct {
 // stable order (source, advisory id). Advisories are decoded once per
 // call and shared between their entries.
 func (s *Store) Lookup(ctx context.Context, ecosystem, name string) ([]Candidate, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.source, a.id, a.doc, f.doc FROM affected f JOIN advisories a ON a.id = f.advisory
+	rows, err := s.q.QueryContext(ctx, `SELECT a.source, a.id, a.doc, f.doc FROM affected f JOIN advisories a ON a.id = f.advisory
 		WHERE f.ecosystem = ? AND f.package = ? ORDER BY a.source, a.advisory_id`, ecosystem, name)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: lookup %s %s: %w", ecosystem, name, err)
@@ -523,7 +598,7 @@ func (s *Store) Ecosystems(ctx context.Context) (map[string][]string, error) {
 // catalog.
 func (s *Store) Exploited(ctx context.Context, cves []string) (map[string]advisory.Exploited, error) {
 	out := map[string]advisory.Exploited{}
-	stmt, err := s.db.PrepareContext(ctx, `SELECT doc FROM exploited WHERE cve = ?`)
+	stmt, err := s.q.PrepareContext(ctx, `SELECT doc FROM exploited WHERE cve = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -213,5 +214,78 @@ func TestPackageKey(t *testing.T) {
 	}
 	if vulndb.PackageKey("npm", "Foo_Bar") != "Foo_Bar" {
 		t.Error("npm names are compared exactly")
+	}
+}
+
+// A path with "#" and "?" opens the file named; another program's SQLite
+// database is refused untouched, by Open and by OpenExisting.
+func TestPathsAndForeignDatabases(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	odd := filepath.Join(dir, "my#d?b x.sqlite")
+	s, err := vulndb.Open(ctx, odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(odd); err != nil {
+		t.Fatalf("the file named was not created: %v", err)
+	}
+	if s, err := vulndb.OpenExisting(ctx, odd); err != nil {
+		t.Fatal(err)
+	} else {
+		s.Close()
+	}
+	foreign := filepath.Join(dir, "app.sqlite")
+	db, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE users (name TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(foreign)
+	if _, err := vulndb.OpenExisting(ctx, foreign); err == nil {
+		t.Error("OpenExisting used another program's database")
+	}
+	if _, err := vulndb.Open(ctx, foreign); err == nil {
+		t.Error("Open used another program's database")
+	}
+	after, _ := os.ReadFile(foreign)
+	if !bytes.Equal(before, after) {
+		t.Error("another program's database was changed")
+	}
+}
+
+// A snapshot keeps reading the data it started with while an import
+// replaces the source.
+func TestSnapshotIsolation(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	put := func(fixed string) {
+		t.Helper()
+		_, err := s.ReplaceSource(ctx, vulndb.SourceMeta{}, func(w *vulndb.Writer) (advisory.Feed, error) {
+			return advisory.Feed{Name: "osv/Go", Format: "osv"}, w.Add(ctx, sec("GO-1", "Go", "m", fixed))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1.0.0")
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	put("2.0.0")
+	fixedIn := func(c []vulndb.Candidate) string { return c[0].Affected.Ranges[0].Events[1].Fixed }
+	old, err := snap.Lookup(ctx, "Go", "m")
+	if err != nil || len(old) != 1 || fixedIn(old) != "1.0.0" {
+		t.Errorf("snapshot sees %+v, %v", old, err)
+	}
+	cur, _ := s.Lookup(ctx, "Go", "m")
+	if len(cur) != 1 || fixedIn(cur) != "2.0.0" {
+		t.Errorf("store sees %+v", cur)
 	}
 }

@@ -177,10 +177,11 @@ func errataKind(id string) string {
 // start of an erratum's summary.
 var vendorRating = regexp.MustCompile(`^(Critical|Important|Moderate|Low):\s`)
 
-// moduleStream matches the "name:stream" an erratum for a module names in
+// moduleStream matches each "name:stream" an erratum for modules names in
 // its summary: "Important: container-tools:rhel8 security update",
-// "Moderate: nodejs:18 security, bug fix, and enhancement update".
-var moduleStream = regexp.MustCompile(`(?:^|\s)([A-Za-z0-9][A-Za-z0-9_.+-]*:[A-Za-z0-9][A-Za-z0-9_.+-]*)\s+(?:security|bug|enhancement|update)`)
+// "virt:rhel and virt-devel:rhel security update", "httpd:2.4/mod_http2
+// security update" (a stream and one of its packages).
+var moduleStream = regexp.MustCompile(`(?:^|[\s,(])([A-Za-z0-9][A-Za-z0-9_.+-]*:[A-Za-z0-9][A-Za-z0-9_.+-]*)(?:/[A-Za-z0-9_.+-]+)?(?:[\s,)]|$)`)
 
 func convert(rec *record) (*advisory.Advisory, error) {
 	if rec.ID == "" {
@@ -221,9 +222,11 @@ func convert(rec *record) (*advisory.Advisory, error) {
 			a.References = append(a.References, ref.URL)
 		}
 	}
-	stream := ""
-	if m := moduleStream.FindStringSubmatch(vendorRating.ReplaceAllString(a.Summary, "")); m != nil {
-		stream = m[1]
+	var streams []string
+	for _, m := range moduleStream.FindAllStringSubmatch(vendorRating.ReplaceAllString(a.Summary, ""), -1) {
+		if !slices.Contains(streams, m[1]) {
+			streams = append(streams, m[1])
+		}
 	}
 	a.Affected = make([]advisory.Affected, 0, len(rec.Affected))
 	for _, ra := range rec.Affected {
@@ -250,7 +253,12 @@ func convert(rec *record) (*advisory.Advisory, error) {
 			}
 		}
 		if af.Modular {
-			af.ModuleStream = stream
+			af.ModuleStreams = streams
+		}
+		if strings.HasPrefix(af.Ecosystem, "Ubuntu:Pro:") {
+			// A fix in the Pro twin of a release is published only in
+			// Ubuntu Pro's ESM repositories, not in the release's archive.
+			af.Repository = "ubuntu-pro"
 		}
 		if af.Ecosystem == "Go" && af.Package == "toolchain" {
 			af.Commands = importPaths(ra.EcosystemSpecific)

@@ -75,9 +75,45 @@ func TestAlmaLinux(t *testing.T) {
 		t.Errorf("severities = %v", a.Severities)
 	}
 	for _, af := range a.Affected {
-		if af.Ecosystem != "AlmaLinux:8" || !af.BinaryKeyed || !af.Modular || af.ModuleStream != "container-tools:rhel8" {
+		if af.Ecosystem != "AlmaLinux:8" || !af.BinaryKeyed || !af.Modular || !slices.Equal(af.ModuleStreams, []string{"container-tools:rhel8"}) {
 			t.Errorf("affected %+v: want a binary-keyed AlmaLinux:8 module entry of container-tools:rhel8", af)
 		}
+	}
+}
+
+// An erratum for two module streams names both, and one for a stream and
+// one of its packages ("httpd:2.4/mod_http2") the stream.
+func TestAlmaLinuxModuleStreams(t *testing.T) {
+	_, got := readZip(t, "AlmaLinux")
+	for id, want := range map[string][]string{
+		"ALSA-2021:0711": {"virt:rhel", "virt-devel:rhel"},
+	} {
+		a := got[id]
+		if a == nil {
+			t.Fatalf("%s missing", id)
+		}
+		for _, af := range a.Affected {
+			if af.Modular && !slices.Equal(af.ModuleStreams, want) {
+				t.Errorf("%s (%s): streams %q, want %q", id, a.Summary, af.ModuleStreams, want)
+			}
+		}
+	}
+	// Every modular security erratum whose summary names a stream keeps it.
+	withStream, modular := 0, 0
+	for _, a := range got {
+		for _, af := range a.Affected {
+			if af.Modular && a.Kind == advisory.KindSecurity {
+				modular++
+				if len(af.ModuleStreams) > 0 {
+					withStream++
+				}
+				break
+			}
+		}
+	}
+	t.Logf("%d of %d modular security errata name their streams", withStream, modular)
+	if withStream == 0 || modular-withStream > modular/20 {
+		t.Errorf("%d of %d modular security errata name their streams", withStream, modular)
 	}
 }
 
@@ -130,6 +166,19 @@ func TestPyPIGitOnlyRangesUseVersions(t *testing.T) {
 		if af.Package != "zope" || len(af.Ranges)+len(af.Versions) == 0 {
 			t.Errorf("affected %+v", af)
 		}
+	}
+}
+
+// A fix in Ubuntu Pro's twin of a release is marked as published there.
+func TestUbuntuPro(t *testing.T) {
+	a, err := osv.ParseRecord(strings.NewReader(`{"id":"UBUNTU-CVE-2024-1","modified":"2024-01-01T00:00:00Z","affected":[
+{"package":{"ecosystem":"Ubuntu:Pro:18.04:LTS","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"7.58.0-2ubuntu3.24+esm1"}]}]},
+{"package":{"ecosystem":"Ubuntu:18.04:LTS","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Affected[0].Repository != "ubuntu-pro" || a.Affected[1].Repository != "" {
+		t.Errorf("repositories %q %q", a.Affected[0].Repository, a.Affected[1].Repository)
 	}
 }
 

@@ -95,7 +95,7 @@ func Evaluate(ctx context.Context, inv *host.Inventory, store Store, opts Option
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	e := &evaluation{inv: inv, store: store, opts: opts, now: now().UTC(), acc: map[key]*accumulator{}, out: &Outcome{}}
+	e := &evaluation{inv: inv, store: store, opts: opts, now: now().UTC(), acc: map[key]*accumulator{}, out: &Outcome{}, compareErrors: map[string]int{}}
 	if store != nil {
 		srcs, err := store.Sources(ctx)
 		if err != nil {
@@ -134,6 +134,9 @@ type evaluation struct {
 	// kernelSources are the source packages of the kernel ("dpkg/linux",
 	// "rpm/kernel"), filled on first use.
 	kernelSources map[string]bool
+	// compareErrors counts, per coverage scope, the records that could not
+	// be evaluated because a version could not be read.
+	compareErrors map[string]int
 	order         []key
 	out           *Outcome
 }
@@ -160,10 +163,9 @@ type accumulator struct {
 	details    string
 	confidence string
 	// fixes by repository ("" is the release's own archive).
-	fixes      map[string][]string
-	unfixed    string // the vendor's words when some record says no fix
-	notAffects []string
-	binaries   []string
+	fixes    map[string][]string
+	unfixed  string // the vendor's words when some record says no fix
+	binaries []string
 }
 
 func (e *evaluation) noStoreReason() string {
@@ -238,8 +240,11 @@ func (e *evaluation) lifecycle() {
 var cveID = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
 
 // vulnIDs returns the vulnerabilities an advisory is about: its CVE ids
-// (the advisory's own id when it is one, and its aliases), or the
-// advisory id when it names no CVE.
+// (the advisory's own id when it is one, and its aliases). An advisory
+// naming no CVE is one vulnerability, named by the smallest of its own id
+// and its aliases, preferring a GHSA id: records that alias each other
+// (PYSEC-2022-9 and GHSA-...) then name the same vulnerability and make
+// one finding.
 func vulnIDs(a *advisory.Advisory) []string {
 	var out []string
 	if cveID.MatchString(a.ID) {
@@ -250,10 +255,21 @@ func vulnIDs(a *advisory.Advisory) []string {
 			out = append(out, al)
 		}
 	}
-	if len(out) == 0 {
-		out = append(out, a.ID)
+	if len(out) > 0 {
+		return out
 	}
-	return out
+	ids := append([]string{a.ID}, a.Aliases...)
+	slices.SortFunc(ids, func(x, y string) int {
+		gx, gy := strings.HasPrefix(x, "GHSA-"), strings.HasPrefix(y, "GHSA-")
+		if gx != gy {
+			if gx {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x, y)
+	})
+	return ids[:1]
 }
 
 // record adds one vulnerable match to its finding.
@@ -269,13 +285,13 @@ func (e *evaluation) record(k key, newAcc func() *accumulator, c vulndb.Candidat
 	if confidence == finding.ConfidenceHigh {
 		acc.confidence = confidence
 	}
+	// Aliases are the other names of this vulnerability: the records'
+	// ids and their non-CVE aliases. Another CVE an advisory also fixes
+	// is another vulnerability, with its own finding.
 	a := c.Advisory
-	if a.ID != k.vuln {
-		acc.aliases[a.ID] = true
-	}
-	for _, al := range a.Aliases {
-		if al != k.vuln {
-			acc.aliases[al] = true
+	for _, id := range append([]string{a.ID}, a.Aliases...) {
+		if id != k.vuln && !cveID.MatchString(id) {
+			acc.aliases[id] = true
 		}
 	}
 	if !slices.Contains(acc.provenance, prov) {

@@ -229,7 +229,7 @@ func alma8() *host.OSRelease {
 func TestModuleStreams(t *testing.T) {
 	mod := func(id, stream, fixed string) *advisory.Advisory {
 		af := fixedAt("AlmaLinux:8", "nodejs", fixed)
-		af.BinaryKeyed, af.Modular, af.ModuleStream = true, true, stream
+		af.BinaryKeyed, af.Modular, af.ModuleStreams = true, true, []string{stream}
 		return sec(id, []string{"CVE-2023-000" + id[len(id)-1:]}, af)
 	}
 	plain := fixedAt("AlmaLinux:8", "nodejs", "1:10.24.0-1.el8")
@@ -445,5 +445,58 @@ func TestEndOfLifeWithoutDatabase(t *testing.T) {
 	}
 	if len(r.Findings) != 1 || r.Findings[0].RuleID != cve.RuleEndOfLife {
 		t.Errorf("findings %+v", r.Findings)
+	}
+}
+
+// Records that alias each other without a CVE make one finding; an
+// advisory fixing two CVEs makes two findings, neither listing the other
+// CVE as an alias.
+func TestVulnerabilityIdentity(t *testing.T) {
+	s := newStore(t,
+		sec("PYSEC-2022-9", []string{"GHSA-aaaa-bbbb-cccc"}, fixedAt("PyPI", "foo", "2.0")),
+		sec("GHSA-aaaa-bbbb-cccc", []string{"PYSEC-2022-9"}, fixedAt("PyPI", "foo", "2.0")),
+		sec("PYSEC-2024-1", []string{"CVE-2024-3333", "CVE-2024-4444"}, fixedAt("PyPI", "bar", "1.1")),
+	)
+	inv := &host.Inventory{Software: []host.Software{
+		{Ecosystem: "PyPI", Name: "foo", Version: "1.0", Kind: host.KindPythonDist, Location: "/s/foo-1.0.dist-info/METADATA"},
+		{Ecosystem: "PyPI", Name: "bar", Version: "1.0", Kind: host.KindPythonDist, Location: "/s/bar-1.0.dist-info/METADATA"},
+	}}
+	out := evaluate(t, inv, s, cve.Options{})
+	want := []string{"bar CVE-2024-3333 fixed 1.1", "bar CVE-2024-4444 fixed 1.1", "foo GHSA-aaaa-bbbb-cccc fixed 2.0"}
+	if got := vulns(out); !slices.Equal(got, want) {
+		t.Fatalf("findings %q, want %q", got, want)
+	}
+	for _, f := range out.Findings {
+		for _, al := range f.Vulnerability.Aliases {
+			if strings.HasPrefix(al, "CVE-") {
+				t.Errorf("%s lists %s as an alias", f.Vulnerability.ID, al)
+			}
+		}
+		if f.Vulnerability.ID == "GHSA-aaaa-bbbb-cccc" && (len(f.Vulnerability.Provenance) != 2 || !slices.Equal(f.Vulnerability.Aliases, []string{"PYSEC-2022-9"})) {
+			t.Errorf("merged finding %+v", f.Vulnerability)
+		}
+	}
+}
+
+// Amazon Linux 2 Extras errata: a kernel topic's fix says nothing about
+// another kernel line; other topics (docker) match their packages.
+func TestAmazonExtras(t *testing.T) {
+	k510 := fixedAt("Amazon Linux:2", "kernel", "5.10.210-201.852.amzn2")
+	k510.BinaryKeyed, k510.Repository = true, "kernel-5.10"
+	dock := fixedAt("Amazon Linux:2", "docker", "25.0.3-1.amzn2.0.1")
+	dock.BinaryKeyed, dock.Repository = true, "docker"
+	s := newStore(t, sec("ALAS2KERNEL-5.10-2024-045", []string{"CVE-2024-1086"}, k510), sec("ALAS2DOCKER-2024-001", []string{"CVE-2024-21626"}, dock))
+	rpm := func(name, version string) host.Package {
+		return host.Package{Manager: "rpm", Name: name, Version: version, Arch: "x86_64", SourceName: name, SourceVersion: version, Ecosystem: "Amazon Linux:2"}
+	}
+	inv := &host.Inventory{OS: &host.OSRelease{Family: "rhel", ID: "amzn", Release: "2", Major: "2"},
+		Kernel:   &host.Kernel{Running: "4.14.336-257.562.amzn2.x86_64", Installed: []host.InstalledKernel{{Package: "kernel", Version: "4.14.336-257.562.amzn2", Release: "4.14.336-257.562.amzn2.x86_64"}}},
+		Packages: []host.Package{rpm("kernel", "4.14.336-257.562.amzn2"), rpm("docker", "20.10.25-1.amzn2.0.4")}}
+	out := evaluate(t, inv, s, cve.Options{})
+	if got := vulns(out); !slices.Equal(got, []string{"docker CVE-2024-21626 fixed 25.0.3-1.amzn2.0.1"}) {
+		t.Errorf("findings %q", got)
+	}
+	if !strings.Contains(out.Findings[0].Recommendation, "yum") {
+		t.Errorf("Amazon Linux 2 uses yum: %q", out.Findings[0].Recommendation)
 	}
 }

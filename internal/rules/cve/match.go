@@ -42,6 +42,9 @@ func evaluate(ecosystem string, af *advisory.Affected, installed string) (verdic
 	if err != nil {
 		return verdict{}, err
 	}
+	// Every range v falls in must be closed by a fix for v to have one: a
+	// fix that another matching range still covers is no fix. The fix
+	// reported is the newest of them, which leaves all the ranges.
 	var out verdict
 	for _, r := range af.Ranges {
 		in, fixed, cmp, err := inRange(v, r)
@@ -51,12 +54,20 @@ func evaluate(ecosystem string, af *advisory.Affected, installed string) (verdic
 		if !in {
 			continue
 		}
-		out = verdict{vulnerable: true, matched: describe(r), comparison: cmp}
-		if fixed != "" {
-			out.fix, out.fixed = "fixed", fixed
-			return out, nil
+		if !out.vulnerable {
+			out = verdict{vulnerable: true, matched: describe(r), comparison: cmp, fix: "fixed", fixed: fixed}
+		} else {
+			out.matched += "; " + describe(r)
+			out.comparison += "; " + cmp
 		}
-		out.fix = "unfixed"
+		switch {
+		case fixed == "":
+			out.fix, out.fixed = "unfixed", ""
+		case out.fix == "fixed":
+			if c, err := version.Compare(ecosystem, fixed, out.fixed); err == nil && c > 0 {
+				out.fixed = fixed
+			}
+		}
 	}
 	if out.vulnerable {
 		return out, nil
@@ -192,24 +203,22 @@ func inRange(v version.Version, r advisory.Range) (bool, string, string, error) 
 			return false, "", "", nil
 		}
 	}
-	// The fix of v's branch is the first fixed event above v.
+	// The fix of v's branch is the event that closes it: the first
+	// fixed above v, unless a last_affected at or above v closes it first
+	// (that branch has no fix: a later branch's fix is not its fix).
 	for _, e := range evs {
-		if e.kind != "fixed" {
+		if e.kind != "fixed" && e.kind != "last_affected" {
 			continue
 		}
 		c, err := v.Compare(e.version)
 		if err != nil {
 			return false, "", "", err
 		}
-		if c < 0 {
+		switch {
+		case e.kind == "fixed" && c < 0:
 			return true, e.version, fmt.Sprintf("%s < fixed %s", v, e.version), nil
-		}
-	}
-	for _, e := range evs {
-		if e.kind == "last_affected" {
-			if c, err := v.Compare(e.version); err == nil && c <= 0 {
-				return true, "", fmt.Sprintf("%s <= last affected %s", v, e.version), nil
-			}
+		case e.kind == "last_affected" && c <= 0:
+			return true, "", fmt.Sprintf("%s <= last affected %s, no fixed version", v, e.version), nil
 		}
 	}
 	return true, "", why + ", no fixed version", nil

@@ -113,3 +113,26 @@ func TestRating(t *testing.T) {
 		})
 	}
 }
+
+// Review cases: a fix that another matching range still covers is no fix;
+// a branch closed by last_affected has no fix even if a later branch has.
+func TestEvaluateFixOfTheBranch(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		ranges []advisory.Range
+		v      string
+		fix    string
+		fixed  string
+	}{
+		{"one range has no fix", []advisory.Range{rng("ECOSYSTEM", in("0")), rng("ECOSYSTEM", in("0"), fix("1.5"))}, "1.2", "unfixed", ""},
+		{"newest of two fixes", []advisory.Range{rng("ECOSYSTEM", in("0"), fix("1.5")), rng("ECOSYSTEM", in("1.0"), fix("1.7"))}, "1.2", "fixed", "1.7"},
+		{"last_affected branch", []advisory.Range{rng("ECOSYSTEM", in("0"), last("1.4"), in("2.0"), fix("2.3"))}, "1.2", "unfixed", ""},
+		{"later branch", []advisory.Range{rng("ECOSYSTEM", in("0"), last("1.4"), in("2.0"), fix("2.3"))}, "2.1", "fixed", "2.3"},
+	} {
+		af := advisory.Affected{Status: advisory.StatusAffected, Ranges: c.ranges}
+		v, err := evaluate("PyPI", &af, c.v)
+		if err != nil || !v.vulnerable || v.fix != c.fix || v.fixed != c.fixed {
+			t.Errorf("%s: %+v %v", c.name, v, err)
+		}
+	}
+}

@@ -271,13 +271,20 @@ func (e *evaluation) osPackages(ctx context.Context) error {
 		reason += fmt.Sprintf("; %d packages built from the kernel's source not matched (headers, tools, metapackages, or kernels that are not running: "+
 			"the kernel's advisories are about the running kernel)", skippedKernel)
 	}
-	if sibling {
+	if k := e.compareErrors[scope]; k > 0 {
+		e.cover(scope, report.Partial, reason+fmt.Sprintf("; %d comparison(s) failed on unreadable versions (see the error results): those records were not evaluated", k))
+	} else if sibling {
 		e.cover(scope, report.Partial, reason+fmt.Sprintf(": the vulnerability database has no advisories for %s itself, so a rebuild's (sibling distro) were used; "+
 			"versions and fixes may differ, findings are of medium confidence", scope))
 	} else {
 		e.cover(scope, report.Evaluated, reason)
 	}
 	if kernelScope != nil {
+		if sibling && kernelScope.status == report.Evaluated {
+			// A rebuild's kernel errata may not cover this distro's kernel
+			// (Oracle's UEK has none in AlmaLinux data).
+			kernelScope = &scopeStatus{report.Partial, kernelScope.reason + ", matched against a sibling distro's advisories only"}
+		}
 		e.cover("kernel", kernelScope.status, kernelScope.reason)
 	}
 	return nil
@@ -333,7 +340,7 @@ func (e *evaluation) matchPackage(p *host.Package, ch ecosystemChoice, bySource 
 		if !af.Modular || p.ModularityLabel == "" {
 			return nil
 		}
-		if af.ModuleStream != "" && af.ModuleStream != moduleStreamOf(p.ModularityLabel) {
+		if len(af.ModuleStreams) > 0 && !slices.Contains(af.ModuleStreams, moduleStreamOf(p.ModularityLabel)) {
 			return nil
 		}
 	}
@@ -341,13 +348,17 @@ func (e *evaluation) matchPackage(p *host.Package, ch ecosystemChoice, bySource 
 	// packages of that topic only: its kernel-5.10 fix says nothing about
 	// a 4.14 kernel.
 	if af.Repository != "" && strings.HasPrefix(ch.name, "Amazon Linux:") {
-		_, topic, _ := cutLast(af.Repository, "-") // "kernel-5.10" -> "5.10"
-		v := p.Version
-		if _, rest, ok := strings.Cut(v, ":"); ok {
-			v = rest
-		}
-		if topic == "" || !strings.HasPrefix(v, topic+".") {
-			return nil
+		// Only kernel topics ("kernel-5.10") carry a version line to
+		// tell them apart; other topics (docker, nginx1, php8.0) name
+		// packages no other repository has.
+		if ver, ok := strings.CutPrefix(af.Repository, "kernel-"); ok {
+			v := p.Version
+			if _, rest, ok := strings.Cut(v, ":"); ok {
+				v = rest
+			}
+			if !strings.HasPrefix(v, ver+".") {
+				return nil
+			}
 		}
 	}
 	installed := p.Version
@@ -360,8 +371,13 @@ func (e *evaluation) matchPackage(p *host.Package, ch ecosystemChoice, bySource 
 			evs := slices.Clone(r.Events)
 			for j := range evs {
 				evs[j].Fixed = siblingRelease.ReplaceAllString(evs[j].Fixed, "")
+				evs[j].LastAffected = siblingRelease.ReplaceAllString(evs[j].LastAffected, "")
 			}
 			af.Ranges[i].Events = evs
+		}
+		af.Versions = slices.Clone(af.Versions)
+		for i := range af.Versions {
+			af.Versions[i] = siblingRelease.ReplaceAllString(af.Versions[i], "")
 		}
 	}
 	v, err := evaluate(ch.name, &af, installed)
@@ -369,6 +385,7 @@ func (e *evaluation) matchPackage(p *host.Package, ch ecosystemChoice, bySource 
 		// One unreadable version in one record must not end the scan: the
 		// package is reported through the other records, and the problem
 		// is said in the finding-free results.
+		e.compareErrors[e.inv.OS.Ecosystem()]++
 		e.out.Results = append(e.out.Results, finding.Result{RulesPackage: finding.PackageCVE, RuleID: a.ID, Target: p.Name, Status: finding.StatusError,
 			Reason: fmt.Sprintf("%s in %s: %v", a.ID, c.Source, err)})
 		return nil
@@ -386,8 +403,11 @@ func (e *evaluation) matchPackage(p *host.Package, ch ecosystemChoice, bySource 
 	}
 	prov := finding.Provenance{Method: method, Feed: c.Source, Record: a.ID, Ecosystem: ch.name,
 		Matched: v.matched + " (" + what + ")", Comparison: v.comparison}
-	if af.ModuleStream != "" {
-		prov.Matched += ", module stream " + af.ModuleStream
+	switch {
+	case len(af.ModuleStreams) > 0:
+		prov.Matched += ", module stream " + strings.Join(af.ModuleStreams, " or ")
+	case af.Modular:
+		prov.Matched += ", a module erratum naming no stream: matched on any modular build"
 	}
 	for _, id := range vulnIDs(a) {
 		k := key{target: "pkg:" + finding.PackageTarget(*p), vuln: id}
@@ -486,12 +506,4 @@ func (e *evaluation) changelogGap() string {
 	default:
 		return fmt.Sprintf("; none of the %d pending updates' changelogs could be read for the feed-free apt-changelog method", len(u.Pending))
 	}
-}
-
-// cutLast cuts s around the last sep.
-func cutLast(s, sep string) (before, after string, ok bool) {
-	if i := strings.LastIndex(s, sep); i >= 0 {
-		return s[:i], s[i+len(sep):], true
-	}
-	return s, "", false
 }

@@ -2,6 +2,7 @@ package cve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/version"
 	"github.com/kensa-dev/kensa/internal/vulndb"
 )
 
@@ -22,6 +24,9 @@ func unmatchable(s *host.Software) string {
 		return "no release version (a development build)"
 	case s.Ecosystem == "Maven" && !strings.Contains(s.Name, ":"):
 		return "no Maven group:artifact coordinates (only a manifest name)"
+	}
+	if _, err := version.Parse(s.Ecosystem, s.Version); err != nil && !errors.Is(err, version.ErrUnsupported) {
+		return "a version the ecosystem's rules cannot read"
 	}
 	return ""
 }
@@ -76,6 +81,7 @@ func (e *evaluation) software(ctx context.Context) error {
 				}
 				v, err := evaluate(eco, &af, s.Version)
 				if err != nil {
+					e.compareErrors[eco]++
 					e.out.Results = append(e.out.Results, finding.Result{RulesPackage: finding.PackageCVE, RuleID: c.Advisory.ID,
 						Target: finding.SoftwareTarget(*s), Status: finding.StatusError, Reason: fmt.Sprintf("%s in %s: %v", c.Advisory.ID, c.Source, err)})
 					continue
@@ -102,12 +108,19 @@ func (e *evaluation) software(ctx context.Context) error {
 			}
 		}
 		reason := fmt.Sprintf("%d components matched against %s", n, strings.Join(e.have[eco], ", "))
+		if k := e.compareErrors[eco]; k > 0 {
+			skipped[fmt.Sprintf("%d comparison(s) with an unreadable record version (see the error results)", k)] = 0
+		}
 		if len(skipped) == 0 {
 			e.cover(eco, report.Evaluated, reason)
 			continue
 		}
 		var parts []string
 		for _, why := range slices.Sorted(maps.Keys(skipped)) {
+			if skipped[why] == 0 {
+				parts = append(parts, why)
+				continue
+			}
 			parts = append(parts, fmt.Sprintf("%d with %s", skipped[why], why))
 		}
 		e.cover(eco, report.Partial, reason+"; not matchable: "+strings.Join(parts, ", "))
@@ -131,7 +144,7 @@ func (e *evaluation) recommend(v *finding.Vulnerability, manager, location strin
 	case "dpkg":
 		cmd := fmt.Sprintf("Upgrade %s to %s or later: `sudo apt-get update && sudo apt-get install --only-upgrade %s`.", pkg, fixed, pkg)
 		if v.FixRepository != "" {
-			return fmt.Sprintf("The fix (%s) is published only in Ubuntu Pro's %s repository: attach the host to Ubuntu Pro (`sudo pro attach`), then %s",
+			return fmt.Sprintf("The fix (%s) is published only in Ubuntu Pro (%s): attach the host to Ubuntu Pro (`sudo pro attach`), then %s",
 				fixed, v.FixRepository, strings.ToLower(cmd[:1])+cmd[1:])
 		}
 		return cmd
