@@ -348,10 +348,7 @@ func (e *evaluation) finish(ctx context.Context) error {
 	}
 	var vulns []finding.Finding
 	for _, k := range e.order {
-		f, ok := e.build(k, e.acc[k])
-		if !ok {
-			continue
-		}
+		f := e.build(k, e.acc[k])
 		if x, ok := kev[k.vuln]; ok {
 			f.Vulnerability.KnownExploited = &finding.KnownExploited{DateAdded: x.DateAdded, DueDate: x.DueDate, RequiredAction: x.RequiredAction, Ransomware: x.Ransomware}
 			f.Evidence = append(f.Evidence, "CISA Known Exploited Vulnerabilities: added "+x.DateAdded)
@@ -449,9 +446,8 @@ func (e *evaluation) hostEcosystems() []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// build makes the finding of one accumulator; ok is false when a vendor
-// said the package is not affected.
-func (e *evaluation) build(k key, acc *accumulator) (finding.Finding, bool) {
+// build makes the finding of one accumulator.
+func (e *evaluation) build(k key, acc *accumulator) finding.Finding {
 	v := &finding.Vulnerability{
 		ID:         k.vuln,
 		Aliases:    slices.Sorted(maps.Keys(acc.aliases)),
@@ -522,7 +518,7 @@ func (e *evaluation) build(k key, acc *accumulator) (finding.Finding, bool) {
 		}
 		f.Evidence = append(f.Evidence, line)
 	}
-	return f, true
+	return f
 }
 
 // vendorPrefix is the rating Red Hat style summaries start with.
