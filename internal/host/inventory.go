@@ -39,6 +39,9 @@ type Inventory struct {
 	// Updates are the package manager's pending updates with the CVEs
 	// their changelogs fix; nil when they were not gathered.
 	Updates *Updates `json:"updates,omitempty"`
+	// Config holds the configuration facts (sshd, PAM, login.defs,
+	// sysctl, CPU, path modes) the configuration rules evaluate.
+	Config *Config `json:"config,omitempty"`
 }
 
 // Identity names the host.

@@ -1,0 +1,129 @@
+package host
+
+// Config holds the configuration facts the configuration rules packages
+// (best practices, CIS) evaluate. Each part is nil when its collector did
+// not run or found nothing to read; the collector's run record says which.
+type Config struct {
+	SSHD   *SSHD      `json:"sshd,omitempty"`
+	Login  *LoginDefs `json:"login_defs,omitempty"`
+	PAM    *PAM       `json:"pam,omitempty"`
+	Sysctl *Sysctl    `json:"sysctl,omitempty"`
+	CPU    *CPU       `json:"cpu,omitempty"`
+	// Paths are the files and directories the rules declare, with their
+	// modes and owners, as found (links resolved inside the root).
+	Paths []PathInfo `json:"paths,omitempty"`
+}
+
+// Setting is one configuration value with where it was set. File is empty
+// for a compiled-in or documented default.
+type Setting struct {
+	Value string `json:"value"`
+	File  string `json:"file,omitempty"`
+	Line  int    `json:"line,omitempty"`
+}
+
+// SSHD is the effective OpenSSH server configuration, computed as sshd
+// does: the first value of a keyword wins, Include expands in place (globs
+// in lexical order), keywords are case-insensitive, unset keywords take the
+// installed version's compiled-in defaults.
+type SSHD struct {
+	// Installed is false when no OpenSSH server is installed (the SSH rules
+	// are then not applicable).
+	Installed bool `json:"installed"`
+	// Version is the OpenSSH version ("9.2p1"), from the package manager.
+	Version string `json:"version,omitempty"`
+	// Files are the configuration files read, in order.
+	Files []string `json:"files,omitempty"`
+	// Global maps a lower-case keyword to its effective value outside any
+	// Match block (defaults included, File empty for them).
+	Global map[string]Setting `json:"global"`
+	// Matches are the Match blocks, in order, with the keywords they set.
+	Matches []SSHDMatch `json:"matches,omitempty"`
+	// Live is the output of `sshd -T` on a live host (lower-case keyword to
+	// value), nil when it was not run; LiveError says why it failed.
+	Live      map[string]string `json:"live,omitempty"`
+	LiveError string            `json:"live_error,omitempty"`
+	// Disagreements lists keywords whose computed value differs from
+	// `sshd -T`, as "keyword: computed X, sshd -T Y".
+	Disagreements []string `json:"disagreements,omitempty"`
+}
+
+// SSHDMatch is one Match block.
+type SSHDMatch struct {
+	// Criteria are the Match line's criteria as written ("User alice",
+	// "Address 10.0.0.0/8").
+	Criteria string             `json:"criteria"`
+	File     string             `json:"file"`
+	Line     int                `json:"line"`
+	Settings map[string]Setting `json:"settings"`
+}
+
+// LoginDefs is /etc/login.defs: upper-case key to setting.
+type LoginDefs struct {
+	File     string             `json:"file"`
+	Settings map[string]Setting `json:"settings"`
+}
+
+// PAM is the PAM configuration of the services the rules look at.
+type PAM struct {
+	// Stacks maps a service ("passwd", "sshd", "login", "common-password",
+	// "system-auth") to its entries with includes expanded.
+	Stacks map[string][]PAMEntry `json:"stacks"`
+	// PWQuality is the effective libpwquality configuration from
+	// pwquality.conf.d/* then pwquality.conf (the later file wins).
+	PWQuality map[string]Setting `json:"pwquality,omitempty"`
+	// Faillock is faillock.conf.
+	Faillock map[string]Setting `json:"faillock,omitempty"`
+}
+
+// PAMEntry is one PAM rule line.
+type PAMEntry struct {
+	// Type is auth, account, password or session.
+	Type    string   `json:"type"`
+	Control string   `json:"control"`
+	Module  string   `json:"module"`
+	Args    []string `json:"args,omitempty"`
+	File    string   `json:"file"`
+	Line    int      `json:"line"`
+}
+
+// Sysctl holds kernel parameters: Running from proc/sys (live facts, of
+// the scanned root's proc/), Persisted from sysctl.conf and sysctl.d in the
+// documented override order.
+type Sysctl struct {
+	Running   map[string]string  `json:"running,omitempty"`
+	Persisted map[string]Setting `json:"persisted"`
+}
+
+// CPU holds processor facts for DEP/NX.
+type CPU struct {
+	// Arch is the machine architecture (x86_64, aarch64, ...).
+	Arch string `json:"arch,omitempty"`
+	// CPUs counts the processors in /proc/cpuinfo; NXCPUs those with the
+	// nx flag (x86).
+	CPUs   int `json:"cpus"`
+	NXCPUs int `json:"nx_cpus"`
+	// Cmdline is the kernel command line (/proc/cmdline).
+	Cmdline string `json:"cmdline,omitempty"`
+	// Source says where the facts came from, or why they are missing.
+	Source string `json:"source"`
+}
+
+// PathInfo is a file or directory with its mode and owner.
+type PathInfo struct {
+	// Path is the path asked for; Resolved the path it leads to, links
+	// resolved inside the root.
+	Path     string `json:"path"`
+	Resolved string `json:"resolved,omitempty"`
+	Exists   bool   `json:"exists"`
+	// Type is file, dir, link, other.
+	Type string `json:"type,omitempty"`
+	// Mode is the permission bits (and setuid/setgid/sticky), octal.
+	Mode  uint32 `json:"mode,omitempty"`
+	UID   int    `json:"uid"`
+	GID   int    `json:"gid"`
+	Owner string `json:"owner,omitempty"`
+	Group string `json:"group,omitempty"`
+	// Error says why the path could not be examined.
+	Error string `json:"error,omitempty"`
+}
