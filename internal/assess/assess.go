@@ -35,6 +35,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/rules"
 	"github.com/kensa-dev/kensa/internal/rules/cve"
 )
 
@@ -178,6 +179,28 @@ func Evaluate(ctx context.Context, inv *host.Inventory, opts Options) (*report.R
 		r.Feeds = out.Feeds
 		r.Coverage = mergeCoverage(r.Coverage, out.Coverage)
 		r.IgnoredUnfixed = out.IgnoredUnfixed
+	}
+	var config []string
+	for _, p := range pkgs {
+		if p == finding.PackageBestPractices || p == finding.PackageCIS {
+			config = append(config, p)
+		}
+	}
+	if len(config) > 0 {
+		all, err := rules.Load()
+		if err != nil {
+			return nil, err
+		}
+		out := rules.Evaluate(inv, all, config)
+		r.Findings = append(r.Findings, out.Findings...)
+		r.Results = append(r.Results, out.Results...)
+		var kept []report.Coverage
+		for _, c := range r.Coverage {
+			if !slices.Contains(config, c.Package) {
+				kept = append(kept, c)
+			}
+		}
+		r.Coverage = append(kept, out.Coverage...)
 	}
 	r.Summary = report.Summarize(r)
 	return r, nil

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/rules"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) rulesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the configuration rules and where they apply",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	var pkg, osName string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the rules of the configuration rules packages",
+		Long: `List the rules of the configuration rules packages (best-practices, cis): id,
+severity, title, and where each applies. With --os, each rule says whether it
+applies to that operating system and, if not, why: before any scan runs, you
+can see what will and will not be assessed.`,
+		Example: `  kensa rules list
+  kensa rules list --package best-practices --os debian:12`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			all, err := rules.Load()
+			if err != nil {
+				return err
+			}
+			var o *host.OSRelease
+			if osName != "" {
+				id, rel, _ := strings.Cut(osName, ":")
+				o = &host.OSRelease{ID: strings.ToLower(id), Release: rel, Major: rel, Family: familyOf(strings.ToLower(id))}
+			}
+			if pkg != "" && pkg != finding.PackageBestPractices && pkg != finding.PackageCIS {
+				return usageErrorf("--package %q: want best-practices or cis", pkg)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			head := "PACKAGE\tRULE\tSEVERITY\tTITLE"
+			if o != nil {
+				head += "\tON " + strings.ToUpper(osName)
+			}
+			fmt.Fprintln(tw, head)
+			n := 0
+			for _, r := range all {
+				if pkg != "" && r.Package != pkg {
+					continue
+				}
+				n++
+				title, _, _ := r.Text()
+				line := fmt.Sprintf("%s\t%s\t%s\t%s", r.Package, r.ID, r.Severity, title)
+				if o != nil {
+					if ok, why := r.AppliesTo.Applies(o); ok {
+						line += "\tapplies"
+					} else {
+						line += "\tnot applicable: " + why
+					}
+				}
+				fmt.Fprintln(tw, line)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, p := range []string{finding.PackageBestPractices, finding.PackageCIS} {
+				if pkg != "" && pkg != p {
+					continue
+				}
+				has := false
+				for _, r := range all {
+					has = has || r.Package == p
+				}
+				if !has {
+					fmt.Fprintf(a.stdout, "\n%s: no rules in this version of Kensa (no profile for any OS yet): a scan reports it as not evaluated.\n", p)
+				}
+			}
+			if n == 0 && pkg == "" {
+				return fmt.Errorf("no rules found")
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&pkg, "package", "", "only the rules of this package: best-practices or cis")
+	list.Flags().StringVar(&osName, "os", "", "say for each rule whether it applies to this OS (`ID:RELEASE`, e.g. debian:12, rhel:9)")
+	cmd.AddCommand(list)
+	return cmd
+}
+
+// familyOf maps an os-release ID to its family, for --os.
+func familyOf(id string) string {
+	switch id {
+	case "debian", "ubuntu":
+		return "debian"
+	case "rhel", "almalinux", "rocky", "centos", "ol", "amzn", "fedora":
+		return "rhel"
+	case "alpine":
+		return "alpine"
+	case "sles", "opensuse-leap":
+		return "suse"
+	}
+	return "unknown"
+}

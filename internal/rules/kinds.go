@@ -1,0 +1,329 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/host"
+)
+
+// SSHDOption checks an effective sshd keyword.
+type SSHDOption struct {
+	// Keyword is the sshd_config keyword, any case.
+	Keyword string `yaml:"keyword"`
+	// Equals are the accepted values, compared case-insensitively.
+	Equals []string `yaml:"equals"`
+	// Scope "all" (the default) checks the global value and every Match
+	// block that sets the keyword: a Match that re-enables what the
+	// global value forbids is a failure, reported with its criteria.
+	// "global" checks the global value only.
+	Scope string `yaml:"scope"`
+	// Aliases are older names of the keyword, looked up when it is unset
+	// (ChallengeResponseAuthentication for KbdInteractiveAuthentication).
+	Aliases []string `yaml:"aliases"`
+}
+
+// sshd returns the sshd facts, or the outcome when they cannot be used.
+func sshd(inv *host.Inventory) (*host.SSHD, *Outcome) {
+	if inv.Config == nil || inv.Config.SSHD == nil {
+		o := errorf("the sshd configuration was not collected")
+		return nil, &o
+	}
+	if !inv.Config.SSHD.Installed {
+		o := notApplicable("no OpenSSH server is installed")
+		return nil, &o
+	}
+	return inv.Config.SSHD, nil
+}
+
+// lookup finds a keyword or one of its aliases in settings.
+func lookup(settings map[string]host.Setting, keyword string, aliases []string) (string, host.Setting, bool) {
+	for _, k := range append([]string{keyword}, aliases...) {
+		if s, ok := settings[strings.ToLower(k)]; ok {
+			return k, s, true
+		}
+	}
+	return keyword, host.Setting{}, false
+}
+
+func (c *SSHDOption) accepts(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "without-password" {
+		v = "prohibit-password" // the old spelling, same meaning
+	}
+	return slices.ContainsFunc(c.Equals, func(e string) bool { return strings.EqualFold(e, v) })
+}
+
+func (c *SSHDOption) evaluate(inv *host.Inventory) Outcome {
+	s, o := sshd(inv)
+	if o != nil {
+		return *o
+	}
+	name, g, ok := lookup(s.Global, c.Keyword, c.Aliases)
+	if !ok {
+		return errorf("sshd %s: no effective value was computed", c.Keyword)
+	}
+	good := c.accepts(g.Value)
+	ev := []string{fmt.Sprintf("sshd: %s %s (%s); want %s", name, g.Value, where(g), strings.Join(c.Equals, " or "))}
+	if c.Scope != "global" {
+		for _, m := range s.Matches {
+			mn, ms, ok := lookup(m.Settings, c.Keyword, c.Aliases)
+			if !ok {
+				continue
+			}
+			if !c.accepts(ms.Value) {
+				good = false
+				ev = append(ev, fmt.Sprintf("sshd: Match %s (%s:%d): %s %s (%s)", m.Criteria, m.File, m.Line, mn, ms.Value, where(ms)))
+			}
+		}
+	}
+	for _, d := range s.Disagreements {
+		if strings.HasPrefix(strings.ToLower(d), strings.ToLower(c.Keyword)+":") {
+			ev = append(ev, "sshd -T disagrees: "+d)
+		}
+	}
+	if good {
+		return pass(ev...)
+	}
+	return fail(ev...)
+}
+
+// SSHDVersion checks the installed OpenSSH version.
+type SSHDVersion struct {
+	AtLeast string `yaml:"at_least"`
+}
+
+func (c *SSHDVersion) evaluate(inv *host.Inventory) Outcome {
+	s, o := sshd(inv)
+	if o != nil {
+		return *o
+	}
+	have, ok := versionParts(s.Version)
+	if !ok || s.Version == "" {
+		return errorf("the installed OpenSSH version is not known")
+	}
+	want, _ := versionParts(c.AtLeast)
+	ev := fmt.Sprintf("OpenSSH %s installed; want %s or newer", s.Version, c.AtLeast)
+	if have[0] > want[0] || (have[0] == want[0] && have[1] >= want[1]) {
+		return pass(ev)
+	}
+	return fail(ev)
+}
+
+// LoginDefsKey checks a login.defs value.
+type LoginDefsKey struct {
+	Key    string `yaml:"key"`
+	Min    *int   `yaml:"min"`
+	Max    *int   `yaml:"max"`
+	Equals string `yaml:"equals"`
+}
+
+func (c *LoginDefsKey) evaluate(inv *host.Inventory) Outcome {
+	if inv.Config == nil || inv.Config.Login == nil {
+		return errorf("/etc/login.defs was not collected")
+	}
+	ld := inv.Config.Login
+	s, ok := ld.Settings[strings.ToUpper(c.Key)]
+	if !ok {
+		return fail(fmt.Sprintf("%s: %s is not set; %s", ld.File, c.Key, c.want()))
+	}
+	ev := fmt.Sprintf("%s: %s %s (%s); %s", ld.File, c.Key, s.Value, where(s), c.want())
+	if c.Equals != "" {
+		if strings.EqualFold(s.Value, c.Equals) {
+			return pass(ev)
+		}
+		return fail(ev)
+	}
+	n, err := strconv.Atoi(s.Value)
+	if err != nil {
+		return fail(ev + " (not a number)")
+	}
+	if (c.Min != nil && n < *c.Min) || (c.Max != nil && n > *c.Max) {
+		return fail(ev)
+	}
+	return pass(ev)
+}
+
+func (c *LoginDefsKey) want() string {
+	switch {
+	case c.Equals != "":
+		return "want " + c.Equals
+	case c.Min != nil && c.Max != nil:
+		return fmt.Sprintf("want %d to %d", *c.Min, *c.Max)
+	case c.Min != nil:
+		return fmt.Sprintf("want %d or more", *c.Min)
+	}
+	return fmt.Sprintf("want %d or less", *c.Max)
+}
+
+// ShadowMaxAge checks that every user with a usable password has a
+// maximum password age within [Min, Max] days.
+type ShadowMaxAge struct {
+	Min int `yaml:"min"`
+	Max int `yaml:"max"`
+}
+
+func (c *ShadowMaxAge) evaluate(inv *host.Inventory) Outcome {
+	if len(inv.Users) == 0 {
+		return errorf("no users were collected")
+	}
+	var bad []string
+	checked, unread := 0, 0
+	for _, u := range inv.Users {
+		if u.Shadow == nil {
+			unread++
+			continue
+		}
+		if u.Shadow.PasswordState != "set" {
+			continue
+		}
+		checked++
+		if m := u.Shadow.MaxDays; m == nil || *m < c.Min || *m > c.Max {
+			v := "unset"
+			if m != nil {
+				v = strconv.Itoa(*m)
+			}
+			bad = append(bad, fmt.Sprintf("%s (max %s)", u.Name, v))
+		}
+	}
+	if checked == 0 && unread == len(inv.Users) {
+		return errorf("/etc/shadow could not be read: password ages unknown")
+	}
+	if len(bad) > 0 {
+		return fail(fmt.Sprintf("/etc/shadow: %d of %d users with a password exceed a maximum age of %d-%d days: %s", len(bad), checked, c.Min, c.Max, strings.Join(bad, ", ")))
+	}
+	return pass(fmt.Sprintf("/etc/shadow: all %d users with a password have a maximum age of %d-%d days", checked, c.Min, c.Max))
+}
+
+// SysctlKey checks a kernel parameter's running value; the persisted
+// value is shown beside it.
+type SysctlKey struct {
+	Key    string `yaml:"key"`
+	Equals string `yaml:"equals"`
+}
+
+func (c *SysctlKey) evaluate(inv *host.Inventory) Outcome {
+	if inv.Config == nil || inv.Config.Sysctl == nil {
+		return errorf("kernel parameters were not collected")
+	}
+	sc := inv.Config.Sysctl
+	persisted := "not persisted"
+	if p, ok := sc.Persisted[c.Key]; ok {
+		persisted = fmt.Sprintf("persisted %s (%s)", p.Value, where(p))
+	}
+	if sc.Running == nil {
+		return notApplicable(fmt.Sprintf("no running kernel to read %s from (an image); %s", c.Key, persisted))
+	}
+	v, ok := sc.Running[c.Key]
+	if !ok {
+		return errorf("%s was not read from the running kernel; %s", c.Key, persisted)
+	}
+	ev := fmt.Sprintf("sysctl %s = %s (running), %s; want %s", c.Key, v, persisted, c.Equals)
+	if strings.TrimSpace(v) == c.Equals {
+		return pass(ev)
+	}
+	return fail(ev)
+}
+
+// CPUNX checks that data execution prevention is enforced: on x86 every
+// CPU has the nx flag and the kernel command line does not turn it off;
+// arm64 enforces execute-never in hardware.
+type CPUNX struct{}
+
+func (c *CPUNX) evaluate(inv *host.Inventory) Outcome {
+	if inv.Config == nil || inv.Config.CPU == nil {
+		return errorf("processor facts were not collected")
+	}
+	cpu := inv.Config.CPU
+	if cpu.CPUs == 0 {
+		return notApplicable("no processor facts: " + cpu.Source)
+	}
+	switch {
+	case strings.HasPrefix(cpu.Arch, "aarch64") || strings.HasPrefix(cpu.Arch, "arm64"):
+		return pass(fmt.Sprintf("%s: execute-never is enforced by the hardware", cpu.Arch))
+	case cpu.Arch != "" && cpu.Arch != "x86_64" && cpu.Arch != "i686" && cpu.Arch != "i386" && cpu.Arch != "x86":
+		return notApplicable("no NX check for the " + cpu.Arch + " architecture")
+	}
+	ev := []string{fmt.Sprintf("/proc/cpuinfo: %d of %d CPUs have the nx flag", cpu.NXCPUs, cpu.CPUs)}
+	off := slices.ContainsFunc(strings.Fields(cpu.Cmdline), func(f string) bool { return f == "noexec=off" || f == "noexec32=off" })
+	if off {
+		ev = append(ev, "/proc/cmdline: NX is turned off ("+cpu.Cmdline+")")
+	}
+	if cpu.NXCPUs == cpu.CPUs && !off {
+		return pass(ev...)
+	}
+	return fail(ev...)
+}
+
+// PathMode checks owners and modes of paths.
+type PathMode struct {
+	Paths []string `yaml:"paths"`
+	// Owner is the required owning user name ("root").
+	Owner string `yaml:"owner"`
+	// NotWritableBy lists "group" and/or "other".
+	NotWritableBy []string `yaml:"not_writable_by"`
+}
+
+func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
+	if inv.Config == nil || inv.Config.Paths == nil {
+		return errorf("file modes were not collected")
+	}
+	byPath := map[string]host.PathInfo{}
+	for _, p := range inv.Config.Paths {
+		byPath[p.Path] = p
+	}
+	var bad, missing, unread []string
+	checked := 0
+	for _, path := range c.Paths {
+		p, ok := byPath[path]
+		switch {
+		case !ok:
+			missing = append(missing, path)
+			continue
+		case p.Error != "":
+			unread = append(unread, path+": "+p.Error)
+			continue
+		case !p.Exists:
+			continue
+		}
+		checked++
+		name := p.Path
+		if p.Resolved != "" && p.Resolved != p.Path {
+			name += " -> " + p.Resolved
+		}
+		var why []string
+		if c.Owner != "" && p.Owner != c.Owner {
+			why = append(why, fmt.Sprintf("owned by %s (uid %d)", orUID(p), p.UID))
+		}
+		for _, w := range c.NotWritableBy {
+			if (w == "group" && p.Mode&0o020 != 0) || (w == "other" && p.Mode&0o002 != 0) {
+				why = append(why, "writable by "+w)
+			}
+		}
+		if len(why) > 0 {
+			bad = append(bad, fmt.Sprintf("%s mode %04o %s:%s: %s", name, p.Mode&0o7777, orUID(p), p.Group, strings.Join(why, ", ")))
+		}
+	}
+	if len(missing) > 0 {
+		return errorf("not collected: %s", strings.Join(missing, ", "))
+	}
+	if len(bad) > 0 {
+		return fail(bad...)
+	}
+	if len(unread) > 0 {
+		return errorf("could not examine: %s", strings.Join(unread, "; "))
+	}
+	if checked == 0 {
+		return notApplicable("none of the paths exists")
+	}
+	return pass(fmt.Sprintf("%d paths owned by %s and not writable by %s", checked, c.Owner, strings.Join(c.NotWritableBy, " or ")))
+}
+
+func orUID(p host.PathInfo) string {
+	if p.Owner != "" {
+		return p.Owner
+	}
+	return strconv.Itoa(p.UID)
+}
