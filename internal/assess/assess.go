@@ -21,6 +21,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/collect/apk"
 	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
+	"github.com/kensa-dev/kensa/internal/collect/auth"
 	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
 	"github.com/kensa-dev/kensa/internal/collect/kernel"
@@ -30,6 +31,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/lang/python"
 	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/collect/rpm"
+	"github.com/kensa-dev/kensa/internal/collect/system"
 	"github.com/kensa-dev/kensa/internal/collect/users"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -54,6 +56,9 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		apk.New(),
 		kernel.New(),
 		aptchangelog.New(updates),
+		auth.New(),
+		system.NewSysctl(),
+		system.NewPaths(nil),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),

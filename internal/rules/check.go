@@ -21,13 +21,14 @@ type Check struct {
 	Any  []Check `yaml:"any"`
 	None []Check `yaml:"none"`
 
-	SSHDOption   *SSHDOption   `yaml:"sshd_option"`
-	SSHDVersion  *SSHDVersion  `yaml:"sshd_version"`
-	LoginDefs    *LoginDefsKey `yaml:"login_defs"`
-	ShadowMaxAge *ShadowMaxAge `yaml:"shadow_max_age"`
-	Sysctl       *SysctlKey    `yaml:"sysctl"`
-	CPUNX        *CPUNX        `yaml:"cpu_nx"`
-	PathMode     *PathMode     `yaml:"path_mode"`
+	SSHDOption   *SSHDOption     `yaml:"sshd_option"`
+	SSHDVersion  *SSHDVersion    `yaml:"sshd_version"`
+	LoginDefs    *LoginDefsKey   `yaml:"login_defs"`
+	ShadowMaxAge *ShadowMaxAge   `yaml:"shadow_max_age"`
+	Sysctl       *SysctlKey      `yaml:"sysctl"`
+	CPUNX        *CPUNX          `yaml:"cpu_nx"`
+	PathMode     *PathMode       `yaml:"path_mode"`
+	Password     *PasswordPolicy `yaml:"password_policy"`
 }
 
 // kinds returns the names of the kinds set in c.
@@ -77,6 +78,13 @@ func (c *Check) validate() error {
 	case c.Sysctl != nil:
 		if c.Sysctl.Key == "" || c.Sysctl.Equals == "" {
 			return errors.New("sysctl: key and equals are required")
+		}
+	case c.Password != nil:
+		if c.Password.MinLength == 0 && c.Password.MinClasses == 0 && c.Password.History == 0 {
+			return errors.New("password_policy: one of min_length, min_classes, history is required")
+		}
+		if c.Password.MinClasses > 4 {
+			return errors.New("password_policy: min_classes is at most 4")
 		}
 	case c.PathMode != nil:
 		if len(c.PathMode.Paths) == 0 {
@@ -180,6 +188,8 @@ func (c *Check) Evaluate(inv *host.Inventory) Outcome {
 		return c.CPUNX.evaluate(inv)
 	case c.PathMode != nil:
 		return c.PathMode.evaluate(inv)
+	case c.Password != nil:
+		return c.Password.evaluate(inv)
 	}
 	return errorf("empty check")
 }
@@ -199,7 +209,7 @@ func combine(inv *host.Inventory, subs []Check, op string) Outcome {
 	var reasons []string
 	for _, o := range outs {
 		ev = append(ev, o.Evidence...)
-		if o.Reason != "" {
+		if o.Reason != "" && !slices.Contains(reasons, o.Reason) {
 			reasons = append(reasons, o.Reason)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kensa-dev/kensa/internal/collect/auth"
 	"github.com/kensa-dev/kensa/internal/host"
 )
 
@@ -125,7 +126,7 @@ func (c *LoginDefsKey) evaluate(inv *host.Inventory) Outcome {
 		return errorf("/etc/login.defs was not collected")
 	}
 	ld := inv.Config.Login
-	s, ok := ld.Settings[strings.ToUpper(c.Key)]
+	s, ok := ld.Settings[c.Key] // shadow's keys are case-sensitive
 	if !ok {
 		return fail(fmt.Sprintf("%s: %s is not set; %s", ld.File, c.Key, c.want()))
 	}
@@ -294,7 +295,9 @@ func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
 			name += " -> " + p.Resolved
 		}
 		var why []string
-		if c.Owner != "" && p.Owner != c.Owner {
+		// uid 0 is root whatever the root's passwd names it (an image
+		// without /etc/passwd names nobody).
+		if c.Owner != "" && p.Owner != c.Owner && !(c.Owner == "root" && p.UID == 0) {
 			why = append(why, fmt.Sprintf("owned by %s (uid %d)", orUID(p), p.UID))
 		}
 		for _, w := range c.NotWritableBy {
@@ -326,4 +329,78 @@ func orUID(p host.PathInfo) string {
 		return p.Owner
 	}
 	return strconv.Itoa(p.UID)
+}
+
+// PasswordPolicy checks the password quality and history enforced by the
+// PAM password stack `passwd` uses: pam_pwquality or pam_cracklib active
+// and enforcing, with module arguments overriding pwquality.conf.
+type PasswordPolicy struct {
+	// MinLength is the least effective minlen.
+	MinLength int `yaml:"min_length"`
+	// MinClasses is the least number of character classes required:
+	// minclass, or the four credits all -1 or lower.
+	MinClasses int `yaml:"min_classes"`
+	// History is the least number of remembered passwords (remember of
+	// pam_pwhistory or pam_unix).
+	History int `yaml:"history"`
+}
+
+func (c *PasswordPolicy) evaluate(inv *host.Inventory) Outcome {
+	if inv.Config == nil || inv.Config.PAM == nil {
+		return errorf("the PAM configuration was not collected")
+	}
+	p := auth.EffectivePasswordPolicy(inv.Config.PAM)
+	if p.Service == "" {
+		return errorf("no PAM password stack was found (passwd, common-password, system-auth)")
+	}
+	var ev []string
+	good := true
+	if c.MinLength > 0 || c.MinClasses > 0 {
+		switch {
+		case p.Quality == "":
+			good = false
+			ev = append(ev, fmt.Sprintf("pam.d/%s: neither pam_pwquality nor pam_cracklib is in the password stack: any password is accepted", p.Service))
+		case !p.QualityEnforced:
+			good = false
+			ev = append(ev, fmt.Sprintf("pam.d/%s: %s is present (%s:%d) but does not enforce its checks (control %s)", p.Service, p.Quality,
+				p.QualityEntry.File, p.QualityEntry.Line, auth.Control(*p.QualityEntry)))
+		}
+	}
+	if c.MinLength > 0 && p.Quality != "" {
+		n, ok := p.MinLen.Int()
+		ev = append(ev, fmt.Sprintf("%s minlen %s (%s); want %d or more", p.Quality, p.MinLen.Value, p.MinLen.Source, c.MinLength))
+		if !ok || n < c.MinLength {
+			good = false
+		}
+	}
+	if c.MinClasses > 0 && p.Quality != "" {
+		classes, _ := p.MinClass.Int()
+		credits := 0
+		for _, v := range []auth.Value{p.DCredit, p.UCredit, p.LCredit, p.OCredit} {
+			if n, ok := v.Int(); ok && n <= -1 {
+				credits++
+			}
+		}
+		ev = append(ev, fmt.Sprintf("%s minclass %s (%s), dcredit %s, ucredit %s, lcredit %s, ocredit %s; want %d classes",
+			p.Quality, p.MinClass.Value, p.MinClass.Source, p.DCredit.Value, p.UCredit.Value, p.LCredit.Value, p.OCredit.Value, c.MinClasses))
+		if classes < c.MinClasses && credits < c.MinClasses {
+			good = false
+		}
+	}
+	if c.History > 0 {
+		if p.History == "" {
+			good = false
+			ev = append(ev, fmt.Sprintf("pam.d/%s: no password history (remember on pam_pwhistory or pam_unix); want %d", p.Service, c.History))
+		} else {
+			n, ok := p.Remember.Int()
+			ev = append(ev, fmt.Sprintf("%s remember %s (%s); want %d or more", p.History, p.Remember.Value, p.Remember.Source, c.History))
+			if !ok || n < c.History {
+				good = false
+			}
+		}
+	}
+	if good {
+		return pass(ev...)
+	}
+	return fail(ev...)
 }
