@@ -125,7 +125,38 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 		return nil, err
 	}
 	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock}
-	return collect.Run(ctx, env, Collectors(opts.Discovery, opts.Updates), opts.Progress), nil
+	return collect.Run(ctx, env, CollectorsFor(opts.Packages, opts.Discovery, opts.Updates), opts.Progress), nil
+}
+
+// CollectorsFor returns the collectors the requested rules packages need,
+// in order, or all of them when pkgs is empty (kensa inventory): the OS
+// identity, users, package databases and kernel always; apt's pending
+// updates and the search for software outside the package manager for
+// the CVE package; the configuration collectors for best-practices and
+// CIS. A scan of the configuration alone then does not walk the disk.
+func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchangelog.Options) []collect.Collector {
+	all := Collectors(cfg, updates)
+	if len(pkgs) == 0 {
+		return all
+	}
+	cveWanted := slices.Contains(pkgs, finding.PackageCVE)
+	configWanted := slices.Contains(pkgs, finding.PackageBestPractices) || slices.Contains(pkgs, finding.PackageCIS)
+	var out []collect.Collector
+	for _, c := range all {
+		name := c.Name()
+		switch {
+		case name == "pkg/apt-updates" || strings.HasPrefix(name, "lang/") || strings.HasPrefix(name, "software/"):
+			if !cveWanted {
+				continue
+			}
+		case strings.HasPrefix(name, "config/"):
+			if !configWanted {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // Scan collects the inventory and evaluates the requested rules packages.
