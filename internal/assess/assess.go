@@ -31,6 +31,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/lang/python"
 	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/collect/rpm"
+	"github.com/kensa-dev/kensa/internal/collect/sshd"
 	"github.com/kensa-dev/kensa/internal/collect/system"
 	"github.com/kensa-dev/kensa/internal/collect/users"
 	"github.com/kensa-dev/kensa/internal/finding"
@@ -56,6 +57,7 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		apk.New(),
 		kernel.New(),
 		aptchangelog.New(updates),
+		sshd.New(),
 		auth.New(),
 		system.NewSysctl(),
 		system.NewPaths(nil),

@@ -1,0 +1,107 @@
+package rules_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kensa-dev/kensa/internal/assess"
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+	"github.com/kensa-dev/kensa/internal/rules"
+	"github.com/kensa-dev/kensa/internal/testfixture"
+)
+
+// collectRoot copies a fixture root to a temporary directory, applies its
+// .modes manifest (git keeps no modes), and collects it with the scan's
+// collectors.
+func collectRoot(t *testing.T, src string) *host.Inventory {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(filepath.Join(root, ".modes")); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			path, mode, ok := strings.Cut(line, " ")
+			m, err := strconv.ParseUint(strings.TrimSpace(mode), 8, 32)
+			if !ok || err != nil {
+				t.Fatalf("%s/.modes: bad line %q", src, line)
+			}
+			if err := os.Chmod(filepath.Join(root, path), os.FileMode(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Close()
+		os.Remove(filepath.Join(root, ".modes"))
+	}
+	fsys, err := hostfs.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &collect.Env{FS: fsys}
+	return testfixture.CollectEnv(t, env, assess.Collectors(collect.DefaultDiscovery(), aptchangelog.Options{NoDownload: true})...)
+}
+
+// Every rule has fixture roots under testdata/roots/<rule>/: at least one
+// pass* and one fail* case, each giving that outcome.
+func TestEveryRuleHasPassingAndFailingRoots(t *testing.T) {
+	all, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		t.Run(r.ID, func(t *testing.T) {
+			dir := filepath.Join("testdata", "roots", r.ID)
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatalf("rule %s has no fixture roots (%v): add %s/pass and %s/fail", r.ID, err, dir, dir)
+			}
+			var passes, fails int
+			for _, e := range entries {
+				var want string
+				switch {
+				case strings.HasPrefix(e.Name(), "pass"):
+					want, passes = finding.StatusPass, passes+1
+				case strings.HasPrefix(e.Name(), "fail"):
+					want, fails = finding.StatusFail, fails+1
+				default:
+					t.Errorf("%s: case %s is neither pass* nor fail*", r.ID, e.Name())
+					continue
+				}
+				inv := collectRoot(t, filepath.Join(dir, e.Name()))
+				out := rules.Evaluate(inv, []*rules.Rule{r}, []string{r.Package})
+				got := out.Results[0]
+				if got.Status != want {
+					t.Errorf("%s/%s: %s (%s %q), want %s", r.ID, e.Name(), got.Status, got.Reason, findingEvidence(out), want)
+					continue
+				}
+				if want == finding.StatusFail && (len(out.Findings) != 1 || len(out.Findings[0].Evidence) == 0) {
+					t.Errorf("%s/%s: a failure must be one finding with evidence: %+v", r.ID, e.Name(), out.Findings)
+				}
+			}
+			if passes == 0 || fails == 0 {
+				t.Errorf("rule %s needs at least one passing and one failing root (has %d and %d)", r.ID, passes, fails)
+			}
+		})
+	}
+}
+
+func findingEvidence(out *rules.Outcomes) []string {
+	var ev []string
+	for _, f := range out.Findings {
+		ev = append(ev, f.Evidence...)
+	}
+	return ev
+}
