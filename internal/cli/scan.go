@@ -25,6 +25,7 @@ func (a *app) scanCommand() *cobra.Command {
 		failOnKEV        bool
 		ignoreUnfixed    bool
 		color            string
+		showPassed       bool
 		db               dbFlag
 	)
 	cmd := &cobra.Command{
@@ -105,7 +106,7 @@ for what it did not check.`,
 				if format == "json" {
 					return report.WriteJSON(w, r)
 				}
-				return report.WriteTable(w, r, report.TableOptions{Color: useColor, Width: terminalWidth(output, a.stdout)})
+				return report.WriteTable(w, r, report.TableOptions{Color: useColor, Width: terminalWidth(output, a.stdout), ShowPassed: showPassed})
 			})
 			if err != nil {
 				return err
@@ -146,6 +147,7 @@ for what it did not check.`,
 	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational, unrated)")
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
+	f.BoolVar(&showPassed, "show-passed", false, "table: also list every rule evaluated, passed ones included, with its result and reason (the full report)")
 	f.BoolVar(&failOnKEV, "fail-on-kev", false, "exit 3 when a finding's vulnerability is in CISA's Known Exploited Vulnerabilities catalog")
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	db.register(cmd, false)

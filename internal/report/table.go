@@ -27,6 +27,9 @@ type TableOptions struct {
 	// "…" (the JSON has them whole); reasons, scope lists and other free
 	// text are wrapped onto more lines, never shortened.
 	Width int
+	// ShowPassed adds the RESULTS section: every rule evaluated, with pass,
+	// fail, not applicable or error, and its reason (the "full report").
+	ShowPassed bool
 }
 
 // StaleAfter is the feed age after which the table flags a feed as stale,
@@ -54,6 +57,9 @@ func WriteTable(w io.Writer, r *Report, opt TableOptions) error {
 	t := &tableWriter{opt: opt}
 	t.header(c)
 	t.findings(c)
+	if opt.ShowPassed {
+		t.results(c)
+	}
 	t.coverage(c)
 	t.inventory(c)
 	t.collectors(c)
@@ -597,6 +603,10 @@ func (t *tableWriter) inventory(r *Report) {
 		ecos = append(ecos, fmt.Sprintf("%s %d", clean(e), inv.Software[e]))
 	}
 	softLine := "no components outside the package manager"
+	if r.Discovery == nil {
+		// The search did not run: a configuration-only scan does not need it.
+		softLine = "software outside the package manager not searched"
+	}
 	if total > 0 {
 		softLine = fmt.Sprintf("%s outside the package manager (%s)", plural(total, "component", "components"), strings.Join(ecos, ", "))
 	}
@@ -878,3 +888,37 @@ func eolNote(note string) string {
 
 // FormatAge spells a duration as the table does ("3d 4h", "45m").
 func FormatAge(d time.Duration) string { return formatAge(d) }
+
+// results lists every rule result, grouped by rules package: what passed
+// as well as what failed, was not applicable, or could not be evaluated.
+func (t *tableWriter) results(r *Report) {
+	if len(r.Results) == 0 {
+		t.section("RESULTS: none")
+		return
+	}
+	t.section(fmt.Sprintf("RESULTS (%d)", len(r.Results)))
+	cols := []column{
+		{head: "PACKAGE", fit: fitKeep},
+		{head: "RULE", fit: fitCut, min: 12},
+		{head: "STATUS", fit: fitKeep},
+		{head: "REASON", fit: fitWrap, min: 20},
+	}
+	var rows [][]cell
+	for _, res := range r.Results {
+		code := ""
+		switch res.Status {
+		case finding.StatusPass:
+			code = ansiGreen
+		case finding.StatusFail:
+			code = ansiRed
+		case finding.StatusError:
+			code = ansiWarn
+		}
+		rule := res.RuleID
+		if res.Target != "" && res.RulesPackage == finding.PackageCVE {
+			rule += " " + res.Target
+		}
+		rows = append(rows, []cell{plain(clean(res.RulesPackage)), plain(clean(rule)), {strings.ToUpper(clean(res.Status)), code}, plain(clean(res.Reason))})
+	}
+	t.table(cols, rows)
+}

@@ -38,7 +38,7 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 			if o.Status == finding.StatusError {
 				errs = append(errs, r.ID+": "+o.Reason)
 			}
-			if o.Status == finding.StatusPass && len(o.Evidence) > 0 {
+			if (o.Status == finding.StatusPass || o.Status == finding.StatusFail) && len(o.Evidence) > 0 {
 				res.Reason = strings.Join(o.Evidence, "; ")
 			}
 			out.Results = append(out.Results, res)

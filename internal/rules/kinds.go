@@ -195,6 +195,9 @@ func (c *ShadowMaxAge) evaluate(inv *host.Inventory) Outcome {
 	if len(bad) > 0 {
 		return fail(fmt.Sprintf("/etc/shadow: %d of %d users with a password exceed a maximum age of %d-%d days: %s", len(bad), checked, c.Min, c.Max, strings.Join(bad, ", ")))
 	}
+	if checked == 0 {
+		return pass("/etc/shadow: no user has a usable password")
+	}
 	return pass(fmt.Sprintf("/etc/shadow: all %d users with a password have a maximum age of %d-%d days", checked, c.Min, c.Max))
 }
 
