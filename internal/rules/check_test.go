@@ -11,7 +11,9 @@ import (
 // Combinations never turn missing facts into a pass.
 func TestCombinations(t *testing.T) {
 	nx := func() rules.Check { return rules.Check{CPUNX: &rules.CPUNX{}} }
-	aslr := func() rules.Check { return rules.Check{Sysctl: &rules.SysctlKey{Key: "kernel.randomize_va_space", Equals: "2"}} }
+	aslr := func() rules.Check {
+		return rules.Check{Sysctl: &rules.SysctlKey{Key: "kernel.randomize_va_space", Equals: "2"}}
+	}
 	withFacts := &host.Inventory{Config: &host.Config{
 		CPU:    &host.CPU{Arch: "x86_64", CPUs: 2, NXCPUs: 2},
 		Sysctl: &host.Sysctl{Running: map[string]string{"kernel.randomize_va_space": "0"}},
