@@ -228,7 +228,15 @@ func combine(inv *host.Inventory, subs []Check, op string) Outcome {
 	case "any":
 		switch {
 		case counts[finding.StatusPass] > 0:
-			return Outcome{Status: finding.StatusPass, Evidence: ev}
+			// The alternatives that passed are the evidence; the others
+			// did not decide.
+			var passed []string
+			for _, o := range outs {
+				if o.Status == finding.StatusPass {
+					passed = append(passed, o.Evidence...)
+				}
+			}
+			return Outcome{Status: finding.StatusPass, Evidence: passed}
 		case counts[finding.StatusError] > 0:
 			return Outcome{Status: finding.StatusError, Evidence: ev, Reason: reason}
 		case counts[finding.StatusNotApplicable] == len(outs):

@@ -362,7 +362,7 @@ func (c *PasswordPolicy) evaluate(inv *host.Inventory) Outcome {
 		switch {
 		case p.Quality == "":
 			good = false
-			ev = append(ev, fmt.Sprintf("pam.d/%s: neither pam_pwquality nor pam_cracklib is in the password stack: any password is accepted", p.Service))
+			ev = append(ev, fmt.Sprintf("pam.d/%s: neither pam_pwquality nor pam_cracklib is in the password stack: only pam_unix's built-in checks apply", p.Service))
 		case !p.QualityEnforced:
 			good = false
 			ev = append(ev, fmt.Sprintf("pam.d/%s: %s is present (%s:%d) but does not enforce its checks (control %s)", p.Service, p.Quality,
