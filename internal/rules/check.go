@@ -29,6 +29,7 @@ type Check struct {
 	CPUNX        *CPUNX          `yaml:"cpu_nx"`
 	PathMode     *PathMode       `yaml:"path_mode"`
 	Password     *PasswordPolicy `yaml:"password_policy"`
+	Packages     *PackagesCheck  `yaml:"packages"`
 }
 
 // kinds returns the names of the kinds set in c.
@@ -79,6 +80,10 @@ func (c *Check) validate() error {
 		if c.Sysctl.Key == "" || c.Sysctl.Equals == "" {
 			return errors.New("sysctl: key and equals are required")
 		}
+	case c.Packages != nil:
+		if len(c.Packages.Absent) == 0 && len(c.Packages.Present) == 0 {
+			return errors.New("packages: absent or present is required")
+		}
 	case c.Password != nil:
 		if c.Password.MinLength == 0 && c.Password.MinClasses == 0 && c.Password.History == 0 {
 			return errors.New("password_policy: one of min_length, min_classes, history is required")
@@ -89,6 +94,11 @@ func (c *Check) validate() error {
 	case c.PathMode != nil:
 		if len(c.PathMode.Paths) == 0 {
 			return errors.New("path_mode: paths are required")
+		}
+		if m := c.PathMode.MaxMode; m != "" {
+			if _, err := strconv.ParseUint(m, 8, 32); err != nil {
+				return fmt.Errorf("path_mode: max_mode %q is not an octal mode", m)
+			}
 		}
 		for _, w := range c.PathMode.NotWritableBy {
 			if w != "group" && w != "other" {
@@ -190,6 +200,8 @@ func (c *Check) Evaluate(inv *host.Inventory) Outcome {
 		return c.PathMode.evaluate(inv)
 	case c.Password != nil:
 		return c.Password.evaluate(inv)
+	case c.Packages != nil:
+		return c.Packages.evaluate(inv)
 	}
 	return errorf("empty check")
 }

@@ -268,6 +268,11 @@ type PathMode struct {
 	Owner string `yaml:"owner"`
 	// NotWritableBy lists "group" and/or "other".
 	NotWritableBy []string `yaml:"not_writable_by"`
+	// MaxMode is the most permissive mode allowed, octal ("0640"): a
+	// permission bit outside it fails.
+	MaxMode string `yaml:"max_mode"`
+	// Groups are the accepted owning groups ("root", "shadow").
+	Groups []string `yaml:"groups"`
 }
 
 func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
@@ -308,6 +313,15 @@ func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
 				why = append(why, "writable by "+w)
 			}
 		}
+		if c.MaxMode != "" {
+			max, _ := strconv.ParseUint(c.MaxMode, 8, 32)
+			if extra := p.Mode & 0o7777 &^ uint32(max); extra != 0 {
+				why = append(why, fmt.Sprintf("mode allows %04o beyond %s", extra, c.MaxMode))
+			}
+		}
+		if len(c.Groups) > 0 && !slices.Contains(c.Groups, p.Group) && !(slices.Contains(c.Groups, "root") && p.GID == 0) {
+			why = append(why, fmt.Sprintf("group %s (gid %d), want %s", p.Group, p.GID, strings.Join(c.Groups, " or ")))
+		}
 		if len(why) > 0 {
 			bad = append(bad, fmt.Sprintf("%s mode %04o %s:%s: %s", name, p.Mode&0o7777, orUID(p), p.Group, strings.Join(why, ", ")))
 		}
@@ -324,7 +338,67 @@ func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
 	if checked == 0 {
 		return notApplicable("none of the paths exists")
 	}
-	return pass(fmt.Sprintf("%d paths owned by %s and not writable by %s", checked, c.Owner, strings.Join(c.NotWritableBy, " or ")))
+	var want []string
+	if c.Owner != "" {
+		want = append(want, "owned by "+c.Owner)
+	}
+	if len(c.Groups) > 0 {
+		want = append(want, "group "+strings.Join(c.Groups, " or "))
+	}
+	if len(c.NotWritableBy) > 0 {
+		want = append(want, "not writable by "+strings.Join(c.NotWritableBy, " or "))
+	}
+	if c.MaxMode != "" {
+		want = append(want, "mode at most "+c.MaxMode)
+	}
+	return pass(fmt.Sprintf("%d paths %s", checked, strings.Join(want, ", ")))
+}
+
+// PackagesCheck checks that OS packages are absent or present.
+type PackagesCheck struct {
+	Absent  []string `yaml:"absent"`
+	Present []string `yaml:"present"`
+}
+
+func (c *PackagesCheck) evaluate(inv *host.Inventory) Outcome {
+	managers := 0
+	for _, r := range inv.Collectors {
+		if strings.HasPrefix(r.Name, "pkg/") && r.Name != "pkg/apt-updates" && r.Status == host.StatusOK {
+			managers++
+		}
+	}
+	if managers == 0 && len(inv.Packages) == 0 {
+		return errorf("no package database was read")
+	}
+	installed := map[string]string{}
+	for _, p := range inv.Packages {
+		installed[p.Name] = p.Version
+	}
+	var ev []string
+	good := true
+	for _, name := range c.Absent {
+		if v, ok := installed[name]; ok {
+			good = false
+			ev = append(ev, fmt.Sprintf("package %s %s is installed; want it absent", name, v))
+		}
+	}
+	for _, name := range c.Present {
+		if _, ok := installed[name]; !ok {
+			good = false
+			ev = append(ev, fmt.Sprintf("package %s is not installed; want it installed", name))
+		}
+	}
+	if good {
+		var parts []string
+		if len(c.Absent) > 0 {
+			parts = append(parts, "not installed: "+strings.Join(c.Absent, ", "))
+		}
+		if len(c.Present) > 0 {
+			parts = append(parts, "installed: "+strings.Join(c.Present, ", "))
+		}
+		return pass(strings.Join(parts, "; "))
+	}
+	return fail(ev...)
 }
 
 func orUID(p host.PathInfo) string {

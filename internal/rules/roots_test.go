@@ -20,12 +20,31 @@ import (
 
 // collectRoot copies a fixture root to a temporary directory, applies its
 // .modes manifest (git keeps no modes), and collects it with the scan's
-// collectors.
+// collectors. src is a root directory, or a "*.root" file listing layers
+// under testdata/roots/_shared/ (one per line, later layers win), so that
+// many rules can share one default and one hardened root.
 func collectRoot(t *testing.T, src string) *host.Inventory {
 	t.Helper()
 	root := t.TempDir()
-	if err := os.CopyFS(root, os.DirFS(src)); err != nil {
-		t.Fatal(err)
+	var layers []string
+	if strings.HasSuffix(src, ".root") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				layers = append(layers, filepath.Join("testdata", "roots", "_shared", l))
+			}
+		}
+		if len(layers) == 0 {
+			t.Fatalf("%s names no layer", src)
+		}
+	} else {
+		layers = []string{src}
+	}
+	for _, l := range layers {
+		overlay(t, root, l)
 	}
 	if f, err := os.Open(filepath.Join(root, ".modes")); err == nil {
 		sc := bufio.NewScanner(f)
@@ -70,6 +89,10 @@ func TestEveryRuleHasPassingAndFailingRoots(t *testing.T) {
 			}
 			var passes, fails int
 			for _, e := range entries {
+				if e.IsDir() == strings.HasSuffix(e.Name(), ".root") {
+					t.Errorf("%s: case %s must be a root directory or a *.root file", r.ID, e.Name())
+					continue
+				}
 				var want string
 				switch {
 				case strings.HasPrefix(e.Name(), "pass"):
