@@ -68,16 +68,24 @@ can see what will and will not be assessed.`,
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			for _, p := range []string{finding.PackageBestPractices, finding.PackageCIS} {
-				if pkg != "" && pkg != p {
-					continue
+			if pkg == "" || pkg == finding.PackageCIS {
+				profiles, err := rules.Profiles()
+				if err != nil {
+					return err
 				}
-				has := false
-				for _, r := range all {
-					has = has || r.Package == p
-				}
-				if !has {
-					fmt.Fprintf(a.stdout, "\n%s: no rules in this version of Kensa (no profile for any OS yet): a scan reports it as not evaluated.\n", p)
+				fmt.Fprintln(a.stdout)
+				if o == nil {
+					for _, p := range profiles {
+						done, _ := p.Implemented(all)
+						fmt.Fprintf(a.stdout, "cis profile for %s: %s, verified on %s; %d of %d controls implemented\n", p.OS, p.Name(), p.Verification, len(done), len(p.Controls))
+					}
+					fmt.Fprintln(a.stdout, "cis: any other OS has no profile yet; a scan reports the cis package there as not evaluated, with that reason")
+				} else if p := rules.ProfileFor(profiles, o); p != nil {
+					done, _ := p.Implemented(all)
+					fmt.Fprintf(a.stdout, "cis profile for %s: %s, verified on %s; %d of %d controls implemented (the others are reported as not evaluated)\n",
+						osName, p.Name(), p.Verification, len(done), len(p.Controls))
+				} else {
+					fmt.Fprintf(a.stdout, "cis: no profile for %s yet in this version of Kensa: a scan reports the cis package as not evaluated, with that reason\n", osName)
 				}
 			}
 			if n == 0 && pkg == "" {

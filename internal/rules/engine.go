@@ -46,7 +46,11 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 				out.Findings = append(out.Findings, r.finding(inv, o))
 			}
 		}
-		out.Coverage = append(out.Coverage, packageCoverage(inv, pkg, n, counts, errs)...)
+		cov := packageCoverage(inv, pkg, n, counts, errs)
+		if pkg == finding.PackageCIS {
+			cov = cisCoverage(inv, all, cov)
+		}
+		out.Coverage = append(out.Coverage, cov...)
 	}
 	return out
 }
@@ -116,4 +120,38 @@ func packageCoverage(inv *host.Inventory, pkg string, n int, counts map[string]i
 		star.Reason = scope + " " + strings.ReplaceAll(c.Status, "_", " ")
 	}
 	return []report.Coverage{star, c}
+}
+
+// cisCoverage says, for the cis package, which benchmark profile applies
+// and how much of it is implemented: an OS without a profile is
+// not_evaluated at once, with that reason; a profile whose controls are
+// not all implemented is partial, naming the controls not evaluated.
+func cisCoverage(inv *host.Inventory, all []*Rule, cov []report.Coverage) []report.Coverage {
+	profiles, err := Profiles()
+	if err != nil {
+		cov[1].Status, cov[1].Reason = report.NotEvaluated, err.Error()
+		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
+		return cov
+	}
+	p := ProfileFor(profiles, inv.OS)
+	if p == nil {
+		cov[1].Status = report.NotEvaluated
+		cov[1].Reason = "no CIS profile for " + cov[1].Scope + " yet in this version of Kensa: nothing was checked"
+		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
+		return cov
+	}
+	done, missing := p.Implemented(all)
+	if len(done) == 0 {
+		cov[1].Status = report.NotEvaluated
+		cov[1].Reason = fmt.Sprintf("%s: none of its %d controls is implemented yet in this version of Kensa: nothing was checked", p.Name(), len(p.Controls))
+		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
+		return cov
+	}
+	if len(missing) > 0 && cov[1].Status != report.NotEvaluated {
+		cov[1].Status = report.Partial
+		cov[1].Reason = fmt.Sprintf("%s: %d of %d controls implemented (%s); not evaluated: %s", p.Name(), len(done), len(p.Controls),
+			cov[1].Reason, sections(missing, 12))
+		cov[0].Status, cov[0].Reason = report.Partial, cov[1].Scope+" partial"
+	}
+	return cov
 }
