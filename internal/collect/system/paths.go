@@ -28,6 +28,8 @@ var CISFiles = []string{
 	"/etc/group", "/etc/group-", "/etc/gshadow", "/etc/gshadow-",
 	"/etc/shells", "/etc/security/opasswd", "/etc/security/opasswd.old",
 	"/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d",
+	"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ecdsa_key", "/etc/ssh/ssh_host_ed25519_key",
+	"/etc/ssh/ssh_host_rsa_key.pub", "/etc/ssh/ssh_host_ecdsa_key.pub", "/etc/ssh/ssh_host_ed25519_key.pub",
 	"/etc/crontab", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly", "/etc/cron.d",
 	"/etc/cron.allow", "/etc/cron.deny", "/etc/at.allow", "/etc/at.deny",
 	"/etc/motd", "/etc/issue", "/etc/issue.net",
