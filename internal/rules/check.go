@@ -22,6 +22,7 @@ type Check struct {
 	None []Check `yaml:"none"`
 
 	SSHDOption   *SSHDOption     `yaml:"sshd_option"`
+	SSHDNumber   *SSHDNumber     `yaml:"sshd_number"`
 	SSHDVersion  *SSHDVersion    `yaml:"sshd_version"`
 	LoginDefs    *LoginDefsKey   `yaml:"login_defs"`
 	ShadowMaxAge *ShadowMaxAge   `yaml:"shadow_max_age"`
@@ -63,6 +64,20 @@ func (c *Check) validate() error {
 		}
 		if s := c.SSHDOption.Scope; s != "" && s != "all" && s != "global" {
 			return fmt.Errorf("sshd_option: scope %q: want all or global", s)
+		}
+	case c.SSHDNumber != nil:
+		n := c.SSHDNumber
+		if n.Keyword == "" || (n.Min == nil && n.Max == nil) {
+			return errors.New("sshd_number: keyword and one of min, max are required")
+		}
+		if n.Min != nil && n.Max != nil && *n.Min > *n.Max {
+			return fmt.Errorf("sshd_number: min %d is above max %d", *n.Min, *n.Max)
+		}
+		if n.Field < 0 {
+			return fmt.Errorf("sshd_number: field %d: fields count from 1", n.Field)
+		}
+		if s := n.Scope; s != "" && s != "all" && s != "global" {
+			return fmt.Errorf("sshd_number: scope %q: want all or global", s)
 		}
 	case c.SSHDVersion != nil:
 		if _, ok := versionParts(c.SSHDVersion.AtLeast); !ok {
@@ -186,6 +201,8 @@ func (c *Check) Evaluate(inv *host.Inventory) Outcome {
 		return combine(inv, c.None, "none")
 	case c.SSHDOption != nil:
 		return c.SSHDOption.evaluate(inv)
+	case c.SSHDNumber != nil:
+		return c.SSHDNumber.evaluate(inv)
 	case c.SSHDVersion != nil:
 		return c.SSHDVersion.evaluate(inv)
 	case c.LoginDefs != nil:

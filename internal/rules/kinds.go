@@ -91,6 +91,91 @@ func (c *SSHDOption) evaluate(inv *host.Inventory) Outcome {
 	return fail(ev...)
 }
 
+// SSHDNumber checks that an effective numeric sshd keyword is in range.
+type SSHDNumber struct {
+	// Keyword is the sshd_config keyword, any case.
+	Keyword string `yaml:"keyword"`
+	// Min and Max bound the value (inclusive); either may be absent.
+	Min *int `yaml:"min"`
+	Max *int `yaml:"max"`
+	// Field picks one colon-separated field of the value, counted from 1
+	// (MaxStartups start:rate:full); 0 means the first.
+	Field int `yaml:"field"`
+	// Scope is as for sshd_option: "all" (the default) also checks every
+	// Match block that sets the keyword, "global" the global value only.
+	Scope string `yaml:"scope"`
+}
+
+// number reads the checked field of an effective value (times are in
+// seconds, as sshd -T prints them and the collector stores them).
+func (c *SSHDNumber) number(v string) (int, bool) {
+	field := max(c.Field, 1)
+	parts := strings.Split(strings.TrimSpace(v), ":")
+	if field > len(parts) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(parts[field-1]))
+	return n, err == nil
+}
+
+func (c *SSHDNumber) accepts(v string) bool {
+	n, ok := c.number(v)
+	return ok && (c.Min == nil || n >= *c.Min) && (c.Max == nil || n <= *c.Max)
+}
+
+func (c *SSHDNumber) want() string {
+	var w string
+	switch {
+	case c.Min != nil && c.Max != nil:
+		w = fmt.Sprintf("want %d to %d", *c.Min, *c.Max)
+	case c.Min != nil:
+		w = fmt.Sprintf("want %d or more", *c.Min)
+	default:
+		w = fmt.Sprintf("want %d or less", *c.Max)
+	}
+	if c.Field > 1 {
+		w += fmt.Sprintf(" in field %d", c.Field)
+	}
+	return w
+}
+
+func (c *SSHDNumber) evaluate(inv *host.Inventory) Outcome {
+	s, o := sshd(inv)
+	if o != nil {
+		return *o
+	}
+	name, g, ok := lookup(s.Global, c.Keyword, nil)
+	if !ok {
+		return errorf("sshd %s: no effective value was computed", c.Keyword)
+	}
+	good := c.accepts(g.Value)
+	ev := []string{fmt.Sprintf("sshd: %s %s (%s); %s", name, g.Value, where(g), c.want())}
+	if _, ok := c.number(g.Value); !ok {
+		ev[0] += " (not a number)"
+	}
+	if c.Scope != "global" {
+		for _, m := range s.Matches {
+			mn, ms, ok := lookup(m.Settings, c.Keyword, nil)
+			if !ok {
+				continue
+			}
+			if !c.accepts(ms.Value) {
+				good = false
+				ev = append(ev, fmt.Sprintf("sshd: Match %s (%s:%d): %s %s (%s)", m.Criteria, m.File, m.Line, mn, ms.Value, where(ms)))
+			}
+		}
+	}
+	for _, d := range s.Disagreements {
+		if strings.HasPrefix(strings.ToLower(d), strings.ToLower(c.Keyword)+":") {
+			ev = append(ev, "sshd -T disagrees: "+d)
+		}
+	}
+	if good {
+		return pass(ev...)
+	}
+	return fail(ev...)
+}
+
 // SSHDVersion checks the installed OpenSSH version.
 type SSHDVersion struct {
 	AtLeast string `yaml:"at_least"`
