@@ -147,11 +147,13 @@ func cisCoverage(inv *host.Inventory, all []*Rule, cov []report.Coverage) []repo
 		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
 		return cov
 	}
-	if len(missing) > 0 && cov[1].Status != report.NotEvaluated {
-		cov[1].Status = report.Partial
+	if len(missing) > 0 {
 		cov[1].Reason = fmt.Sprintf("%s: %d of %d controls implemented (%s); not evaluated: %s", p.Name(), len(done), len(p.Controls),
 			cov[1].Reason, sections(missing, 12))
-		cov[0].Status, cov[0].Reason = report.Partial, cov[1].Scope+" partial"
+		if cov[1].Status != report.NotEvaluated {
+			cov[1].Status = report.Partial
+			cov[0].Status, cov[0].Reason = report.Partial, cov[1].Scope+" partial"
+		}
 	}
 	return cov
 }

@@ -19,7 +19,7 @@ func TestCISProfiles(t *testing.T) {
 	}
 	deb := &host.OSRelease{Family: "debian", ID: "debian", Release: "12", Major: "12"}
 	p := rules.ProfileFor(profiles, deb)
-	if p == nil || p.Version != "v1.1.0" || len(p.Controls) != 177 {
+	if p == nil || p.Version != "v1.1.0" || len(p.Controls) != 175 {
 		t.Fatalf("debian 12 profile: %+v", p)
 	}
 	if rules.ProfileFor(profiles, &host.OSRelease{ID: "rhel", Release: "9.4", Major: "9"}) != nil {
