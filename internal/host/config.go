@@ -12,6 +12,56 @@ type Config struct {
 	// Paths are the files and directories the rules declare, with their
 	// modes and owners, as found (links resolved inside the root).
 	Paths []PathInfo `json:"paths,omitempty"`
+	// Modules are the kernel modules: loaded, built in, available, and
+	// what the modprobe configuration says about each.
+	Modules *KernelModules `json:"modules,omitempty"`
+	// Mounts are the file systems mounted (live) and configured (fstab).
+	Mounts *Mounts `json:"mounts,omitempty"`
+}
+
+// KernelModules holds kernel module facts for the modules rules declare.
+type KernelModules struct {
+	// Release is the kernel release whose modules were examined (the
+	// running one on a live host; the newest installed in an image).
+	Release string `json:"release,omitempty"`
+	// Loaded are the modules in proc/modules (nil when not available).
+	Loaded []string `json:"loaded,omitempty"`
+	// Modules maps a module name ("-" written as "_") to its facts.
+	Modules map[string]KernelModule `json:"modules"`
+	// Source says where the facts came from, or why some are missing.
+	Source string `json:"source"`
+}
+
+// KernelModule is what is known of one module.
+type KernelModule struct {
+	Loaded  bool `json:"loaded"`
+	BuiltIn bool `json:"built_in"`
+	// Available is true when a module file exists for the release.
+	Available bool `json:"available"`
+	// Install is the effective "install" command of the merged modprobe
+	// configuration, with where it is set; Blacklisted likewise.
+	Install     *Setting `json:"install,omitempty"`
+	Blacklisted *Setting `json:"blacklisted,omitempty"`
+}
+
+// Mounts holds mount points and their options.
+type Mounts struct {
+	// Live are the mounts of proc/mounts (nil for an image).
+	Live []Mount `json:"live,omitempty"`
+	// Fstab are the entries of /etc/fstab.
+	Fstab []Mount `json:"fstab,omitempty"`
+	// Source says where the facts came from, or why some are missing.
+	Source string `json:"source"`
+}
+
+// Mount is one mounted or configured file system.
+type Mount struct {
+	Device     string   `json:"device"`
+	MountPoint string   `json:"mount_point"`
+	FSType     string   `json:"fs_type"`
+	Options    []string `json:"options"`
+	File       string   `json:"file,omitempty"`
+	Line       int      `json:"line,omitempty"`
 }
 
 // Setting is one configuration value with where it was set. File is empty
