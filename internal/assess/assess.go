@@ -25,6 +25,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
 	"github.com/kensa-dev/kensa/internal/collect/kernel"
+	"github.com/kensa-dev/kensa/internal/collect/kmod"
 	"github.com/kensa-dev/kensa/internal/collect/lang/golang"
 	"github.com/kensa-dev/kensa/internal/collect/lang/java"
 	"github.com/kensa-dev/kensa/internal/collect/lang/npm"
@@ -61,6 +62,7 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		auth.New(),
 		system.NewSysctl(),
 		system.NewPaths(nil),
+		kmod.New(nil),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),

@@ -31,6 +31,9 @@ type Check struct {
 	PathMode     *PathMode       `yaml:"path_mode"`
 	Password     *PasswordPolicy `yaml:"password_policy"`
 	Packages     *PackagesCheck  `yaml:"packages"`
+
+	// KernelModule checks that kernel modules cannot be loaded.
+	KernelModule *KernelModuleCheck `yaml:"kernel_module"`
 }
 
 // kinds returns the names of the kinds set in c.
@@ -105,6 +108,10 @@ func (c *Check) validate() error {
 		}
 		if c.Password.MinClasses > 4 {
 			return errors.New("password_policy: min_classes is at most 4")
+		}
+	case c.KernelModule != nil:
+		if len(c.KernelModule.Disabled) == 0 {
+			return errors.New("kernel_module: disabled is required")
 		}
 	case c.PathMode != nil:
 		if len(c.PathMode.Paths) == 0 {
@@ -219,6 +226,8 @@ func (c *Check) Evaluate(inv *host.Inventory) Outcome {
 		return c.Password.evaluate(inv)
 	case c.Packages != nil:
 		return c.Packages.evaluate(inv)
+	case c.KernelModule != nil:
+		return c.KernelModule.evaluate(inv)
 	}
 	return errorf("empty check")
 }
