@@ -30,6 +30,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/lang/java"
 	"github.com/kensa-dev/kensa/internal/collect/lang/npm"
 	"github.com/kensa-dev/kensa/internal/collect/lang/python"
+	"github.com/kensa-dev/kensa/internal/collect/mounts"
 	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/collect/rpm"
 	"github.com/kensa-dev/kensa/internal/collect/sshd"
@@ -63,6 +64,7 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		system.NewSysctl(),
 		system.NewPaths(nil),
 		kmod.New(nil),
+		mounts.New(),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),

@@ -32,6 +32,9 @@ type Check struct {
 	Password     *PasswordPolicy `yaml:"password_policy"`
 	Packages     *PackagesCheck  `yaml:"packages"`
 
+	// MountOption checks the options of a mounted file system.
+	MountOption *MountOptionCheck `yaml:"mount_option"`
+
 	// KernelModule checks that kernel modules cannot be loaded.
 	KernelModule *KernelModuleCheck `yaml:"kernel_module"`
 }
@@ -109,6 +112,8 @@ func (c *Check) validate() error {
 		if c.Password.MinClasses > 4 {
 			return errors.New("password_policy: min_classes is at most 4")
 		}
+	case c.MountOption != nil:
+		return c.MountOption.validate()
 	case c.KernelModule != nil:
 		if len(c.KernelModule.Disabled) == 0 {
 			return errors.New("kernel_module: disabled is required")
@@ -226,6 +231,8 @@ func (c *Check) Evaluate(inv *host.Inventory) Outcome {
 		return c.Password.evaluate(inv)
 	case c.Packages != nil:
 		return c.Packages.evaluate(inv)
+	case c.MountOption != nil:
+		return c.MountOption.evaluate(inv)
 	case c.KernelModule != nil:
 		return c.KernelModule.evaluate(inv)
 	}
