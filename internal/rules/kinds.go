@@ -307,7 +307,7 @@ func (c *SysctlKey) evaluate(inv *host.Inventory) Outcome {
 	}
 	v, ok := sc.Running[c.Key]
 	if !ok {
-		return errorf("%s was not read from the running kernel; %s", c.Key, persisted)
+		return errorf("the running kernel has no %s (not built in, or its module is not loaded), so the setting cannot be checked; %s", c.Key, persisted)
 	}
 	ev := fmt.Sprintf("sysctl %s = %s (running), %s; want %s", c.Key, v, persisted, c.Equals)
 	if strings.TrimSpace(v) == c.Equals {
