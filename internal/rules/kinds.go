@@ -68,22 +68,8 @@ func (c *SSHDOption) evaluate(inv *host.Inventory) Outcome {
 	}
 	good := c.accepts(g.Value)
 	ev := []string{fmt.Sprintf("sshd: %s %s (%s); want %s", name, g.Value, where(g), strings.Join(c.Equals, " or "))}
-	if c.Scope != "global" {
-		for _, m := range s.Matches {
-			mn, ms, ok := lookup(m.Settings, c.Keyword, c.Aliases)
-			if !ok {
-				continue
-			}
-			if !c.accepts(ms.Value) {
-				good = false
-				ev = append(ev, fmt.Sprintf("sshd: Match %s (%s:%d): %s %s (%s)", m.Criteria, m.File, m.Line, mn, ms.Value, where(ms)))
-			}
-		}
-	}
-	for _, d := range s.Disagreements {
-		if strings.HasPrefix(strings.ToLower(d), strings.ToLower(c.Keyword)+":") {
-			ev = append(ev, "sshd -T disagrees: "+d)
-		}
+	if !sshdMatches(s, c.Keyword, c.Aliases, c.Scope, c.accepts, &ev) {
+		good = false
 	}
 	if good {
 		return pass(ev...)
@@ -153,27 +139,36 @@ func (c *SSHDNumber) evaluate(inv *host.Inventory) Outcome {
 	if _, ok := c.number(g.Value); !ok {
 		ev[0] += " (not a number)"
 	}
-	if c.Scope != "global" {
-		for _, m := range s.Matches {
-			mn, ms, ok := lookup(m.Settings, c.Keyword, nil)
-			if !ok {
-				continue
-			}
-			if !c.accepts(ms.Value) {
-				good = false
-				ev = append(ev, fmt.Sprintf("sshd: Match %s (%s:%d): %s %s (%s)", m.Criteria, m.File, m.Line, mn, ms.Value, where(ms)))
-			}
-		}
-	}
-	for _, d := range s.Disagreements {
-		if strings.HasPrefix(strings.ToLower(d), strings.ToLower(c.Keyword)+":") {
-			ev = append(ev, "sshd -T disagrees: "+d)
-		}
+	if !sshdMatches(s, c.Keyword, nil, c.Scope, c.accepts, &ev) {
+		good = false
 	}
 	if good {
 		return pass(ev...)
 	}
 	return fail(ev...)
+}
+
+// sshdMatches checks a keyword in every Match block that sets it (unless
+// scope is "global"), adding an evidence line for each block whose value
+// accept refuses, then the sshd -T disagreements about the keyword. It
+// reports whether every block was accepted.
+func sshdMatches(s *host.SSHD, keyword string, aliases []string, scope string, accept func(string) bool, ev *[]string) bool {
+	good := true
+	if scope != "global" {
+		for _, m := range s.Matches {
+			mn, ms, ok := lookup(m.Settings, keyword, aliases)
+			if ok && !accept(ms.Value) {
+				good = false
+				*ev = append(*ev, fmt.Sprintf("sshd: Match %s (%s:%d): %s %s (%s)", m.Criteria, m.File, m.Line, mn, ms.Value, where(ms)))
+			}
+		}
+	}
+	for _, d := range s.Disagreements {
+		if strings.HasPrefix(strings.ToLower(d), strings.ToLower(keyword)+":") {
+			*ev = append(*ev, "sshd -T disagrees: "+d)
+		}
+	}
+	return good
 }
 
 // SSHDVersion checks the installed OpenSSH version.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -130,7 +131,7 @@ func (s *Store) importDir(ctx context.Context, dir string, meta SourceMeta, res 
 	// One bad file does not stop the others: each source is its own
 	// transaction, and the error lists every file that failed.
 	var errs []error
-	for _, d := range slices.Sorted(mapsKeys(osvDirs)) {
+	for _, d := range slices.Sorted(maps.Keys(osvDirs)) {
 		m := meta
 		m.Origin = d
 		src, err := s.ReplaceSource(ctx, m, func(w *Writer) (advisory.Feed, error) {
@@ -177,28 +178,23 @@ func (s *Store) importDir(ctx context.Context, dir string, meta SourceMeta, res 
 	return errors.Join(errs...)
 }
 
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 func readHead(p string) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	head := make([]byte, 4096)
-	n, err := io.ReadFull(f, head)
+	return head(f)
+}
+
+// head reads the first 4 KiB of r, the part format detection looks at.
+func head(r io.Reader) ([]byte, error) {
+	b := make([]byte, 4096)
+	n, err := io.ReadFull(r, b)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	return head[:n], nil
+	return b[:n], nil
 }
 
 func readRecord(p string) (*advisory.Advisory, error) {
@@ -330,12 +326,7 @@ func zipHead(f *zip.File) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	head := make([]byte, 4096)
-	n, err := io.ReadFull(rc, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return head[:n], nil
+	return head(rc)
 }
 
 // importStream decompresses r if needed, detects its format and imports it.

@@ -479,51 +479,19 @@ func (c *Conf) blacklist(name string) *host.Setting {
 // ReadConf lists and parses the modprobe configuration of fsys in the
 // order kmod reads it (see the package documentation).
 func ReadConf(ctx context.Context, fsys hostfs.FS, errorf func(string, ...any)) *Conf {
-	type entry struct{ name, file string }
-	seen := map[string]bool{}
-	var entries []entry
-	for _, dir := range ModprobeDirs {
-		des, err := fsys.ReadDir(dir)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-				errorf("read %s: %v", dir, err)
-			}
-			continue
-		}
-		for _, de := range des {
-			name := de.Name()
-			if !strings.HasSuffix(name, ".conf") || strings.HasPrefix(name, ".") || seen[name] {
-				continue
-			}
-			t := de.Type()
-			if t&fs.ModeSymlink == 0 && !t.IsRegular() {
-				errorf("%s: not a regular file, skipped", path.Join(dir, name))
-				continue
-			}
-			if len(entries) >= MaxConfFiles {
-				errorf("%s: more than %d modprobe.d files, the rest are skipped", dir, MaxConfFiles)
-				break
-			}
-			seen[name] = true
-			entries = append(entries, entry{name, path.Join(dir, name)})
-		}
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	paths, _ := collect.DropIns(fsys, ModprobeDirs, MaxConfFiles, "modprobe.d", errorf)
 	conf := &Conf{}
-	for _, e := range entries {
+	for _, file := range paths {
 		if ctx.Err() != nil {
 			break
 		}
-		if masked(fsys, e.file) {
-			continue
-		}
-		b, err := hostfs.ReadFileLimit(fsys, e.file, FileLimit)
+		b, err := hostfs.ReadFileLimit(fsys, file, FileLimit)
 		if err != nil {
-			errorf("read %s: %v", e.file, err)
+			errorf("read %s: %v", file, err)
 			continue
 		}
-		conf.Files = append(conf.Files, e.file)
-		conf.parse(e.file, b)
+		conf.Files = append(conf.Files, file)
+		conf.parse(file, b)
 	}
 	return conf
 }
@@ -560,17 +528,4 @@ func (c *Conf) parse(file string, b []byte) {
 			c.blacks = append(c.blacks, directive{name: Normalize(f[1]), file: file, line: start})
 		}
 	}
-}
-
-// masked reports whether file is a symbolic link to /dev/null.
-func masked(fsys hostfs.FS, file string) bool {
-	fi, err := fsys.Lstat(file)
-	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		return false
-	}
-	if t, err := fsys.ReadLink(file); err == nil && path.Clean(t) == "/dev/null" {
-		return true
-	}
-	r, err := fsys.Resolve(file)
-	return err == nil && r == "/dev/null"
 }

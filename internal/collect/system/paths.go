@@ -149,7 +149,7 @@ func Examine(fsys hostfs.FS, p string) host.PathInfo {
 		return pi
 	}
 	pi.Exists = true
-	switch pi.Type = typeName(lfi.Mode()); pi.Type {
+	switch pi.Type = collect.TypeName(lfi.Mode()); pi.Type {
 	case "file", "dir", "link":
 	default:
 		pi.Type = "other" // host.PathInfo's set: fifo, socket, device

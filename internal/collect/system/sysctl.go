@@ -204,45 +204,13 @@ func procAvailable(fsys hostfs.FS) bool {
 // when there is neither a sysctl.d file nor /etc/sysctl.conf. Problems are
 // passed to errorf.
 func ReadConf(ctx context.Context, fsys hostfs.FS, errorf func(string, ...any)) (files []ConfFile, found bool) {
-	type entry struct{ name, file string }
-	seen := map[string]bool{}
-	var entries []entry
-	for _, dir := range SysctlDirs {
-		des, err := fsys.ReadDir(dir)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-				errorf("read %s: %v", dir, err)
-			}
-			continue
-		}
-		for _, de := range des {
-			name := de.Name()
-			if !strings.HasSuffix(name, ".conf") || strings.HasPrefix(name, ".") || seen[name] {
-				continue
-			}
-			t := de.Type()
-			if t&fs.ModeSymlink == 0 && !t.IsRegular() {
-				errorf("%s: not a regular file (%s), skipped", path.Join(dir, name), typeName(t))
-				continue
-			}
-			if len(entries) >= MaxConfFiles {
-				errorf("%s: more than %d sysctl.d files, the rest are skipped", dir, MaxConfFiles)
-				break
-			}
-			seen[name] = true
-			entries = append(entries, entry{name, path.Join(dir, name)})
-		}
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
-	for _, e := range entries {
+	paths, names := collect.DropIns(fsys, SysctlDirs, MaxConfFiles, "sysctl.d", errorf)
+	found = names > 0
+	for _, p := range paths {
 		if ctx.Err() != nil {
 			return files, true
 		}
-		found = true
-		if masked(fsys, e.file) {
-			continue
-		}
-		if f, ok := readConfFile(fsys, e.file, errorf); ok {
+		if f, ok := readConfFile(fsys, p, errorf); ok {
 			files = append(files, f)
 		}
 	}
@@ -254,28 +222,13 @@ func ReadConf(ctx context.Context, fsys hostfs.FS, errorf func(string, ...any)) 
 			}
 		} else {
 			// procps skips it silently; say why it was not read.
-			errorf("%s: not a regular file (%s), skipped", SysctlConf, typeName(fi.Mode().Type()))
+			errorf("%s: not a regular file (%s), skipped", SysctlConf, collect.TypeName(fi.Mode().Type()))
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		found = true
 		errorf("%s: %v", SysctlConf, err)
 	}
 	return files, found
-}
-
-// masked reports whether file is a symbolic link to /dev/null, the
-// documented way to mask a vendor file. An image rarely holds dev/null, so
-// the link's text is looked at as well as where it leads.
-func masked(fsys hostfs.FS, file string) bool {
-	fi, err := fsys.Lstat(file)
-	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		return false
-	}
-	if t, err := fsys.ReadLink(file); err == nil && path.Clean(t) == "/dev/null" {
-		return true
-	}
-	r, err := fsys.Resolve(file)
-	return err == nil && r == "/dev/null"
 }
 
 func readConfFile(fsys hostfs.FS, file string, errorf func(string, ...any)) (ConfFile, bool) {
@@ -327,23 +280,4 @@ func readRunning(ctx context.Context, env *collect.Env, keys []string) map[strin
 		}
 	}
 	return out
-}
-
-// typeName names a file type for messages and PathInfo.Type.
-func typeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "link"
-	case m.IsDir():
-		return "dir"
-	case m.IsRegular():
-		return "file"
-	case m&fs.ModeNamedPipe != 0:
-		return "fifo"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "other"
 }
