@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -63,73 +62,28 @@ func (c *Check) validate() error {
 			return err
 		}
 	}
-	switch {
-	case c.SSHDOption != nil:
-		if c.SSHDOption.Keyword == "" || len(c.SSHDOption.Equals) == 0 {
-			return errors.New("sshd_option: keyword and equals are required")
-		}
-		if s := c.SSHDOption.Scope; s != "" && s != "all" && s != "global" {
-			return fmt.Errorf("sshd_option: scope %q: want all or global", s)
-		}
-	case c.SSHDNumber != nil:
-		n := c.SSHDNumber
-		if n.Keyword == "" || (n.Min == nil && n.Max == nil) {
-			return errors.New("sshd_number: keyword and one of min, max are required")
-		}
-		if n.Min != nil && n.Max != nil && *n.Min > *n.Max {
-			return fmt.Errorf("sshd_number: min %d is above max %d", *n.Min, *n.Max)
-		}
-		if n.Field < 0 {
-			return fmt.Errorf("sshd_number: field %d: fields count from 1", n.Field)
-		}
-		if s := n.Scope; s != "" && s != "all" && s != "global" {
-			return fmt.Errorf("sshd_number: scope %q: want all or global", s)
-		}
-	case c.SSHDVersion != nil:
-		if _, ok := versionParts(c.SSHDVersion.AtLeast); !ok {
-			return fmt.Errorf("sshd_version: at_least %q is not a version", c.SSHDVersion.AtLeast)
-		}
-	case c.LoginDefs != nil:
-		if c.LoginDefs.Key == "" || (c.LoginDefs.Min == nil && c.LoginDefs.Max == nil && c.LoginDefs.Equals == "") {
-			return errors.New("login_defs: key and one of min, max, equals are required")
-		}
-	case c.ShadowMaxAge != nil:
-		if c.ShadowMaxAge.Max <= 0 || c.ShadowMaxAge.Min < 0 {
-			return errors.New("shadow_max_age: max must be positive, min not negative")
-		}
-	case c.Sysctl != nil:
-		if c.Sysctl.Key == "" || c.Sysctl.Equals == "" {
-			return errors.New("sysctl: key and equals are required")
-		}
-	case c.Packages != nil:
-		if len(c.Packages.Absent) == 0 && len(c.Packages.Present) == 0 {
-			return errors.New("packages: absent or present is required")
-		}
-	case c.Password != nil:
-		if c.Password.MinLength == 0 && c.Password.MinClasses == 0 && c.Password.History == 0 {
-			return errors.New("password_policy: one of min_length, min_classes, history is required")
-		}
-		if c.Password.MinClasses > 4 {
-			return errors.New("password_policy: min_classes is at most 4")
-		}
-	case c.MountOption != nil:
-		return c.MountOption.validate()
-	case c.KernelModule != nil:
-		if len(c.KernelModule.Disabled) == 0 {
-			return errors.New("kernel_module: disabled is required")
-		}
-	case c.PathMode != nil:
-		if len(c.PathMode.Paths) == 0 {
-			return errors.New("path_mode: paths are required")
-		}
-		if m := c.PathMode.MaxMode; m != "" {
-			if _, err := strconv.ParseUint(m, 8, 32); err != nil {
-				return fmt.Errorf("path_mode: max_mode %q is not an octal mode", m)
-			}
-		}
-		for _, w := range c.PathMode.NotWritableBy {
-			if w != "group" && w != "other" {
-				return fmt.Errorf("path_mode: not_writable_by %q: want group or other", w)
+	if kd := c.kind(); kd != nil {
+		return kd.validate()
+	}
+	return nil
+}
+
+// kind is one check kind: a struct of its parameters that validates them
+// at load and evaluates them on an inventory. Adding a kind means adding a
+// pointer field to Check and a file with its type and these two methods.
+type kind interface {
+	validate() error
+	evaluate(inv *host.Inventory) Outcome
+}
+
+// kind returns the check kind set in c, nil for a combination.
+func (c *Check) kind() kind {
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Pointer && !f.IsNil() {
+			if kd, ok := f.Interface().(kind); ok {
+				return kd
 			}
 		}
 	}
@@ -211,30 +165,9 @@ func (c *Check) Evaluate(inv *host.Inventory) Outcome {
 		return combine(inv, c.Any, "any")
 	case len(c.None) > 0:
 		return combine(inv, c.None, "none")
-	case c.SSHDOption != nil:
-		return c.SSHDOption.evaluate(inv)
-	case c.SSHDNumber != nil:
-		return c.SSHDNumber.evaluate(inv)
-	case c.SSHDVersion != nil:
-		return c.SSHDVersion.evaluate(inv)
-	case c.LoginDefs != nil:
-		return c.LoginDefs.evaluate(inv)
-	case c.ShadowMaxAge != nil:
-		return c.ShadowMaxAge.evaluate(inv)
-	case c.Sysctl != nil:
-		return c.Sysctl.evaluate(inv)
-	case c.CPUNX != nil:
-		return c.CPUNX.evaluate(inv)
-	case c.PathMode != nil:
-		return c.PathMode.evaluate(inv)
-	case c.Password != nil:
-		return c.Password.evaluate(inv)
-	case c.Packages != nil:
-		return c.Packages.evaluate(inv)
-	case c.MountOption != nil:
-		return c.MountOption.evaluate(inv)
-	case c.KernelModule != nil:
-		return c.KernelModule.evaluate(inv)
+	}
+	if kd := c.kind(); kd != nil {
+		return kd.evaluate(inv)
 	}
 	return errorf("empty check")
 }

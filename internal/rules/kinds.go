@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -55,6 +56,16 @@ func (c *SSHDOption) accepts(v string) bool {
 		v = "prohibit-password" // the old spelling, same meaning
 	}
 	return slices.ContainsFunc(c.Equals, func(e string) bool { return strings.EqualFold(e, v) })
+}
+
+func (c *SSHDOption) validate() error {
+	if c.Keyword == "" || len(c.Equals) == 0 {
+		return errors.New("sshd_option: keyword and equals are required")
+	}
+	if s := c.Scope; s != "" && s != "all" && s != "global" {
+		return fmt.Errorf("sshd_option: scope %q: want all or global", s)
+	}
+	return nil
 }
 
 func (c *SSHDOption) evaluate(inv *host.Inventory) Outcome {
@@ -125,6 +136,22 @@ func (c *SSHDNumber) want() string {
 	return w
 }
 
+func (c *SSHDNumber) validate() error {
+	if c.Keyword == "" || (c.Min == nil && c.Max == nil) {
+		return errors.New("sshd_number: keyword and one of min, max are required")
+	}
+	if c.Min != nil && c.Max != nil && *c.Min > *c.Max {
+		return fmt.Errorf("sshd_number: min %d is above max %d", *c.Min, *c.Max)
+	}
+	if c.Field < 0 {
+		return fmt.Errorf("sshd_number: field %d: fields count from 1", c.Field)
+	}
+	if s := c.Scope; s != "" && s != "all" && s != "global" {
+		return fmt.Errorf("sshd_number: scope %q: want all or global", s)
+	}
+	return nil
+}
+
 func (c *SSHDNumber) evaluate(inv *host.Inventory) Outcome {
 	s, o := sshd(inv)
 	if o != nil {
@@ -176,6 +203,13 @@ type SSHDVersion struct {
 	AtLeast string `yaml:"at_least"`
 }
 
+func (c *SSHDVersion) validate() error {
+	if _, ok := versionParts(c.AtLeast); !ok {
+		return fmt.Errorf("sshd_version: at_least %q is not a version", c.AtLeast)
+	}
+	return nil
+}
+
 func (c *SSHDVersion) evaluate(inv *host.Inventory) Outcome {
 	s, o := sshd(inv)
 	if o != nil {
@@ -199,6 +233,13 @@ type LoginDefsKey struct {
 	Min    *int   `yaml:"min"`
 	Max    *int   `yaml:"max"`
 	Equals string `yaml:"equals"`
+}
+
+func (c *LoginDefsKey) validate() error {
+	if c.Key == "" || (c.Min == nil && c.Max == nil && c.Equals == "") {
+		return errors.New("login_defs: key and one of min, max, equals are required")
+	}
+	return nil
 }
 
 func (c *LoginDefsKey) evaluate(inv *host.Inventory) Outcome {
@@ -246,6 +287,13 @@ type ShadowMaxAge struct {
 	Max int `yaml:"max"`
 }
 
+func (c *ShadowMaxAge) validate() error {
+	if c.Max <= 0 || c.Min < 0 {
+		return errors.New("shadow_max_age: max must be positive, min not negative")
+	}
+	return nil
+}
+
 func (c *ShadowMaxAge) evaluate(inv *host.Inventory) Outcome {
 	if len(inv.Users) == 0 {
 		return errorf("no users were collected")
@@ -288,6 +336,13 @@ type SysctlKey struct {
 	Equals string `yaml:"equals"`
 }
 
+func (c *SysctlKey) validate() error {
+	if c.Key == "" || c.Equals == "" {
+		return errors.New("sysctl: key and equals are required")
+	}
+	return nil
+}
+
 func (c *SysctlKey) evaluate(inv *host.Inventory) Outcome {
 	if inv.Config == nil || inv.Config.Sysctl == nil {
 		return errorf("kernel parameters were not collected")
@@ -315,6 +370,8 @@ func (c *SysctlKey) evaluate(inv *host.Inventory) Outcome {
 // CPU has the nx flag and the kernel command line does not turn it off;
 // arm64 enforces execute-never in hardware.
 type CPUNX struct{}
+
+func (c *CPUNX) validate() error { return nil }
 
 func (c *CPUNX) evaluate(inv *host.Inventory) Outcome {
 	if inv.Config == nil || inv.Config.CPU == nil {
@@ -353,6 +410,23 @@ type PathMode struct {
 	MaxMode string `yaml:"max_mode"`
 	// Groups are the accepted owning groups ("root", "shadow").
 	Groups []string `yaml:"groups"`
+}
+
+func (c *PathMode) validate() error {
+	if len(c.Paths) == 0 {
+		return errors.New("path_mode: paths are required")
+	}
+	if m := c.MaxMode; m != "" {
+		if _, err := strconv.ParseUint(m, 8, 32); err != nil {
+			return fmt.Errorf("path_mode: max_mode %q is not an octal mode", m)
+		}
+	}
+	for _, w := range c.NotWritableBy {
+		if w != "group" && w != "other" {
+			return fmt.Errorf("path_mode: not_writable_by %q: want group or other", w)
+		}
+	}
+	return nil
 }
 
 func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
@@ -440,6 +514,13 @@ type PackagesCheck struct {
 	Present []string `yaml:"present"`
 }
 
+func (c *PackagesCheck) validate() error {
+	if len(c.Absent) == 0 && len(c.Present) == 0 {
+		return errors.New("packages: absent or present is required")
+	}
+	return nil
+}
+
 func (c *PackagesCheck) evaluate(inv *host.Inventory) Outcome {
 	managers := 0
 	for _, r := range inv.Collectors {
@@ -500,6 +581,16 @@ type PasswordPolicy struct {
 	// History is the least number of remembered passwords (remember of
 	// pam_pwhistory or pam_unix).
 	History int `yaml:"history"`
+}
+
+func (c *PasswordPolicy) validate() error {
+	if c.MinLength == 0 && c.MinClasses == 0 && c.History == 0 {
+		return errors.New("password_policy: one of min_length, min_classes, history is required")
+	}
+	if c.MinClasses > 4 {
+		return errors.New("password_policy: min_classes is at most 4")
+	}
+	return nil
 }
 
 func (c *PasswordPolicy) evaluate(inv *host.Inventory) Outcome {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,4 +99,11 @@ func (c *KernelModuleCheck) one(km *host.KernelModules, name string) Outcome {
 		return pass(ev...)
 	}
 	return fail(ev...)
+}
+
+func (c *KernelModuleCheck) validate() error {
+	if len(c.Disabled) == 0 {
+		return errors.New("kernel_module: disabled is required")
+	}
+	return nil
 }
