@@ -20,9 +20,13 @@ type Check struct {
 	Any  []Check `yaml:"any"`
 	None []Check `yaml:"none"`
 
-	SSHDOption   *SSHDOption     `yaml:"sshd_option"`
-	SSHDNumber   *SSHDNumber     `yaml:"sshd_number"`
-	SSHDVersion  *SSHDVersion    `yaml:"sshd_version"`
+	SSHDOption  *SSHDOption  `yaml:"sshd_option"`
+	SSHDNumber  *SSHDNumber  `yaml:"sshd_number"`
+	SSHDVersion *SSHDVersion `yaml:"sshd_version"`
+	// SSHDList checks an algorithm list; SSHDAnySet that one of some
+	// keywords is set.
+	SSHDList     *SSHDList       `yaml:"sshd_list"`
+	SSHDAnySet   *SSHDAnySet     `yaml:"sshd_any_set"`
 	LoginDefs    *LoginDefsKey   `yaml:"login_defs"`
 	ShadowMaxAge *ShadowMaxAge   `yaml:"shadow_max_age"`
 	Sysctl       *SysctlKey      `yaml:"sysctl"`

@@ -15,8 +15,10 @@ import (
 type SSHDOption struct {
 	// Keyword is the sshd_config keyword, any case.
 	Keyword string `yaml:"keyword"`
-	// Equals are the accepted values, compared case-insensitively.
-	Equals []string `yaml:"equals"`
+	// Equals are the accepted values, compared case-insensitively;
+	// NotEquals, instead, the refused ones (Banner not none).
+	Equals    []string `yaml:"equals"`
+	NotEquals []string `yaml:"not_equals"`
 	// Scope "all" (the default) checks the global value and every Match
 	// block that sets the keyword: a Match that re-enables what the
 	// global value forbids is a failure, reported with its criteria.
@@ -55,12 +57,24 @@ func (c *SSHDOption) accepts(v string) bool {
 	if v == "without-password" {
 		v = "prohibit-password" // the old spelling, same meaning
 	}
-	return slices.ContainsFunc(c.Equals, func(e string) bool { return strings.EqualFold(e, v) })
+	eq := func(e string) bool { return strings.EqualFold(e, v) }
+	if len(c.NotEquals) > 0 {
+		return !slices.ContainsFunc(c.NotEquals, eq)
+	}
+	return slices.ContainsFunc(c.Equals, eq)
+}
+
+// want spells the accepted values for evidence.
+func (c *SSHDOption) want() string {
+	if len(c.NotEquals) > 0 {
+		return "not " + strings.Join(c.NotEquals, " nor ")
+	}
+	return strings.Join(c.Equals, " or ")
 }
 
 func (c *SSHDOption) validate() error {
-	if c.Keyword == "" || len(c.Equals) == 0 {
-		return errors.New("sshd_option: keyword and equals are required")
+	if c.Keyword == "" || (len(c.Equals) == 0) == (len(c.NotEquals) == 0) {
+		return errors.New("sshd_option: keyword and one of equals, not_equals are required")
 	}
 	if s := c.Scope; s != "" && s != "all" && s != "global" {
 		return fmt.Errorf("sshd_option: scope %q: want all or global", s)
@@ -78,7 +92,7 @@ func (c *SSHDOption) evaluate(inv *host.Inventory) Outcome {
 		return errorf("sshd %s: no effective value was computed", c.Keyword)
 	}
 	good := c.accepts(g.Value)
-	ev := []string{fmt.Sprintf("sshd: %s %s (%s); want %s", name, g.Value, where(g), strings.Join(c.Equals, " or "))}
+	ev := []string{fmt.Sprintf("sshd: %s %s (%s); want %s", name, g.Value, where(g), c.want())}
 	if !sshdMatches(s, c.Keyword, c.Aliases, c.Scope, c.accepts, &ev) {
 		good = false
 	}

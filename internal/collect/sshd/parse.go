@@ -114,6 +114,10 @@ type Version struct {
 	// Known is false when the version could not be read; the defaults
 	// of current versions are then used.
 	Known bool
+	// SntrupAlias is true for builds that also offer the key exchange
+	// sntrup761x25519-sha512 without its @openssh.com suffix (upstream
+	// 9.9; Debian 12 backported it in 1:9.2p1-2+deb12u4).
+	SntrupAlias bool
 }
 
 // ParseVersion reads "9.2p1", "8.7p1", "9.7_p1" or "7.4".
@@ -260,6 +264,14 @@ func Evaluate(fsys fs.FS, v Version) (*host.SSHD, []error) {
 	for k, val := range Defaults(v) {
 		if _, ok := e.out.Global[k]; !ok {
 			e.out.Global[k] = host.Setting{Value: val}
+		}
+	}
+	for _, err := range resolveAlgorithms(e.out.Global, v, true) {
+		e.problem(err)
+	}
+	for i := range e.out.Matches {
+		for _, err := range resolveAlgorithms(e.out.Matches[i].Settings, v, false) {
+			e.problem(err)
 		}
 	}
 	return e.out, e.probs.List(e.stop)

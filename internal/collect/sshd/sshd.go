@@ -103,7 +103,11 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, errs := Evaluate(env.FS, ParseVersion(version))
+	v := ParseVersion(version)
+	if pkg != nil {
+		v.SntrupAlias = debianSntrupAlias(pkg.Version)
+	}
+	res, errs := Evaluate(env.FS, v)
 	for _, err := range errs {
 		env.Errorf("%v", err)
 	}
