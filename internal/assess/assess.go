@@ -35,6 +35,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/rpm"
 	"github.com/kensa-dev/kensa/internal/collect/sshd"
 	"github.com/kensa-dev/kensa/internal/collect/system"
+	"github.com/kensa-dev/kensa/internal/collect/units"
 	"github.com/kensa-dev/kensa/internal/collect/users"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -65,6 +66,7 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		system.NewPaths(nil),
 		kmod.New(nil),
 		mounts.New(),
+		units.New(),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),

@@ -17,6 +17,8 @@ type Config struct {
 	Modules *KernelModules `json:"modules,omitempty"`
 	// Mounts are the file systems mounted (live) and configured (fstab).
 	Mounts *Mounts `json:"mounts,omitempty"`
+	// Units are the systemd units (and SysV scripts) and their state.
+	Units *Units `json:"units,omitempty"`
 }
 
 // KernelModules holds kernel module facts for the modules rules declare.

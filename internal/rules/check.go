@@ -40,6 +40,9 @@ type Check struct {
 
 	// KernelModule checks that kernel modules cannot be loaded.
 	KernelModule *KernelModuleCheck `yaml:"kernel_module"`
+
+	// ServiceState checks what the service manager starts (kinds_service.go).
+	ServiceState *ServiceStateCheck `yaml:"service_state"`
 }
 
 // kinds returns the names of the kinds set in c.

@@ -92,21 +92,35 @@ func TestSharedConfigFixtures(t *testing.T) {
 	}
 }
 
-// overlay copies the regular files under src into dst, replacing files
-// that exist: later layers win.
+// overlay copies the regular files and symbolic links under src into
+// dst, replacing files that exist: later layers win. Links are copied as
+// links with their target text unchanged (systemd's enablement and /dev/null
+// masks are links, and git keeps them); what was at the place is removed
+// first, so a file never writes through an earlier layer's link.
 func overlay(t *testing.T, dst, src string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
+		isLink := err == nil && d.Type()&fs.ModeSymlink != 0
+		if err != nil || (!d.Type().IsRegular() && !isLink) {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
 		target := filepath.Join(dst, rel)
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if fi, err := os.Lstat(target); err == nil && !fi.IsDir() {
+			os.Remove(target)
+		}
+		if isLink {
+			to, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(to, target)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
 			return err
 		}
 		return os.WriteFile(target, data, 0o644)

@@ -1,0 +1,346 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/collect/units"
+	"github.com/kensa-dev/kensa/internal/host"
+)
+
+// ServiceStateCheck checks what the service manager starts: that a
+// service is not in use, that it is enabled and running, or that exactly
+// one of alternatives is.
+type ServiceStateCheck struct {
+	// Units are systemd unit names ("avahi-daemon.service",
+	// "avahi-daemon.socket"); a unit without a unit file may be a SysV
+	// script of the service's name.
+	Units []string `yaml:"units"`
+	// Packages are the OS packages that ship the service. not_in_use
+	// passes when none is installed; enabled is not applicable then.
+	Packages []string `yaml:"packages"`
+	// Want is not_in_use (no unit starts at boot and, when known, none
+	// is active), enabled (every unit starts at boot and, when known, is
+	// active) or one_of (exactly one of the units does).
+	Want string `yaml:"want"`
+	// SystemdOnly makes the check not applicable on a root that is not
+	// run by systemd (journald on a SysV system).
+	SystemdOnly bool `yaml:"systemd_only"`
+}
+
+const (
+	wantNotInUse = "not_in_use"
+	wantEnabled  = "enabled"
+	wantOneOf    = "one_of"
+)
+
+func (c *ServiceStateCheck) validate() error {
+	if len(c.Units) == 0 {
+		return errors.New("service_state: units is required")
+	}
+	for _, u := range c.Units {
+		if !units.ValidName(u) {
+			return fmt.Errorf("service_state: %q is not a unit name (name.service, name.socket, name.timer...)", u)
+		}
+	}
+	switch c.Want {
+	case wantNotInUse, wantEnabled:
+	case wantOneOf:
+		if len(c.Units) < 2 {
+			return errors.New("service_state: one_of needs at least two units")
+		}
+		if len(c.Packages) > 0 {
+			return errors.New("service_state: one_of takes no packages")
+		}
+	default:
+		return fmt.Errorf("service_state: want %q: want not_in_use, enabled or one_of", c.Want)
+	}
+	return nil
+}
+
+// unitView is what a rule needs to know of one unit.
+type unitView struct {
+	name string
+	// boot is true when the unit starts at boot: enabled, pulled in by
+	// a vendor link, an enabled SysV script, or started by a socket,
+	// timer or path unit that itself starts at boot.
+	boot bool
+	// active is the running systemd's word ("" when not known).
+	active string
+	// activeTriggers are trigger units the running systemd has active.
+	activeTriggers []string
+	line           string
+}
+
+// running reports whether an ACTIVE column value means the unit runs (or
+// is about to).
+func running(active string) bool {
+	return active == "active" || active == "activating" || active == "reloading" || active == "refreshing"
+}
+
+// viewUnit describes a unit, following an alias to the unit it names.
+func viewUnit(u *host.Units, name string) unitView {
+	v := unitView{name: name}
+	unit, ok := u.Units[name]
+	prefix := name
+	for i := 0; ok && unit.State == "alias" && unit.AliasOf != "" && i < 8; i++ {
+		prefix += " (alias of " + unit.AliasOf + ")"
+		unit, ok = u.Units[unit.AliasOf]
+	}
+	if !ok || unit.State == "not-found" {
+		v.line = prefix + ": no unit file (not-found)"
+		if ok && len(unit.Links) > 0 {
+			v.line += "; dangling links " + strings.Join(unit.Links, ", ")
+		}
+		if u.ActiveKnown && ok {
+			v.active = unit.Active
+		}
+		return v
+	}
+	var why []string
+	switch unit.State {
+	case "masked", "masked-runtime":
+		why = append(why, fmt.Sprintf("%s by %s", unit.State, unit.MaskedBy))
+	case "enabled", "enabled-runtime":
+		v.boot = true
+		why = append(why, unit.State+" by "+strings.Join(unit.Links, ", "))
+	case "generated", "sysv":
+		if len(unit.Links) > 0 {
+			v.boot = true
+			why = append(why, "SysV script "+unit.Path+" enabled by "+strings.Join(unit.Links, ", "))
+		} else {
+			why = append(why, "SysV script "+unit.Path+" without start links in /etc/rc[2-5].d")
+		}
+	default:
+		if strings.HasPrefix(unit.Path, "/etc/init.d/") {
+			// A SysV script on a root without systemd.
+			if len(unit.Links) > 0 {
+				v.boot = true
+				why = append(why, "SysV script "+unit.Path+" enabled by "+strings.Join(unit.Links, ", "))
+			} else {
+				why = append(why, "SysV script "+unit.Path+" without start links in /etc/rc[2-5].d")
+			}
+			break
+		}
+		why = append(why, unit.State+" ("+unit.Path+")")
+	}
+	masked := strings.HasPrefix(unit.State, "masked")
+	if !masked && unit.State != "enabled" && unit.State != "enabled-runtime" && len(unit.VendorLinks) > 0 {
+		v.boot = true
+		why = append(why, "pulled in as shipped by "+strings.Join(unit.VendorLinks, ", "))
+	}
+	for _, t := range unit.TriggeredBy {
+		tu, ok := u.Units[t]
+		if !ok {
+			continue
+		}
+		tb := false
+		var tw string
+		switch {
+		case strings.HasPrefix(tu.State, "masked"):
+		case tu.State == "enabled" || tu.State == "enabled-runtime":
+			tb, tw = true, tu.State+" by "+strings.Join(tu.Links, ", ")
+		case len(tu.VendorLinks) > 0:
+			tb, tw = true, "pulled in as shipped by "+strings.Join(tu.VendorLinks, ", ")
+		}
+		if tb && !masked {
+			v.boot = true
+			why = append(why, fmt.Sprintf("started by %s, %s", t, tw))
+		}
+		if u.ActiveKnown && running(tu.Active) {
+			v.activeTriggers = append(v.activeTriggers, t)
+		}
+	}
+	if u.ActiveKnown {
+		v.active = unit.Active
+		if v.active == "" {
+			v.active = "inactive"
+		}
+		state := v.active
+		if unit.Sub != "" {
+			state += " (" + unit.Sub + ")"
+		}
+		why = append(why, state)
+		if len(v.activeTriggers) > 0 {
+			why = append(why, "active "+strings.Join(v.activeTriggers, ", "))
+		}
+	}
+	v.line = prefix + ": " + strings.Join(why, "; ")
+	return v
+}
+
+// installedPackages returns the installed versions of the check's
+// packages, or an outcome when no package database was read.
+func (c *ServiceStateCheck) installedPackages(inv *host.Inventory) (map[string]string, *Outcome) {
+	managers := 0
+	for _, r := range inv.Collectors {
+		if strings.HasPrefix(r.Name, "pkg/") && r.Name != "pkg/apt-updates" && r.Status == host.StatusOK {
+			managers++
+		}
+	}
+	if managers == 0 && len(inv.Packages) == 0 {
+		o := errorf("no package database was read")
+		return nil, &o
+	}
+	out := map[string]string{}
+	for _, p := range inv.Packages {
+		if slices.Contains(c.Packages, p.Name) {
+			out[p.Name] = p.Version
+		}
+	}
+	return out, nil
+}
+
+// unitsFacts returns the unit facts, or the outcome when they are missing.
+func unitsFacts(inv *host.Inventory) (*host.Units, *Outcome) {
+	if inv.Config != nil && inv.Config.Units != nil {
+		return inv.Config.Units, nil
+	}
+	reason := "the service manager's units were not collected"
+	for _, r := range inv.Collectors {
+		if r.Name == "config/units" && r.Reason != "" {
+			reason += ": " + r.Reason
+		}
+	}
+	o := errorf("%s", reason)
+	return nil, &o
+}
+
+// activeNote is the evidence line saying the active state is not known.
+func activeNote(u *host.Units) string {
+	return "judged on enablement only: " + u.ActiveSource
+}
+
+func (c *ServiceStateCheck) evaluate(inv *host.Inventory) Outcome {
+	var ev []string
+	var installed map[string]string
+	if len(c.Packages) > 0 {
+		var o *Outcome
+		if installed, o = c.installedPackages(inv); o != nil {
+			return *o
+		}
+		for _, p := range c.Packages {
+			if v, ok := installed[p]; ok {
+				ev = append(ev, fmt.Sprintf("package %s %s is installed", p, v))
+			}
+		}
+		if len(installed) == 0 {
+			ev = append(ev, "not installed: "+strings.Join(c.Packages, ", "))
+		}
+	}
+	switch c.Want {
+	case wantNotInUse:
+		return c.notInUse(inv, installed, ev)
+	case wantEnabled:
+		return c.enabled(inv, installed, ev)
+	}
+	return c.oneOf(inv)
+}
+
+func (c *ServiceStateCheck) notInUse(inv *host.Inventory, installed map[string]string, ev []string) Outcome {
+	u, o := unitsFacts(inv)
+	if o != nil {
+		if len(c.Packages) > 0 && len(installed) == 0 {
+			// The packages are absent: the service is not installed the
+			// way the distribution ships it, which is what the control
+			// asks; the unit state could not be looked at as well.
+			return pass(append(ev, "unit state not collected: "+o.Reason)...)
+		}
+		return *o
+	}
+	good := true
+	for _, name := range c.Units {
+		v := viewUnit(u, name)
+		inUse := v.boot || running(v.active) || len(v.activeTriggers) > 0
+		if inUse {
+			good = false
+			ev = append(ev, v.line+"; want it disabled or masked, and stopped")
+		} else {
+			ev = append(ev, v.line)
+		}
+	}
+	if !u.ActiveKnown {
+		ev = append(ev, activeNote(u))
+	}
+	if good {
+		if len(installed) > 0 {
+			ev = append(ev, "the package is present but its units are not in use")
+		}
+		return pass(ev...)
+	}
+	if len(c.Packages) > 0 && len(installed) == 0 {
+		ev = append(ev, "a unit is in use although no package of the service is installed (installed outside the package manager?)")
+	}
+	return fail(ev...)
+}
+
+func (c *ServiceStateCheck) enabled(inv *host.Inventory, installed map[string]string, ev []string) Outcome {
+	if len(c.Packages) > 0 && len(installed) == 0 {
+		return notApplicable("not installed: " + strings.Join(c.Packages, ", "))
+	}
+	u, o := unitsFacts(inv)
+	if o != nil {
+		return *o
+	}
+	if c.SystemdOnly && u.Manager != "systemd" {
+		return notApplicable("the system is not run by systemd (" + u.Manager + ")")
+	}
+	good := true
+	for _, name := range c.Units {
+		v := viewUnit(u, name)
+		switch {
+		case !v.boot:
+			good = false
+			ev = append(ev, v.line+"; want it enabled")
+		case u.ActiveKnown && !running(v.active) && len(v.activeTriggers) == 0:
+			good = false
+			ev = append(ev, v.line+"; want it active")
+		default:
+			ev = append(ev, v.line)
+		}
+	}
+	if !u.ActiveKnown {
+		ev = append(ev, activeNote(u))
+	}
+	if good {
+		return pass(ev...)
+	}
+	return fail(ev...)
+}
+
+func (c *ServiceStateCheck) oneOf(inv *host.Inventory) Outcome {
+	u, o := unitsFacts(inv)
+	if o != nil {
+		return *o
+	}
+	var ev, chosen []string
+	seen := map[string]bool{}
+	for _, name := range c.Units {
+		v := viewUnit(u, name)
+		// An alias and the unit it names are one daemon.
+		real := name
+		if unit, ok := u.Units[name]; ok && unit.State == "alias" && unit.AliasOf != "" {
+			real = unit.AliasOf
+		}
+		if seen[real] {
+			continue
+		}
+		seen[real] = true
+		ev = append(ev, v.line)
+		if v.boot && (!u.ActiveKnown || running(v.active) || len(v.activeTriggers) > 0) {
+			chosen = append(chosen, real)
+		}
+	}
+	if !u.ActiveKnown {
+		ev = append(ev, activeNote(u))
+	}
+	switch len(chosen) {
+	case 1:
+		return pass(append([]string{"in use: " + chosen[0]}, ev...)...)
+	case 0:
+		return fail(append([]string{"none of " + strings.Join(c.Units, ", ") + " is enabled and active; want exactly one"}, ev...)...)
+	}
+	return fail(append([]string{"more than one is in use: " + strings.Join(chosen, ", ") + "; want exactly one"}, ev...)...)
+}
