@@ -24,6 +24,8 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/auth"
 	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
+	"github.com/kensa-dev/kensa/internal/collect/files"
+	"github.com/kensa-dev/kensa/internal/collect/homes"
 	"github.com/kensa-dev/kensa/internal/collect/kernel"
 	"github.com/kensa-dev/kensa/internal/collect/kmod"
 	"github.com/kensa-dev/kensa/internal/collect/lang/golang"
@@ -66,7 +68,9 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		system.NewPaths(nil),
 		kmod.New(nil),
 		mounts.New(),
+		files.New(),
 		units.New(),
+		homes.New(),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),
@@ -97,6 +101,9 @@ type Options struct {
 	DBError error
 	// IgnoreUnfixed leaves out vulnerabilities without a released fix.
 	IgnoreUnfixed bool
+	// Tailoring adjusts the configuration rules (kensa scan --profile);
+	// nil for none.
+	Tailoring *rules.Tailoring
 }
 
 // ParsePackages validates a list of rules package names.
@@ -234,6 +241,12 @@ func Evaluate(ctx context.Context, inv *host.Inventory, opts Options) (*report.R
 		all, err := rules.Load()
 		if err != nil {
 			return nil, err
+		}
+		if t := opts.Tailoring; t != nil {
+			if all, err = t.Apply(all); err != nil {
+				return nil, err
+			}
+			r.Tailoring = &report.Tailoring{File: t.File, SHA256: t.SHA256, Title: t.Title, Changes: t.Changes()}
 		}
 		out := rules.Evaluate(inv, all, config)
 		r.Findings = append(r.Findings, out.Findings...)

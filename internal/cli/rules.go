@@ -18,21 +18,36 @@ func (a *app) rulesCommand() *cobra.Command {
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	var pkg, osName string
+	var pkg, osName, profile string
+	var params bool
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the rules of the configuration rules packages",
 		Long: `List the rules of the configuration rules packages (best-practices, cis): id,
 severity, title, and where each applies. With --os, each rule says whether it
 applies to that operating system and, if not, why: before any scan runs, you
-can see what will and will not be assessed.`,
+can see what will and will not be assessed.
+
+--params shows each rule's check parameters, by the names a tailoring file
+uses; --profile applies a tailoring file (kensa scan --profile) and shows the
+rules as tailored, disabled ones with their reason.`,
 		Example: `  kensa rules list
-  kensa rules list --package best-practices --os debian:12`,
+  kensa rules list --package best-practices --os debian:12
+  kensa rules list --package cis --params --profile site.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			all, err := rules.Load()
 			if err != nil {
 				return err
+			}
+			if profile != "" {
+				t, err := rules.LoadTailoring(profile)
+				if err != nil {
+					return usageErrorf("--profile: %v", err)
+				}
+				if all, err = t.Apply(all); err != nil {
+					return usageErrorf("--profile: %v", err)
+				}
 			}
 			var o *host.OSRelease
 			if osName != "" {
@@ -57,13 +72,22 @@ can see what will and will not be assessed.`,
 				title, _, _ := r.Text()
 				line := fmt.Sprintf("%s\t%s\t%s\t%s", r.Package, r.ID, r.Severity, title)
 				if o != nil {
-					if ok, why := r.AppliesTo.Applies(o); ok {
+					if ok, why := r.AppliesTo.Applies(o); ok && r.Disabled == "" {
 						line += "\tapplies"
-					} else {
+					} else if !ok {
 						line += "\tnot applicable: " + why
+					} else {
+						line += "\tnot evaluated: " + r.Disabled
 					}
+				} else if r.Disabled != "" {
+					line += " [not evaluated: " + r.Disabled + "]"
 				}
 				fmt.Fprintln(tw, line)
+				if params {
+					for _, p := range r.Params() {
+						fmt.Fprintf(tw, "    %s\n", p) // no tab: not a table cell
+					}
+				}
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -95,6 +119,8 @@ can see what will and will not be assessed.`,
 		},
 	}
 	list.Flags().StringVar(&pkg, "package", "", "only the rules of this package: best-practices or cis")
+	list.Flags().BoolVar(&params, "params", false, "show each rule's check parameters, as a tailoring file names them")
+	list.Flags().StringVar(&profile, "profile", "", "show the rules as the tailoring `FILE` changes them")
 	list.Flags().StringVar(&osName, "os", "", "say for each rule whether it applies to this OS (`ID:RELEASE`, e.g. debian:12, rhel:9)")
 	cmd.AddCommand(list)
 	return cmd

@@ -11,6 +11,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/buildinfo"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/rules"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -26,6 +27,7 @@ func (a *app) scanCommand() *cobra.Command {
 		ignoreUnfixed    bool
 		color            string
 		showPassed       bool
+		profile          string
 		db               dbFlag
 	)
 	cmd := &cobra.Command{
@@ -34,16 +36,18 @@ func (a *app) scanCommand() *cobra.Command {
 		Long: `Collect the inventory of this host, or of an image with --root, evaluate the
 rules packages and print the report.
 
-Rules packages: cve, cis, best-practices, runtime. This version evaluates the
-cve package: OS packages and software found outside the package manager are
-matched against the vulnerability database (kensa db update / kensa db import),
-and on Debian and Ubuntu the CVEs that pending updates' changelogs fix are
-reported too. The other packages are reported as not evaluated, with the
-reason, in the report's coverage section. Kensa never reports "no findings"
-for what it did not check.`,
+Rules packages: cve, cis, best-practices, runtime. cve matches OS packages and
+software found outside the package manager against the vulnerability database
+(kensa db update / kensa db import), and on Debian and Ubuntu reports the CVEs
+that pending updates' changelogs fix. best-practices and cis check the host's
+configuration (kensa rules list shows the rules and where they apply; --profile
+tailors them to a site's policy). runtime is not built yet. Whatever could not
+be evaluated is listed, with the reason, in the report's coverage section:
+Kensa never reports "no findings" for what it did not check.`,
 		Example: `  kensa scan
   kensa scan --root /mnt/image --format json --output report.json
   kensa scan --packages cve --ignore-unfixed
+  kensa scan --packages best-practices,cis --show-passed --profile site.yaml
   kensa scan --fail-on high --fail-on-kev --fail-on-incomplete   # for CI gates`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,6 +72,20 @@ for what it did not check.`,
 				return err
 			}
 			opts.IgnoreUnfixed = ignoreUnfixed
+			if profile != "" {
+				// Read and apply the tailoring before anything runs: a
+				// typo in it must not cost a scan.
+				if opts.Tailoring, err = rules.LoadTailoring(profile); err != nil {
+					return usageErrorf("--profile: %v", err)
+				}
+				all, err := rules.Load()
+				if err != nil {
+					return err
+				}
+				if _, err := opts.Tailoring.Apply(all); err != nil {
+					return usageErrorf("--profile: %v", err)
+				}
+			}
 			if slices.Contains(opts.Packages, finding.PackageCVE) {
 				store, path, err := openVulnDB(cmd, &db)
 				if err != nil && path == "" {
@@ -150,6 +168,7 @@ for what it did not check.`,
 	f.BoolVar(&showPassed, "show-passed", false, "table: also list every rule evaluated, passed ones included, with its result and reason (the full report)")
 	f.BoolVar(&failOnKEV, "fail-on-kev", false, "exit 3 when a finding's vulnerability is in CISA's Known Exploited Vulnerabilities catalog")
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
+	f.StringVar(&profile, "profile", "", "tailor the best-practices and cis rules with `FILE` (level, disabled rules with reasons, thresholds, allow-lists; see docs/rules.md)")
 	db.register(cmd, false)
 	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))

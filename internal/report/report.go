@@ -13,8 +13,8 @@ import (
 // SchemaVersion is the version of the report document (docs/report.md).
 // Additions keep the major number; removals and re-typing bump it. 1.1
 // added inventory and discovery; 1.2 the vulnerability detail of CVE
-// findings and the feeds' data time.
-const SchemaVersion = "1.2"
+// findings and the feeds' data time; 1.3 the tailoring.
+const SchemaVersion = "1.3"
 
 // Report is the result of assessing one host.
 type Report struct {
@@ -42,8 +42,21 @@ type Report struct {
 	Findings  []finding.Finding `json:"findings"`
 	// IgnoredUnfixed counts the vulnerabilities without a released fix
 	// left out on request (kensa scan --ignore-unfixed).
-	IgnoredUnfixed int     `json:"ignored_unfixed,omitempty"`
-	Summary        Summary `json:"summary"`
+	IgnoredUnfixed int `json:"ignored_unfixed,omitempty"`
+	// Tailoring is the tailoring file the configuration rules were
+	// evaluated under (kensa scan --profile), nil for none.
+	Tailoring *Tailoring `json:"tailoring,omitempty"`
+	Summary   Summary    `json:"summary"`
+}
+
+// Tailoring records a tailoring file: which one (path and SHA-256, so an
+// auditor can tell which policy a report was made under) and what it
+// changed, one line each.
+type Tailoring struct {
+	File    string   `json:"file"`
+	SHA256  string   `json:"sha256"`
+	Title   string   `json:"title,omitempty"`
+	Changes []string `json:"changes"`
 }
 
 // Inventory counts the facts collected, so that a reader of the report

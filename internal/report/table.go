@@ -321,6 +321,14 @@ func (t *tableWriter) header(r *Report) {
 		end = r.FinishedAt.UTC().Format("15:04:05 UTC")
 	}
 	t.field("Time", plain(fmt.Sprintf("%s to %s (%s)", formatTime(r.StartedAt), end, formatDuration(r.FinishedAt.Sub(r.StartedAt)))))
+
+	if tl := r.Tailoring; tl != nil {
+		name := clean(tl.File)
+		if title := clean(tl.Title); title != "" {
+			name = title + " (" + name + ")"
+		}
+		t.field("Profile", cell{fmt.Sprintf("%s, sha256 %s, %d change(s): %s", name, truncate(clean(tl.SHA256), 12), len(tl.Changes), clean(strings.Join(tl.Changes, "; "))), ansiWarn})
+	}
 }
 
 func orNone(s string) string {

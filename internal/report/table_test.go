@@ -386,3 +386,18 @@ func TestTableSanitises(t *testing.T) {
 		}
 	}
 }
+
+// A tailored report says so in its header, with the file's hash and every
+// change: a reader must know the results were made under a site policy.
+func TestTableTailoring(t *testing.T) {
+	r := cleanReport()
+	r.Tailoring = &Tailoring{File: "site.yaml", SHA256: strings.Repeat("ab", 32), Title: "ACME",
+		Changes: []string{"cis-1.1.2.1.4: disabled: build hosts", "cis-5.1.7: sshd_number.min = 30"}}
+	out := renderTable(t, r, TableOptions{})
+	if !strings.Contains(out, "Profile ACME (site.yaml), sha256 abababababa…, 2 change(s): cis-1.1.2.1.4: disabled: build hosts; cis-5.1.7: sshd_number.min = 30") {
+		t.Errorf("no tailoring line:\n%s", out)
+	}
+	if out := renderTable(t, cleanReport(), TableOptions{}); strings.Contains(out, "Profile") {
+		t.Errorf("a report without tailoring shows one:\n%s", out)
+	}
+}

@@ -43,6 +43,20 @@ type Check struct {
 
 	// ServiceState checks what the service manager starts (kinds_service.go).
 	ServiceState *ServiceStateCheck `yaml:"service_state"`
+
+	// PAM and account defaults (kinds_pam.go): module lines, effective
+	// module options, shadow aging fields, useradd defaults, umask.
+	PAMModule      *PAMModuleCheck `yaml:"pam_module"`
+	PAMOption      *PAMOptionCheck `yaml:"pam_option"`
+	ShadowAging    *ShadowAging    `yaml:"shadow_aging"`
+	UserAddDefault *UserAddDefault `yaml:"useradd_default"`
+	DefaultUmask   *DefaultUmask   `yaml:"default_umask"`
+
+	// Account asserts a property of the local accounts.
+	Account *AccountCheck `yaml:"account"`
+
+	// FileLine matches lines of configuration files (kinds_files.go).
+	FileLine *FileLineCheck `yaml:"file_line"`
 }
 
 // kinds returns the names of the kinds set in c.
@@ -97,17 +111,36 @@ func (c *Check) kind() kind {
 	return nil
 }
 
-// params are the check's parameters for the rule's prose: the kind's
-// name maps to its fields, by their YAML names.
-func (c *Check) params() map[string]any {
-	out := map[string]any{}
+// kindValues names the check kinds of c and its combinations as the
+// rule's prose and a tailoring file name them: a kind by its YAML name,
+// a kind repeated in a combination with "_<n>" added, n its index among
+// the combination's sub-checks. Each value is the pointer to the kind.
+func (c *Check) kindValues() map[string]reflect.Value {
+	out := map[string]reflect.Value{}
 	v := reflect.ValueOf(c).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
-		f := v.Field(i)
-		if f.Kind() != reflect.Pointer || f.IsNil() {
-			continue
+		if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+			out[strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]] = f
 		}
+	}
+	for i, sub := range slices.Concat(c.All, c.Any, c.None) {
+		for k, v := range sub.kindValues() {
+			if _, dup := out[k]; !dup {
+				out[k] = v
+			} else {
+				out[fmt.Sprintf("%s_%d", k, i)] = v
+			}
+		}
+	}
+	return out
+}
+
+// params are the check's parameters for the rule's prose: the kind's
+// name (as kindValues names it) maps to its fields, by their YAML names.
+func (c *Check) params() map[string]any {
+	out := map[string]any{}
+	for name, f := range c.kindValues() {
 		fields := map[string]any{}
 		e := f.Elem()
 		for j := range e.NumField() {
@@ -118,27 +151,18 @@ func (c *Check) params() map[string]any {
 				}
 				val = val.Elem()
 			}
-			name := strings.Split(e.Type().Field(j).Tag.Get("yaml"), ",")[0]
+			fname := strings.Split(e.Type().Field(j).Tag.Get("yaml"), ",")[0]
 			if val.Kind() == reflect.Slice {
 				var parts []string
 				for k := range val.Len() {
 					parts = append(parts, fmt.Sprint(val.Index(k).Interface()))
 				}
-				fields[name] = strings.Join(parts, ", ")
+				fields[fname] = strings.Join(parts, ", ")
 				continue
 			}
-			fields[name] = val.Interface()
+			fields[fname] = val.Interface()
 		}
-		out[strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]] = fields
-	}
-	for i, sub := range slices.Concat(c.All, c.Any, c.None) {
-		for k, v := range sub.params() {
-			if _, dup := out[k]; !dup {
-				out[k] = v
-			} else {
-				out[fmt.Sprintf("%s_%d", k, i)] = v
-			}
-		}
+		out[name] = fields
 	}
 	return out
 }

@@ -26,7 +26,7 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 	for _, pkg := range packages {
 		var counts = map[string]int{}
 		var errs []string
-		n := 0
+		n, disabled := 0, 0
 		for _, r := range all {
 			if r.Package != pkg {
 				continue
@@ -34,6 +34,9 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 			n++
 			o := r.evaluate(inv)
 			counts[o.Status]++
+			if r.Disabled != "" {
+				disabled++
+			}
 			res := finding.Result{RulesPackage: pkg, RuleID: r.ID, Target: r.Target, Status: o.Status, Reason: o.Reason}
 			if o.Status == finding.StatusError {
 				errs = append(errs, r.ID+": "+o.Reason)
@@ -47,6 +50,9 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 			}
 		}
 		cov := packageCoverage(inv, pkg, n, counts, errs)
+		if disabled > 0 {
+			cov[1].Reason += fmt.Sprintf(" (%d of the not applicable set aside by the tailoring)", disabled)
+		}
 		if pkg == finding.PackageCIS {
 			cov = cisCoverage(inv, all, cov)
 		}
@@ -56,6 +62,9 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 }
 
 func (r *Rule) evaluate(inv *host.Inventory) Outcome {
+	if r.Disabled != "" {
+		return notApplicable(r.Disabled)
+	}
 	if ok, why := r.AppliesTo.Applies(inv.OS); !ok {
 		return notApplicable(why)
 	}

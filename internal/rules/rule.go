@@ -42,6 +42,12 @@ type Rule struct {
 	Check  Check  `yaml:"check"`
 	// File is the rule's file name in the embedded packs.
 	File string `yaml:"-"`
+	// Disabled, when set, is why the rule is not evaluated here (a
+	// tailoring disabled it, or its CIS level is above the tailored
+	// level); its result is not_applicable with this reason.
+	Disabled string `yaml:"-"`
+	// source is the YAML the rule was parsed from, to copy it.
+	source []byte
 }
 
 // References point to the standards a rule implements.
@@ -142,6 +148,7 @@ func Parse(data []byte) (*Rule, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
+	r.source = data
 	return &r, nil
 }
 
