@@ -36,7 +36,7 @@ type Tailoring struct {
 	Description string `yaml:"description"`
 	// Level is the highest CIS level evaluated (1 or 2; 0 keeps the
 	// profile's own level, 1).
-	Level int                    `yaml:"level"`
+	Level int                   `yaml:"level"`
 	Rules map[string]RuleTailor `yaml:"rules"`
 
 	// File and SHA256 identify the file read, for the report.
