@@ -19,6 +19,9 @@ type Config struct {
 	Mounts *Mounts `json:"mounts,omitempty"`
 	// Units are the systemd units (and SysV scripts) and their state.
 	Units *Units `json:"units,omitempty"`
+	// Accounts are the login shells, interactive users' homes and root's
+	// PATH (config/homes).
+	Accounts *Accounts `json:"accounts,omitempty"`
 }
 
 // KernelModules holds kernel module facts for the modules rules declare.

@@ -186,8 +186,18 @@ type User struct {
 	Gecos string `json:"gecos,omitempty"`
 	Home  string `json:"home"`
 	Shell string `json:"shell"`
-	// Shadow is nil when /etc/shadow has no entry or could not be read.
-	Shadow *ShadowAging `json:"shadow,omitempty"`
+	// Line is the entry's line in /etc/passwd (0 in older inventories).
+	Line int `json:"line,omitempty"`
+	// PasswdField says what the passwd password field holds, never the
+	// value: "shadowed" ("x"), "empty" (login without a password unless
+	// shadow decides), or "other" (a hash or anything else). Empty in
+	// older inventories: unknown.
+	PasswdField string `json:"passwd_field,omitempty"`
+	// Shadow is nil when /etc/shadow has no entry or could not be read;
+	// NoShadowEntry is true when it was read and has no entry for the
+	// user, so that an unread file is never mistaken for a clean one.
+	Shadow        *ShadowAging `json:"shadow,omitempty"`
+	NoShadowEntry bool         `json:"no_shadow_entry,omitempty"`
 }
 
 // ShadowAging holds the /etc/shadow fields of one user except the hash.
@@ -202,13 +212,34 @@ type ShadowAging struct {
 	WarnDays      *int   `json:"warn_days,omitempty"`
 	InactiveDays  *int   `json:"inactive_days,omitempty"`
 	Expire        *int   `json:"expire,omitempty"`
+	// Scheme is the crypt(3) scheme id of a set or locked hash ("y"
+	// yescrypt, "6" SHA-512, "1" MD5), "des" for a traditional DES hash;
+	// never any of the hash itself.
+	Scheme string `json:"scheme,omitempty"`
+	// Line is the entry's line in /etc/shadow.
+	Line int `json:"line,omitempty"`
 }
 
-// Group is one entry of /etc/group.
+// Group is one entry of /etc/group. Duplicate names and GIDs are kept
+// as they appear: finding them is a check.
 type Group struct {
 	Name    string   `json:"name"`
 	GID     int      `json:"gid"`
 	Members []string `json:"members,omitempty"`
+	// Line is the entry's line in /etc/group.
+	Line int `json:"line,omitempty"`
+	// Shadow is the group's /etc/gshadow entry, nil when there is none or
+	// the file could not be read.
+	Shadow *GroupShadow `json:"shadow,omitempty"`
+}
+
+// GroupShadow is one /etc/gshadow entry without its password hash.
+type GroupShadow struct {
+	// PasswordState is as ShadowAging's: set, empty, locked or none.
+	PasswordState string   `json:"password_state"`
+	Admins        []string `json:"admins,omitempty"`
+	Members       []string `json:"members,omitempty"`
+	Line          int      `json:"line,omitempty"`
 }
 
 // CollectorRun is the outcome of one collector.

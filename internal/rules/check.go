@@ -41,6 +41,9 @@ type Check struct {
 	// KernelModule checks that kernel modules cannot be loaded.
 	KernelModule *KernelModuleCheck `yaml:"kernel_module"`
 
+	// Account asserts a property of the local accounts.
+	Account *AccountCheck `yaml:"account"`
+
 	// ServiceState checks what the service manager starts (kinds_service.go).
 	ServiceState *ServiceStateCheck `yaml:"service_state"`
 

@@ -1,6 +1,9 @@
-// Package users reads accounts and groups from etc/passwd, etc/group and
-// etc/shadow. Of the shadow file only the aging fields and whether a
-// password is set are kept: the hash itself never leaves the host.
+// Package users reads accounts and groups from etc/passwd, etc/group,
+// etc/shadow and etc/gshadow. Of the shadow files only the aging fields,
+// the password state and the hash scheme are kept: no hash ever leaves
+// the host. Entries are kept as they appear, duplicates included (a
+// duplicate name or id is what some checks look for), with their line
+// numbers for evidence.
 package users
 
 import (
@@ -43,6 +46,8 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 	for _, e := range errs {
 		env.Errorf("/etc/passwd: %v", e)
 	}
+	// An unreadable or absent shadow file leaves Shadow nil and
+	// NoShadowEntry false: the password state is unknown, never clean.
 	if sh, err := hostfs.ReadFileLimit(env.FS, "/etc/shadow", fileLimit); err == nil {
 		aging, errs := ParseShadow(sh)
 		for _, e := range errs {
@@ -51,6 +56,8 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 		for i := range users {
 			if a, ok := aging[users[i].Name]; ok {
 				users[i].Shadow = &a
+			} else {
+				users[i].NoShadowEntry = true
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -60,6 +67,19 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 		groups, errs := ParseGroup(gr)
 		for _, e := range errs {
 			env.Errorf("/etc/group: %v", e)
+		}
+		if gs, err := hostfs.ReadFileLimit(env.FS, "/etc/gshadow", fileLimit); err == nil {
+			shadows, errs := ParseGShadow(gs)
+			for _, e := range errs {
+				env.Errorf("/etc/gshadow: %v", e)
+			}
+			for i := range groups {
+				if s, ok := shadows[groups[i].Name]; ok {
+					groups[i].Shadow = &s
+				}
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			env.Errorf("read /etc/gshadow: %v", err)
 		}
 		inv.Groups = append(inv.Groups, groups...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -119,9 +139,23 @@ func ParsePasswd(b []byte) ([]host.User, []error) {
 			probs.Addf("line %d: bad name, uid or gid", n)
 			return
 		}
-		out = append(out, host.User{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]})
+		out = append(out, host.User{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6], Line: n, PasswdField: passwdField(f[1])})
 	})
 	return out, errs
+}
+
+// passwdField classifies the passwd password field without keeping it:
+// "x" means the password is in /etc/shadow; an empty field lets
+// pam_unix accept no password when shadow has no entry; anything else is
+// a hash (or garbage) readable by every user.
+func passwdField(p string) string {
+	switch p {
+	case "x":
+		return "shadowed"
+	case "":
+		return "empty"
+	}
+	return "other"
 }
 
 // ParseGroup parses etc/group. The errors are bounded as lines says.
@@ -137,13 +171,37 @@ func ParseGroup(b []byte) ([]host.Group, []error) {
 			probs.Addf("line %d: bad name or gid", n)
 			return
 		}
-		g := host.Group{Name: f[0], GID: gid}
-		for _, m := range strings.Split(f[3], ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				g.Members = append(g.Members, m)
-			}
+		out = append(out, host.Group{Name: f[0], GID: gid, Line: n, Members: names(f[3])})
+	})
+	return out, errs
+}
+
+// names splits a comma-separated list of user names, dropping blanks.
+func names(s string) []string {
+	var out []string
+	for _, m := range strings.Split(s, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
 		}
-		out = append(out, g)
+	}
+	return out
+}
+
+// ParseGShadow parses etc/gshadow ("name:password:admins:members") into
+// entries by group name; the first entry of a name wins, as getsgnam's
+// does. The password field is reduced to its state. The errors are
+// bounded as lines says, and never echo a line (it may hold a hash).
+func ParseGShadow(b []byte) (map[string]host.GroupShadow, []error) {
+	out := map[string]host.GroupShadow{}
+	errs := lines(b, func(probs *collect.Problems, n int, f []string) {
+		if len(f) != 4 || f[0] == "" {
+			probs.Addf("line %d: %d fields, want 4", n, len(f))
+			return
+		}
+		if _, dup := out[f[0]]; dup {
+			return
+		}
+		out[f[0]] = host.GroupShadow{PasswordState: PasswordState(f[1]), Admins: names(f[2]), Members: names(f[3]), Line: n}
 	})
 	return out, errs
 }
@@ -159,7 +217,7 @@ func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
 			probs.Addf("line %d: %d fields, want 9", n, len(f))
 			return
 		}
-		a := host.ShadowAging{PasswordState: PasswordState(f[1])}
+		a := host.ShadowAging{PasswordState: PasswordState(f[1]), Scheme: Scheme(f[1]), Line: n}
 		days := []**int{&a.LastChange, &a.MinDays, &a.MaxDays, &a.WarnDays, &a.InactiveDays, &a.Expire}
 		for i, d := range days {
 			s := strings.TrimSpace(f[2+i])
@@ -173,7 +231,10 @@ func ParseShadow(b []byte) (map[string]host.ShadowAging, []error) {
 			}
 			*d = &v
 		}
-		out[f[0]] = a
+		if _, dup := out[f[0]]; !dup {
+			// getspnam returns the first entry; a later one is never used.
+			out[f[0]] = a
+		}
 	})
 	return out, errs
 }
@@ -193,4 +254,28 @@ func PasswordState(p string) string {
 		return "none"
 	}
 	return "set"
+}
+
+// Scheme names the crypt(3) scheme of a password field that holds a hash
+// (after any "!" lock prefix): the id between the first two "$" ("y",
+// "6", "2b"), "des" for a 13-character traditional hash, "" otherwise.
+// Nothing of the salt or hash is returned.
+func Scheme(p string) string {
+	p = strings.TrimLeft(p, "!")
+	if rest, ok := strings.CutPrefix(p, "$"); ok {
+		id, _, ok := strings.Cut(rest, "$")
+		if !ok || id == "" || len(id) > 8 {
+			return ""
+		}
+		for _, r := range id {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+				return ""
+			}
+		}
+		return id
+	}
+	if len(p) == 13 && !strings.ContainsAny(p, "*!:") {
+		return "des"
+	}
+	return ""
 }
