@@ -57,7 +57,8 @@
 // cap. Otherwise ActiveKnown is false and ActiveSource says why: the rules
 // then judge on enablement only and say so.
 //
-// Everything is bounded: MaxEntries directory entries, MaxUnits units,
+// Everything is bounded: MaxDirEntries entries of one directory and
+// MaxEntries in all, MaxUnits units, MaxUnitLinks links kept per unit,
 // FileLimit bytes of a unit file; links are resolved inside the root
 // (hostfs), so a link to an absolute path or a loop cannot lead out.
 package units
@@ -101,7 +102,12 @@ var rcDirs = []string{"/etc/rc2.d", "/etc/rc3.d", "/etc/rc4.d", "/etc/rc5.d"}
 const (
 	// MaxEntries caps the directory entries looked at in all (a Debian
 	// server has about 400).
-	MaxEntries = 50000
+	MaxEntries = 100000
+	// MaxDirEntries caps the entries looked at in one directory, so that
+	// one flooded directory does not hide the others.
+	MaxDirEntries = 10000
+	// MaxUnitLinks caps the links kept for one unit.
+	MaxUnitLinks = 64
 	// MaxUnits caps the units kept.
 	MaxUnits = 10000
 	// FileLimit caps one unit file (they are a few KiB).
@@ -168,6 +174,7 @@ type scan struct {
 	depLinks []link
 	order    []string
 	parsed   map[string]UnitFile
+	cutDirs  []string
 }
 
 func (s *scan) count() bool {
@@ -180,6 +187,17 @@ func (s *scan) count() bool {
 		return false
 	}
 	return true
+}
+
+// dirCap reports whether the i-th entry of dir is within MaxDirEntries,
+// reporting the cut once.
+func (s *scan) dirCap(dir string, i int) bool {
+	if i < MaxDirEntries {
+		return true
+	}
+	s.errorf("%s: more than %d entries, the rest are skipped", dir, MaxDirEntries)
+	s.cutDirs = append(s.cutDirs, dir)
+	return false
 }
 
 // Collect implements collect.Collector.
@@ -231,6 +249,9 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 			u.Manager = "sysv"
 		}
 	}
+	if len(s.cutDirs) > 0 {
+		sources = append(sources, fmt.Sprintf("only the first %d entries of %s were read", MaxDirEntries, strings.Join(s.cutDirs, ", ")))
+	}
 	if s.capped {
 		sources = append(sources, fmt.Sprintf("the walk stopped after %d entries: units after that are missing", MaxEntries))
 	}
@@ -274,8 +295,8 @@ func (s *scan) readDir(dir string) {
 		return
 	}
 	s.dirs = append(s.dirs, dir)
-	for _, de := range des {
-		if !s.count() {
+	for i, de := range des {
+		if !s.count() || !s.dirCap(dir, i) {
 			return
 		}
 		name := de.Name()
@@ -306,8 +327,8 @@ func (s *scan) readDepDir(unitDir, dir string) {
 		s.errorf("read %s: %v", dir, err)
 		return
 	}
-	for _, de := range des {
-		if !s.count() {
+	for i, de := range des {
+		if !s.count() || !s.dirCap(dir, i) {
 			return
 		}
 		name := de.Name()
@@ -406,7 +427,7 @@ func (s *scan) credit(u *host.Units) {
 			unit = host.Unit{State: "not-found"}
 		}
 		if config {
-			if !slices.Contains(unit.Links, linkPath) {
+			if len(unit.Links) < MaxUnitLinks && !slices.Contains(unit.Links, linkPath) {
 				unit.Links = append(unit.Links, linkPath)
 			}
 			if unit.State == "disabled" || unit.State == "static" || unit.State == "indirect" || unit.State == "enabled-runtime" {
@@ -416,7 +437,7 @@ func (s *scan) credit(u *host.Units) {
 					unit.State = "enabled"
 				}
 			}
-		} else if !slices.Contains(unit.VendorLinks, linkPath) {
+		} else if len(unit.VendorLinks) < MaxUnitLinks && !slices.Contains(unit.VendorLinks, linkPath) {
 			unit.VendorLinks = append(unit.VendorLinks, linkPath)
 		}
 		u.Units[name] = unit
