@@ -101,7 +101,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		src = append(src, Shells+" unreadable")
 	}
 	names := owners(inv)
-	total := 0
+	total, unlisted := 0, 0
 	for _, u := range inv.Users {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -122,8 +122,13 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		if h.Dir.Error != "" {
 			env.Errorf("home of %s: %s: %s", u.Name, h.Dir.Path, h.Dir.Error)
 		}
-		if h.DotFilesError != "" {
+		switch {
+		case h.DotFilesTruncated && len(h.DotFiles) == 0 && total >= MaxTotalEntries:
+			unlisted++ // summed up below, not one message a home
+		case h.DotFilesError != "":
 			env.Errorf("home of %s: %s", u.Name, h.DotFilesError)
+		case h.DotFilesTruncated:
+			env.Errorf("home of %s: %s: not every entry was read", u.Name, h.Dir.Path)
 		}
 		a.Homes = append(a.Homes, h)
 		env.Count(1)
@@ -131,6 +136,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	src = append(src, fmt.Sprintf("%d interactive users' homes", len(a.Homes)))
 	if total >= MaxTotalEntries {
 		src = append(src, fmt.Sprintf("home listing stopped at %d entries", MaxTotalEntries))
+		env.Errorf("home listing stopped after %d directory entries: %d homes were not listed", MaxTotalEntries, unlisted)
 	}
 	a.RootPath = rootPath(env, inv)
 	for i := range a.RootPath.Dirs {
