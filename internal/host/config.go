@@ -22,6 +22,8 @@ type Config struct {
 	// Accounts are the login shells, interactive users' homes and root's
 	// PATH (config/homes).
 	Accounts *Accounts `json:"accounts,omitempty"`
+	// UserAdd are useradd's defaults for new accounts (/etc/default/useradd).
+	UserAdd *UserAddDefaults `json:"useradd,omitempty"`
 }
 
 // KernelModules holds kernel module facts for the modules rules declare.
@@ -129,6 +131,9 @@ type PAM struct {
 	PWQuality map[string]Setting `json:"pwquality,omitempty"`
 	// Faillock is faillock.conf.
 	Faillock map[string]Setting `json:"faillock,omitempty"`
+	// PWHistory is pwhistory.conf (read by pam_pwhistory from Linux-PAM
+	// 1.5.3 on): lower-case key to its first setting.
+	PWHistory map[string]Setting `json:"pwhistory,omitempty"`
 }
 
 // PAMEntry is one PAM rule line.

@@ -62,9 +62,12 @@ const (
 	PWQualityFile = "/etc/security/pwquality.conf"
 	PWQualityDir  = "/etc/security/pwquality.conf.d"
 	FaillockFile  = "/etc/security/faillock.conf"
+	PWHistoryFile = "/etc/security/pwhistory.conf"
+	UserAddFile   = "/etc/default/useradd"
 )
 
-// Collector fills inv.Config.Login and inv.Config.PAM.
+// Collector fills inv.Config.Login, inv.Config.PAM and
+// inv.Config.UserAdd.
 type Collector struct{}
 
 // New returns the authentication configuration collector.
@@ -97,6 +100,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 			env.Count(len(settings))
 		}
 	}
+	readUserAdd(env, inv.Config)
 	if errPAM != nil && !errors.Is(errPAM, fs.ErrNotExist) {
 		env.Errorf("stat %s: %v", pamDir, errPAM)
 	}
@@ -120,6 +124,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 	}
 	p.PWQuality = readPWQuality(env)
 	p.Faillock = readFaillock(env)
+	p.PWHistory = readPWHistory(env)
 	inv.Config.PAM = p
 	return nil
 }
@@ -358,4 +363,37 @@ func readFaillock(env *collect.Env) map[string]host.Setting {
 		return nil
 	}
 	return out
+}
+
+// readPWHistory reads pwhistory.conf as pam_pwhistory looks keys up in it
+// (ParseSearchKey). Whether the installed pam_pwhistory reads the file at
+// all (Linux-PAM 1.5.3 and later) is for the rules to decide.
+func readPWHistory(env *collect.Env) map[string]host.Setting {
+	b, err := hostfs.ReadFileLimit(env.FS, PWHistoryFile, fileLimit)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			env.Errorf("pwhistory: read %s: %v", PWHistoryFile, err)
+		}
+		return nil
+	}
+	out := ParseSearchKey(b, PWHistoryFile)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// readUserAdd reads /etc/default/useradd into c.UserAdd. A missing file
+// is recorded as an empty set of defaults, which is what useradd then
+// uses (its built-in ones); an unreadable one leaves c.UserAdd nil.
+func readUserAdd(env *collect.Env, c *host.Config) {
+	b, err := hostfs.ReadFileLimit(env.FS, UserAddFile, fileLimit)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.UserAdd = &host.UserAddDefaults{File: UserAddFile, Settings: map[string]host.Setting{}}
+	case err != nil:
+		env.Errorf("useradd: read %s: %v", UserAddFile, err)
+	default:
+		c.UserAdd = &host.UserAddDefaults{File: UserAddFile, Settings: ParseUserAddDefaults(b, UserAddFile)}
+	}
 }

@@ -78,3 +78,42 @@ func FuzzParseLoginDefs(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseSearchKey(f *testing.F) {
+	for _, s := range []string{
+		"remember = 24\nenforce_for_root\n# c\nRETRY=3 # x\n",
+		"  =x\n\t\r\n#\nfile\t/etc/x\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for k, s := range auth.ParseSearchKey(b, "/f") {
+			if k != strings.ToLower(k) || strings.ContainsAny(k, " \t=#") {
+				t.Fatalf("key %q", k)
+			}
+			if strings.Contains(s.Value, "#") || s.Line < 1 {
+				t.Fatalf("setting %q: %+v", k, s)
+			}
+		}
+	})
+}
+
+func FuzzParseUserAddDefaults(f *testing.F) {
+	for _, s := range []string{
+		"SHELL=/bin/sh\n# INACTIVE=-1\nINACTIVE=45\n",
+		"INACTIVE=0x2d\nEXPIRE=\nGROUP=100\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for k, s := range auth.ParseUserAddDefaults(b, "/f") {
+			if s.Line < 1 || len(s.Value) > 1023 {
+				t.Fatalf("%s: %+v", k, s)
+			}
+			n, valid := auth.UserAddInactive(s, true)
+			if n < -1 || (!valid && n != -1) {
+				t.Fatalf("UserAddInactive(%q) = %d, %v", s.Value, n, valid)
+			}
+		}
+	})
+}
