@@ -74,6 +74,9 @@ rules as tailored, disabled ones with their reason.`,
 				if o != nil {
 					if ok, why := r.AppliesTo.Applies(o); ok && r.Disabled == "" {
 						line += "\tapplies"
+						if p := r.AppliesTo.Packages; len(p) > 0 {
+							line += " where " + strings.Join(p, " or ") + " is installed"
+						}
 					} else if !ok {
 						line += "\tnot applicable: " + why
 					} else {

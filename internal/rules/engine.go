@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/finding"
@@ -67,6 +68,15 @@ func (r *Rule) evaluate(inv *host.Inventory) Outcome {
 	}
 	if ok, why := r.AppliesTo.Applies(inv.OS); !ok {
 		return notApplicable(why)
+	}
+	if want := r.AppliesTo.Packages; len(want) > 0 {
+		installed, o := installedPackages(inv)
+		if o != nil {
+			return *o
+		}
+		if !slices.ContainsFunc(want, func(p string) bool { _, ok := installed[p]; return ok }) {
+			return notApplicable(fmt.Sprintf("none of %s is installed", strings.Join(want, ", ")))
+		}
 	}
 	return r.Check.Evaluate(inv)
 }

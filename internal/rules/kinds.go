@@ -424,6 +424,9 @@ type PathMode struct {
 	MaxMode string `yaml:"max_mode"`
 	// Groups are the accepted owning groups ("root", "shadow").
 	Groups []string `yaml:"groups"`
+	// MustExist makes a missing path a failure (/etc/cron.allow: without
+	// it every user may use cron); otherwise missing paths are skipped.
+	MustExist bool `yaml:"must_exist"`
 }
 
 func (c *PathMode) validate() error {
@@ -461,6 +464,9 @@ func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
 			continue
 		case p.Error != "":
 			unread = append(unread, path+": "+p.Error)
+			continue
+		case !p.Exists && c.MustExist:
+			bad = append(bad, path+" does not exist")
 			continue
 		case !p.Exists:
 			continue
@@ -535,7 +541,9 @@ func (c *PackagesCheck) validate() error {
 	return nil
 }
 
-func (c *PackagesCheck) evaluate(inv *host.Inventory) Outcome {
+// installedPackages maps the installed packages' names to versions, or
+// says that no package database was read (then nothing is known of them).
+func installedPackages(inv *host.Inventory) (map[string]string, *Outcome) {
 	managers := 0
 	for _, r := range inv.Collectors {
 		if strings.HasPrefix(r.Name, "pkg/") && r.Name != "pkg/apt-updates" && r.Status == host.StatusOK {
@@ -543,11 +551,20 @@ func (c *PackagesCheck) evaluate(inv *host.Inventory) Outcome {
 		}
 	}
 	if managers == 0 && len(inv.Packages) == 0 {
-		return errorf("no package database was read")
+		o := errorf("no package database was read")
+		return nil, &o
 	}
 	installed := map[string]string{}
 	for _, p := range inv.Packages {
 		installed[p.Name] = p.Version
+	}
+	return installed, nil
+}
+
+func (c *PackagesCheck) evaluate(inv *host.Inventory) Outcome {
+	installed, o := installedPackages(inv)
+	if o != nil {
+		return *o
 	}
 	var ev []string
 	good := true

@@ -73,6 +73,10 @@ type AppliesTo struct {
 	Families []string `yaml:"families"`
 	// OS are "id" or "id:release" ("debian:12", "ubuntu").
 	OS []string `yaml:"os"`
+	// Packages, when set, make the rule apply only where one of them is
+	// installed (the cron.allow rule where a cron daemon is); elsewhere it
+	// is not_applicable, saying none is installed.
+	Packages []string `yaml:"packages"`
 }
 
 // Applies reports whether the rule is for the OS, and why not.

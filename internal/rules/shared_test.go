@@ -93,7 +93,8 @@ func TestSharedConfigFixtures(t *testing.T) {
 }
 
 // overlay copies the regular files and symbolic links under src into
-// dst, replacing files that exist: later layers win. Links are copied as
+// dst, replacing files that exist: later layers win, except .modes
+// manifests, which add up. Links are copied as
 // links with their target text unchanged (systemd's enablement and /dev/null
 // masks are links, and git keeps them); what was at the place is removed
 // first, so a file never writes through an earlier layer's link.
@@ -109,6 +110,10 @@ func overlay(t *testing.T, dst, src string) {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
+		var prevModes []byte
+		if rel == ".modes" {
+			prevModes, _ = os.ReadFile(target)
+		}
 		if fi, err := os.Lstat(target); err == nil && !fi.IsDir() {
 			os.Remove(target)
 		}
@@ -122,6 +127,10 @@ func overlay(t *testing.T, dst, src string) {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		if rel == ".modes" {
+			// Each layer's modes apply: the manifests add up.
+			data = append(append(prevModes, '\n'), data...)
 		}
 		return os.WriteFile(target, data, 0o644)
 	})

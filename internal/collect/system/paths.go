@@ -35,6 +35,7 @@ var CISFiles = []string{
 	"/etc/motd", "/etc/issue", "/etc/issue.net",
 	"/boot/grub/grub.cfg", "/boot/grub2/grub.cfg", "/boot/grub2/grubenv", "/boot/grub2/user.cfg",
 	"/etc/sudoers", "/etc/sudoers.d",
+	"/var/lib/aide/aide.db", "/var/lib/aide/aide.db.gz",
 	"/tmp", "/var/tmp", "/dev/shm",
 }
 
