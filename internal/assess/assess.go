@@ -20,6 +20,7 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/collect/apk"
+	"github.com/kensa-dev/kensa/internal/collect/apparmor"
 	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
 	"github.com/kensa-dev/kensa/internal/collect/auth"
 	"github.com/kensa-dev/kensa/internal/collect/discover"
@@ -68,6 +69,7 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		system.NewPaths(nil),
 		kmod.New(nil),
 		mounts.New(),
+		apparmor.New(),
 		files.New(),
 		units.New(),
 		homes.New(),

@@ -17,13 +17,25 @@ type Config struct {
 	Modules *KernelModules `json:"modules,omitempty"`
 	// Mounts are the file systems mounted (live) and configured (fstab).
 	Mounts *Mounts `json:"mounts,omitempty"`
+	// AppArmor is AppArmor's state in the running kernel (config/apparmor).
+	AppArmor *AppArmor `json:"apparmor,omitempty"`
 	// Units are the systemd units (and SysV scripts) and their state.
 	Units *Units `json:"units,omitempty"`
+	// FSWalk is what the walk of the local file systems found
+	// (config/fswalk, kensa scan --fs-walk); nil when it did not run.
+	FSWalk *FSWalk `json:"fs_walk,omitempty"`
 	// Accounts are the login shells, interactive users' homes and root's
 	// PATH (config/homes).
 	Accounts *Accounts `json:"accounts,omitempty"`
 	// UserAdd are useradd's defaults for new accounts (/etc/default/useradd).
 	UserAdd *UserAddDefaults `json:"useradd,omitempty"`
+	// Files are the lines of the configuration files the file_line rules
+	// read (config/files).
+	Files *ConfigFiles `json:"files,omitempty"`
+	// Network are the listening sockets and wireless interfaces
+	// (config/net); Firewall the firewall configuration (config/firewall).
+	Network  *Network  `json:"network,omitempty"`
+	Firewall *Firewall `json:"firewall,omitempty"`
 }
 
 // KernelModules holds kernel module facts for the modules rules declare.

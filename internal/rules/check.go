@@ -41,8 +41,8 @@ type Check struct {
 	// KernelModule checks that kernel modules cannot be loaded.
 	KernelModule *KernelModuleCheck `yaml:"kernel_module"`
 
-	// Account asserts a property of the local accounts.
-	Account *AccountCheck `yaml:"account"`
+	// AppArmorProfiles checks the profiles loaded in the running kernel.
+	AppArmorProfiles *AppArmorProfiles `yaml:"apparmor_profiles"`
 
 	// ServiceState checks what the service manager starts (kinds_service.go).
 	ServiceState *ServiceStateCheck `yaml:"service_state"`

@@ -99,8 +99,12 @@ func TestEveryRuleHasPassingAndFailingRoots(t *testing.T) {
 					want, passes = finding.StatusPass, passes+1
 				case strings.HasPrefix(e.Name(), "fail"):
 					want, fails = finding.StatusFail, fails+1
+				case strings.HasPrefix(e.Name(), "na"):
+					want = finding.StatusNotApplicable
+				case strings.HasPrefix(e.Name(), "error"):
+					want = finding.StatusError
 				default:
-					t.Errorf("%s: case %s is neither pass* nor fail*", r.ID, e.Name())
+					t.Errorf("%s: case %s is neither pass*, fail*, na* nor error*", r.ID, e.Name())
 					continue
 				}
 				inv := collectRoot(t, filepath.Join(dir, e.Name()))
