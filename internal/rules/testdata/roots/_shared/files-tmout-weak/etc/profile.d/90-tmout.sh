@@ -1,0 +1,3 @@
+# Developers asked for longer sessions.
+TMOUT=0
+export TMOUT

@@ -1,0 +1,3 @@
+# ~/.bash_profile
+umask 022
+[ -f ~/.bashrc ] && . ~/.bashrc
