@@ -26,6 +26,8 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
 	"github.com/kensa-dev/kensa/internal/collect/files"
+	"github.com/kensa-dev/kensa/internal/collect/firewall"
+	"github.com/kensa-dev/kensa/internal/collect/fswalk"
 	"github.com/kensa-dev/kensa/internal/collect/homes"
 	"github.com/kensa-dev/kensa/internal/collect/kernel"
 	"github.com/kensa-dev/kensa/internal/collect/kmod"
@@ -34,6 +36,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/lang/npm"
 	"github.com/kensa-dev/kensa/internal/collect/lang/python"
 	"github.com/kensa-dev/kensa/internal/collect/mounts"
+	"github.com/kensa-dev/kensa/internal/collect/netstate"
 	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/collect/rpm"
 	"github.com/kensa-dev/kensa/internal/collect/sshd"
@@ -72,7 +75,10 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		apparmor.New(),
 		files.New(),
 		units.New(),
+		netstate.New(),
+		firewall.New(),
 		homes.New(),
+		fswalk.New(fswalk.Options{}),
 		discover.NewCollector(w),
 		golang.New(w),
 		python.New(w),
@@ -103,6 +109,10 @@ type Options struct {
 	DBError error
 	// IgnoreUnfixed leaves out vulnerabilities without a released fix.
 	IgnoreUnfixed bool
+	// FSWalk runs the walk of the local file systems (config/fswalk) for
+	// the cis package (kensa scan --fs-walk): seconds on a server, so
+	// asked for.
+	FSWalk bool
 	// Tailoring adjusts the configuration rules (kensa scan --profile);
 	// nil for none.
 	Tailoring *rules.Tailoring
@@ -142,7 +152,7 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 		return nil, err
 	}
 	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock}
-	return collect.Run(ctx, env, CollectorsFor(opts.Packages, opts.Discovery, opts.Updates), opts.Progress), nil
+	return collect.Run(ctx, env, CollectorsFor(opts.Packages, opts.Discovery, opts.Updates, opts.FSWalk), opts.Progress), nil
 }
 
 // CollectorsFor returns the collectors the requested rules packages need,
@@ -151,10 +161,13 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 // updates and the search for software outside the package manager for
 // the CVE package; the configuration collectors for best-practices and
 // CIS. A scan of the configuration alone then does not walk the disk.
-func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchangelog.Options) []collect.Collector {
+// The walk of the local file systems (config/fswalk) runs only with
+// fsWalk and the cis package.
+func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchangelog.Options, fsWalk bool) []collect.Collector {
 	all := Collectors(cfg, updates)
+	walk := fsWalk && slices.Contains(pkgs, finding.PackageCIS)
 	if len(pkgs) == 0 {
-		return all
+		return slices.DeleteFunc(all, func(c collect.Collector) bool { return c.Name() == fswalk.Name })
 	}
 	cveWanted := slices.Contains(pkgs, finding.PackageCVE)
 	configWanted := slices.Contains(pkgs, finding.PackageBestPractices) || slices.Contains(pkgs, finding.PackageCIS)
@@ -164,6 +177,10 @@ func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchange
 		switch {
 		case name == "pkg/apt-updates" || strings.HasPrefix(name, "lang/") || strings.HasPrefix(name, "software/"):
 			if !cveWanted {
+				continue
+			}
+		case name == fswalk.Name:
+			if !walk {
 				continue
 			}
 		case strings.HasPrefix(name, "config/"):

@@ -28,6 +28,7 @@ func (a *app) scanCommand() *cobra.Command {
 		color            string
 		showPassed       bool
 		profile          string
+		fsWalk           bool
 		db               dbFlag
 	)
 	cmd := &cobra.Command{
@@ -72,6 +73,10 @@ Kensa never reports "no findings" for what it did not check.`,
 				return err
 			}
 			opts.IgnoreUnfixed = ignoreUnfixed
+			if fsWalk && !slices.Contains(opts.Packages, finding.PackageCIS) {
+				return usageErrorf("--fs-walk: the walk serves the cis package; add cis to --packages")
+			}
+			opts.FSWalk = fsWalk
 			if profile != "" {
 				// Read and apply the tailoring before anything runs: a
 				// typo in it must not cost a scan.
@@ -169,6 +174,7 @@ Kensa never reports "no findings" for what it did not check.`,
 	f.BoolVar(&failOnKEV, "fail-on-kev", false, "exit 3 when a finding's vulnerability is in CISA's Known Exploited Vulnerabilities catalog")
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	f.StringVar(&profile, "profile", "", "tailor the best-practices and cis rules with `FILE` (level, disabled rules with reasons, thresholds, allow-lists; see docs/rules.md)")
+	f.BoolVar(&fsWalk, "fs-walk", false, "cis: walk the local file systems once for world-writable files and directories, files without a known owner, set-id programs and log file modes (CIS 7.1.11-7.1.13, 6.1.4.1); seconds to minutes on a large server (at most 2,000,000 entries or 2 minutes). Without it those rules are reported as not evaluated")
 	db.register(cmd, false)
 	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))

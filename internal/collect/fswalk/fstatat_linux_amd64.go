@@ -1,0 +1,5 @@
+package fswalk
+
+import "syscall"
+
+const sysFstatat = syscall.SYS_NEWFSTATAT
