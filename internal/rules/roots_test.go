@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/assess"
@@ -23,9 +24,12 @@ import (
 // collectors. src is a root directory, or a "*.root" file listing layers
 // under testdata/roots/_shared/ (one per line, later layers win), so that
 // many rules can share one default and one hardened root.
+//
+// Collected inventories are cached by their layer list: many cases share
+// the same layers (the default and hardened roots), and evaluation only
+// reads an inventory.
 func collectRoot(t *testing.T, src string) *host.Inventory {
 	t.Helper()
-	root := t.TempDir()
 	var layers []string
 	if strings.HasSuffix(src, ".root") {
 		b, err := os.ReadFile(src)
@@ -43,6 +47,25 @@ func collectRoot(t *testing.T, src string) *host.Inventory {
 	} else {
 		layers = []string{src}
 	}
+	key := strings.Join(layers, "\n")
+	rootCache.Lock()
+	defer rootCache.Unlock()
+	if inv, ok := rootCache.m[key]; ok {
+		return inv
+	}
+	inv := collectLayers(t, src, layers)
+	rootCache.m[key] = inv
+	return inv
+}
+
+var rootCache = struct {
+	sync.Mutex
+	m map[string]*host.Inventory
+}{m: map[string]*host.Inventory{}}
+
+func collectLayers(t *testing.T, src string, layers []string) *host.Inventory {
+	t.Helper()
+	root := fastTempDir(t)
 	for _, l := range layers {
 		overlay(t, root, l)
 	}
@@ -70,7 +93,22 @@ func collectRoot(t *testing.T, src string) *host.Inventory {
 		t.Fatal(err)
 	}
 	env := &collect.Env{FS: fsys}
-	return testfixture.CollectEnv(t, env, assess.Collectors(collect.DefaultDiscovery(), aptchangelog.Options{NoDownload: true})...)
+	return testfixture.CollectEnv(t, env, configCollectors()...)
+}
+
+// configCollectors are the scan's collectors less those only the CVE
+// package uses (pending updates, the search for software outside the
+// package manager): the configuration rules never read their facts.
+func configCollectors() []collect.Collector {
+	var out []collect.Collector
+	for _, c := range assess.Collectors(collect.DefaultDiscovery(), aptchangelog.Options{NoDownload: true}) {
+		n := c.Name()
+		if n == "pkg/apt-updates" || strings.HasPrefix(n, "software/") || strings.HasPrefix(n, "lang/") {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // Every rule has fixture roots under testdata/roots/<rule>/: at least one
@@ -131,4 +169,17 @@ func findingEvidence(out *rules.Outcomes) []string {
 		ev = append(ev, f.Evidence...)
 	}
 	return ev
+}
+
+// fastTempDir is a temporary directory in memory (/dev/shm) when there is
+// one: creating the thousands of small fixture files is most of this
+// package's test time on a disk.
+func fastTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "kensa-rules-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
