@@ -271,11 +271,15 @@ func (c *FileLineCheck) evaluate(inv *host.Inventory) Outcome {
 		if len(c.Files) > 0 && !slices.ContainsFunc(c.Files, func(g string) bool { ok, _ := path.Match(g, f.Path); return ok }) {
 			continue
 		}
-		files = append(files, f.Path)
+		if !slices.Contains(files, f.Path) {
+			files = append(files, f.Path)
+		}
 		if !f.Exists {
 			continue
 		}
-		existing = append(existing, f.Path)
+		if !slices.Contains(existing, f.Path) {
+			existing = append(existing, f.Path)
+		}
 		if f.Error != "" {
 			unreadable = append(unreadable, f.Path+": "+f.Error)
 			continue
