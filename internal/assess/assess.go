@@ -159,8 +159,8 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 // in order, or all of them when pkgs is empty (kensa inventory): the OS
 // identity, users, package databases and kernel always; apt's pending
 // updates and the search for software outside the package manager for
-// the CVE package; the configuration collectors for best-practices and
-// CIS. A scan of the configuration alone then does not walk the disk.
+// the CVE package (for CIS alone, the pending security updates only); the
+// configuration collectors for best-practices and CIS. A scan of the configuration alone then does not walk the disk.
 // The walk of the local file systems (config/fswalk) runs only with
 // fsWalk and the cis package.
 func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchangelog.Options, fsWalk bool) []collect.Collector {
@@ -175,6 +175,10 @@ func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchange
 	for _, c := range all {
 		name := c.Name()
 		switch {
+		case name == "pkg/apt-updates" && !cveWanted && slices.Contains(pkgs, finding.PackageCIS):
+			// CIS asks only whether security updates are pending: the
+			// security archive's list, without changelogs.
+			c = aptchangelog.New(aptchangelog.Options{SecurityOnly: true, NoDownload: true})
 		case name == "pkg/apt-updates" || strings.HasPrefix(name, "lang/") || strings.HasPrefix(name, "software/"):
 			if !cveWanted {
 				continue

@@ -44,6 +44,9 @@ type Check struct {
 	// AppArmorProfiles checks the profiles loaded in the running kernel.
 	AppArmorProfiles *AppArmorProfiles `yaml:"apparmor_profiles"`
 
+	// PendingUpdates checks that no update of some archives is pending.
+	PendingUpdates *PendingUpdates `yaml:"pending_updates"`
+
 	// ServiceState checks what the service manager starts (kinds_service.go).
 	ServiceState *ServiceStateCheck `yaml:"service_state"`
 
@@ -60,6 +63,17 @@ type Check struct {
 
 	// FileLine matches lines of configuration files (kinds_files.go).
 	FileLine *FileLineCheck `yaml:"file_line"`
+
+	// FSWalk judges what the walk of the local file systems found
+	// (kinds_fswalk.go; kensa scan --fs-walk).
+	FSWalk *FSWalkCheck `yaml:"fs_walk"`
+
+	// Network and firewall (kinds_net.go): listening sockets, wireless
+	// interfaces, the firewall manager in use and the rules it loads.
+	Listening       *ListeningCheck       `yaml:"listening"`
+	Wireless        *WirelessCheck        `yaml:"wireless"`
+	FirewallManager *FirewallManagerCheck `yaml:"firewall_manager"`
+	FirewallRules   *FirewallRulesCheck   `yaml:"firewall_rules"`
 }
 
 // kinds returns the names of the kinds set in c.

@@ -96,19 +96,10 @@ func collectLayers(t *testing.T, src string, layers []string) *host.Inventory {
 	return testfixture.CollectEnv(t, env, configCollectors()...)
 }
 
-// configCollectors are the scan's collectors less those only the CVE
-// package uses (pending updates, the search for software outside the
-// package manager): the configuration rules never read their facts.
+// configCollectors are the collectors a scan of the configuration rules
+// packages runs, the file-system walk included (kensa scan --fs-walk).
 func configCollectors() []collect.Collector {
-	var out []collect.Collector
-	for _, c := range assess.Collectors(collect.DefaultDiscovery(), aptchangelog.Options{NoDownload: true}) {
-		n := c.Name()
-		if n == "pkg/apt-updates" || strings.HasPrefix(n, "software/") || strings.HasPrefix(n, "lang/") {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return assess.CollectorsFor([]string{finding.PackageBestPractices, finding.PackageCIS}, collect.DefaultDiscovery(), aptchangelog.Options{NoDownload: true}, true)
 }
 
 // Every rule has fixture roots under testdata/roots/<rule>/: at least one

@@ -613,3 +613,38 @@ func xzHeaderOnly(dictCode byte) []byte {
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// SecurityOnly reads the security archive's list alone and no changelog:
+// what a security update would install, not what the newest candidate is.
+func TestSecurityOnly(t *testing.T) {
+	ff := &fixtureFetcher{dir: "testdata/candidates"}
+	inv, run := collectRoot(t, "testdata/root", false, Options{Fetcher: ff, SecurityOnly: true})
+	if run.Status != host.StatusOK {
+		t.Fatalf("status %s: %s %v", run.Status, run.Reason, run.Errors)
+	}
+	u := inv.Updates
+	if u == nil || u.Method != MethodSecurityLists || len(u.Lists) != 1 || !strings.Contains(u.Lists[0], "bookworm-security") {
+		t.Fatalf("updates %+v", u)
+	}
+	if len(ff.Calls()) != 0 {
+		t.Errorf("changelogs fetched: %v", ff.Calls())
+	}
+	var got []string
+	for _, p := range u.Pending {
+		if p.Suite != "bookworm-security" || p.FixedCVEs != nil {
+			t.Errorf("pending %+v", p)
+		}
+		got = append(got, p.Name+" "+p.Candidate)
+	}
+	t.Logf("pending: %v", got)
+	for _, want := range []string{"libssl3 3.0.22-1~deb12u2", "openssl 3.0.22-1~deb12u2", "python3.11 3.11.2-6+deb12u9", "python3.11-venv 3.11.2-6+deb12u9", "tzdata 2026f-0+deb12u1"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%s not pending: %v", want, got)
+		}
+	}
+	for _, p := range u.Pending {
+		if p.Name == "bash" || p.Name == "base-files" {
+			t.Errorf("a point-release update counted as a security one: %+v", p)
+		}
+	}
+}

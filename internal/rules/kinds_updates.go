@@ -1,0 +1,88 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/host"
+)
+
+// PendingUpdates checks that no update from the named archives is waiting
+// to be installed (CIS: security updates are applied). It reads the
+// package manager's lists as they are: they may be stale, and the
+// evidence names the lists so the reader can judge.
+type PendingUpdates struct {
+	// Suites are archive names or patterns ("*-security").
+	Suites []string `yaml:"suites"`
+}
+
+func (c *PendingUpdates) validate() error {
+	if len(c.Suites) == 0 {
+		return errors.New("pending_updates: suites are required")
+	}
+	for _, s := range c.Suites {
+		if _, err := path.Match(s, ""); err != nil {
+			return fmt.Errorf("pending_updates: suite pattern %q: %v", s, err)
+		}
+	}
+	return nil
+}
+
+func (c *PendingUpdates) matches(suite string) bool {
+	return slices.ContainsFunc(c.Suites, func(p string) bool {
+		ok, _ := path.Match(p, suite)
+		return ok
+	})
+}
+
+func (c *PendingUpdates) evaluate(inv *host.Inventory) Outcome {
+	if inv.Updates == nil {
+		for _, r := range inv.Collectors {
+			if r.Name == "pkg/apt-updates" && r.Reason != "" {
+				return errorf("pending updates are not known: %s", r.Reason)
+			}
+		}
+		return errorf("pending updates were not gathered (apt package lists are read on Debian and Ubuntu only)")
+	}
+	u := inv.Updates
+	var matching []string
+	for _, l := range u.Lists {
+		if c.matches(suiteOfList(l)) {
+			matching = append(matching, l)
+		}
+	}
+	if len(matching) == 0 {
+		return errorf("no package list of a %s archive was found: run apt-get update, or add the security archive to the sources", strings.Join(c.Suites, " or "))
+	}
+	var ev []string
+	for _, p := range u.Pending {
+		if c.matches(p.Suite) {
+			ev = append(ev, fmt.Sprintf("%s %s -> %s (%s)", p.Name, p.Installed, p.Candidate, p.Suite))
+		}
+	}
+	lists := fmt.Sprintf("lists read: %s", strings.Join(u.Lists, ", "))
+	if len(ev) > 0 {
+		const keep = 50
+		n := len(ev)
+		if n > keep {
+			ev = append(ev[:keep], fmt.Sprintf("... and %d more", n-keep))
+		}
+		return fail(append([]string{fmt.Sprintf("%d update(s) from %s pending", n, strings.Join(c.Suites, ", "))}, append(ev, lists)...)...)
+	}
+	return pass(fmt.Sprintf("no update from %s pending", strings.Join(c.Suites, ", ")), lists)
+}
+
+// suiteOfList guesses an apt list's archive from its file name
+// ("..._dists_bookworm-security_main_binary-amd64_Packages.lz4").
+func suiteOfList(name string) string {
+	base := path.Base(name)
+	_, rest, ok := strings.Cut(base, "_dists_")
+	if !ok {
+		return ""
+	}
+	suite, _, _ := strings.Cut(rest, "_")
+	return suite
+}
