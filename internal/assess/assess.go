@@ -22,6 +22,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect/apk"
 	"github.com/kensa-dev/kensa/internal/collect/apparmor"
 	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
+	"github.com/kensa-dev/kensa/internal/collect/aptsources"
 	"github.com/kensa-dev/kensa/internal/collect/auth"
 	"github.com/kensa-dev/kensa/internal/collect/discover"
 	"github.com/kensa-dev/kensa/internal/collect/dpkg"
@@ -73,6 +74,7 @@ func Collectors(cfg collect.DiscoveryConfig, updates aptchangelog.Options) []col
 		kmod.New(nil),
 		mounts.New(),
 		apparmor.New(),
+		aptsources.New(),
 		files.New(),
 		units.New(),
 		netstate.New(),

@@ -19,6 +19,8 @@ type Config struct {
 	Mounts *Mounts `json:"mounts,omitempty"`
 	// AppArmor is AppArmor's state in the running kernel (config/apparmor).
 	AppArmor *AppArmor `json:"apparmor,omitempty"`
+	// AptSources are apt's package sources and keyrings (config/apt-sources).
+	AptSources *AptSources `json:"apt_sources,omitempty"`
 	// Units are the systemd units (and SysV scripts) and their state.
 	Units *Units `json:"units,omitempty"`
 	// FSWalk is what the walk of the local file systems found

@@ -47,6 +47,9 @@ type Check struct {
 	// PendingUpdates checks that no update of some archives is pending.
 	PendingUpdates *PendingUpdates `yaml:"pending_updates"`
 
+	// AptSourcesSigned checks that apt authenticates every source.
+	AptSourcesSigned *AptSourcesSigned `yaml:"apt_sources_signed"`
+
 	// ServiceState checks what the service manager starts (kinds_service.go).
 	ServiceState *ServiceStateCheck `yaml:"service_state"`
 
