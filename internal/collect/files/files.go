@@ -94,6 +94,12 @@ const (
 	SetChrony      = "chrony"
 	SetDconf       = "dconf"
 	SetGDM         = "gdm"
+	// SetLimits is pam_limits' limits.conf then limits.d/*.conf;
+	// SetCoredump systemd-coredump's coredump.conf and drop-ins;
+	// SetDefaultChrony the chronyd options of /etc/default/chrony.
+	SetLimits        = "limits"
+	SetCoredump      = "coredump"
+	SetDefaultChrony = "default-chrony"
 )
 
 // systemdConfDirs are the directories systemd reads "<name>.conf.d" drop-ins
@@ -220,6 +226,10 @@ func (r *reader) collectAll() {
 	} else {
 		r.includer("/etc/chrony.conf", SetChrony, synChrony, "", nil)
 	}
+	r.file("/etc/default/chrony", SetDefaultChrony, synShell, "")
+	r.file("/etc/security/limits.conf", SetLimits, synShell, "")
+	r.dir("/etc/security/limits.d", "*.conf", SetLimits, synShell)
+	r.systemd("coredump", SetCoredump)
 	r.dconf()
 	for _, p := range []string{"/etc/gdm3/custom.conf", "/etc/gdm3/daemon.conf", "/etc/gdm3/greeter.dconf-defaults", "/etc/gdm/custom.conf"} {
 		r.file(p, SetGDM, synINI, "")
