@@ -1,0 +1,324 @@
+// Package firewall collects the host firewall configuration for the
+// configuration rules (config/firewall): what ufw, nftables and
+// iptables-persistent will load at boot, read statically from their
+// files, and on a live host the ruleset the kernel runs.
+//
+// # Files
+//
+//   - ufw: ENABLED of /etc/ufw/ufw.conf, DEFAULT_INPUT_POLICY and IPV6 of
+//     /etc/default/ufw (shell assignments: the last one wins, quotes
+//     removed), and its rule files in iptables-restore format
+//     (before.rules and user.rules for IPv4, before6.rules and user6.rules
+//     for IPv6), where ufw keeps its loopback and user rules.
+//   - nftables: /etc/nftables.conf, the file nftables.service loads, and
+//     the files it includes (a relative name is looked up in /etc, nft's
+//     default include directory; a glob matches in lexical order), at
+//     most MaxIncludes files and MaxIncludeDepth levels.
+//   - iptables-persistent: /etc/iptables/rules.v4 and rules.v6
+//     (iptables-save format), which netfilter-persistent restores at boot.
+//
+// # Running ruleset
+//
+// On a live host (the scanned root is "/") with nft installed, `nft -j
+// list ruleset` is run with a timeout (DefaultTimeout) and an empty
+// environment. It needs CAP_NET_ADMIN; when it fails or nft is absent,
+// NFTLiveSource says why and the rules judge the files, saying so.
+// Rules set by iptables-nft (ufw, iptables-persistent on Debian 12) are
+// nftables rules too and appear in it; iptables-legacy rules do not.
+package firewall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/sshd"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+)
+
+const (
+	// FileLimit caps one configuration file.
+	FileLimit = 4 << 20
+	// MaxIncludes caps the files nftables.conf's includes lead to.
+	MaxIncludes = 256
+	// MaxIncludeDepth caps nested includes.
+	MaxIncludeDepth = 8
+	// DefaultTimeout bounds `nft -j list ruleset`.
+	DefaultTimeout = 10 * time.Second
+	// LiveLimit caps the JSON kept of the running ruleset.
+	LiveLimit = 64 << 20
+)
+
+// NFTConf is the file nftables.service loads.
+const NFTConf = "/etc/nftables.conf"
+
+// nftBinaries are where Debian and others install nft.
+var nftBinaries = []string{"/usr/sbin/nft", "/sbin/nft"}
+
+// Options configure the collector.
+type Options struct {
+	// Run runs nft on a live host; nil means sshd.ExecRunner.
+	Run sshd.Runner
+	// Timeout bounds it; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Collector fills inv.Config.Firewall.
+type Collector struct{ opts Options }
+
+// New returns the collector.
+func New() *Collector { return NewWithOptions(Options{}) }
+
+// NewWithOptions returns the collector with opts (a Runner for tests).
+func NewWithOptions(opts Options) *Collector {
+	if opts.Run == nil {
+		opts.Run = sshd.ExecRunner
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	return &Collector{opts: opts}
+}
+
+// Name implements collect.Collector.
+func (*Collector) Name() string { return "config/firewall" }
+
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// read returns a file's text; ok is false when it is absent (or could not
+// be read, which is reported).
+func read(env *collect.Env, name string) (string, bool) {
+	b, err := hostfs.ReadFileLimit(env.FS, name, FileLimit)
+	if err != nil {
+		if !missing(err) {
+			env.Errorf("read %s: %v", name, err)
+		}
+		return "", false
+	}
+	return string(b), true
+}
+
+// Collect implements collect.Collector.
+func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inventory) error {
+	fw := &host.Firewall{}
+	var got []string
+	if u := readUFW(env); u != nil {
+		fw.UFW = u
+		got = append(got, "ufw")
+	}
+	if text, ok := read(env, NFTConf); ok {
+		fw.NFT = c.readNFT(env, text)
+		got = append(got, strings.Join(fw.NFT.Files, ", "))
+	}
+	if text, ok := read(env, "/etc/iptables/rules.v4"); ok {
+		fw.IPTables4 = ParseIPTablesSave(text, "/etc/iptables/rules.v4", "ip")
+		got = append(got, "/etc/iptables/rules.v4")
+	}
+	if text, ok := read(env, "/etc/iptables/rules.v6"); ok {
+		fw.IPTables6 = ParseIPTablesSave(text, "/etc/iptables/rules.v6", "ip6")
+		got = append(got, "/etc/iptables/rules.v6")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.live(ctx, env, fw)
+	if len(got) == 0 {
+		fw.Source = "no firewall configuration files (ufw, " + NFTConf + ", /etc/iptables)"
+	} else {
+		fw.Source = strings.Join(got, "; ")
+	}
+	if inv.Config == nil {
+		inv.Config = &host.Config{}
+	}
+	inv.Config.Firewall = fw
+	env.Count(len(got))
+	return nil
+}
+
+// readUFW reads ufw's files; nil when ufw.conf is absent.
+func readUFW(env *collect.Env) *host.UFWConfig {
+	conf, ok := read(env, "/etc/ufw/ufw.conf")
+	if !ok {
+		return nil
+	}
+	u := &host.UFWConfig{}
+	u.Enabled = ShellVar(conf, "/etc/ufw/ufw.conf", "ENABLED")
+	if def, ok := read(env, "/etc/default/ufw"); ok {
+		u.DefaultInput = ShellVar(def, "/etc/default/ufw", "DEFAULT_INPUT_POLICY")
+		u.IPv6 = ShellVar(def, "/etc/default/ufw", "IPV6")
+	}
+	u.Rules4 = ufwRules(env, "ip", "/etc/ufw/before.rules", "/etc/ufw/user.rules")
+	u.Rules6 = ufwRules(env, "ip6", "/etc/ufw/before6.rules", "/etc/ufw/user6.rules")
+	return u
+}
+
+// ufwRules merges ufw's rule files of one family (nil when none exists).
+func ufwRules(env *collect.Env, family string, files ...string) *host.FirewallRuleset {
+	var out *host.FirewallRuleset
+	for _, f := range files {
+		text, ok := read(env, f)
+		if !ok {
+			continue
+		}
+		rs := ParseIPTablesSave(text, f, family)
+		if out == nil {
+			out = rs
+			continue
+		}
+		out.Files = append(out.Files, rs.Files...)
+		out.Chains = append(out.Chains, rs.Chains...)
+		out.Truncated = out.Truncated || rs.Truncated
+	}
+	return out
+}
+
+// ShellVar returns the last assignment NAME=value of a shell-sourced file
+// (ufw's files are read by its shell scripts and by ufw, which both take
+// the last), quotes removed; nil when unset.
+func ShellVar(text, file, name string) *host.Setting {
+	var out *host.Setting
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) != name || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if j := strings.Index(v, " #"); j >= 0 {
+			v = strings.TrimSpace(v[:j])
+		}
+		v = strings.Trim(v, `"'`)
+		out = &host.Setting{Value: v, File: file, Line: i + 1}
+	}
+	return out
+}
+
+// readNFT parses nftables.conf and the files it includes.
+func (c *Collector) readNFT(env *collect.Env, text string) *host.FirewallRuleset {
+	b := newBuilder()
+	files := []string{NFTConf}
+	b.parse(text, NFTConf)
+	type pending struct {
+		inc   include
+		depth int
+	}
+	var queue []pending
+	for _, in := range b.includes {
+		queue = append(queue, pending{in, 1})
+	}
+	b.includes = nil
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p.depth > MaxIncludeDepth {
+			env.Errorf("%s:%d: include %q: more than %d levels of includes", p.inc.file, p.inc.line, p.inc.pattern, MaxIncludeDepth)
+			b.truncated = true
+			continue
+		}
+		for _, name := range expand(env, p.inc) {
+			if len(files) >= MaxIncludes {
+				env.Errorf("more than %d nftables files, %s is not read", MaxIncludes, name)
+				b.truncated = true
+				break
+			}
+			if slices.Contains(files, name) {
+				env.Errorf("%s:%d: %s is included again (a loop), not read twice", p.inc.file, p.inc.line, name)
+				continue
+			}
+			t, ok := read(env, name)
+			if !ok {
+				continue
+			}
+			files = append(files, name)
+			b.parse(t, name)
+			for _, in := range b.includes {
+				queue = append(queue, pending{in, p.depth + 1})
+			}
+			b.includes = nil
+		}
+	}
+	return &host.FirewallRuleset{Files: files, Chains: b.chains, Truncated: b.truncated}
+}
+
+// expand resolves an include pattern to file names: relative to /etc,
+// a glob matched in its directory in lexical order.
+func expand(env *collect.Env, in include) []string {
+	p := in.pattern
+	if !strings.HasPrefix(p, "/") {
+		p = path.Join("/etc", p)
+	}
+	p = path.Clean(p)
+	if !strings.ContainsAny(p, "*?[") {
+		if _, err := env.FS.Stat(p); err != nil {
+			env.Errorf("%s:%d: include %q: %v", in.file, in.line, in.pattern, err)
+			return nil
+		}
+		return []string{p}
+	}
+	dir, pat := path.Split(p)
+	des, err := env.FS.ReadDir(path.Clean(dir))
+	if err != nil {
+		if !missing(err) {
+			env.Errorf("%s:%d: include %q: %v", in.file, in.line, in.pattern, err)
+		}
+		return nil
+	}
+	var out []string
+	for _, de := range des {
+		if ok, _ := path.Match(pat, de.Name()); ok && !strings.HasPrefix(de.Name(), ".") {
+			out = append(out, path.Join(dir, de.Name()))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// live reads the running ruleset on a live host.
+func (c *Collector) live(ctx context.Context, env *collect.Env, fw *host.Firewall) {
+	if !env.FS.Live() {
+		fw.NFTLiveSource = "not read: an image has no running ruleset"
+		return
+	}
+	bin := ""
+	for _, b := range nftBinaries {
+		if fi, err := env.FS.Stat(b); err == nil && fi.Mode().IsRegular() {
+			bin = b
+			break
+		}
+	}
+	if bin == "" {
+		fw.NFTLiveSource = "not read: nft is not installed"
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	out, err := c.opts.Run(ctx, bin, "-j", "list", "ruleset")
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		fw.NFTLiveSource = fmt.Sprintf("not read: %s -j list ruleset: %v", bin, err)
+		return
+	}
+	if len(out) > LiveLimit {
+		fw.NFTLiveSource = fmt.Sprintf("not read: %s -j list ruleset printed more than %d bytes", bin, LiveLimit)
+		return
+	}
+	rs, err := ParseNFTJSON(out, "nft -j list ruleset")
+	if err != nil {
+		fw.NFTLiveSource = fmt.Sprintf("not read: %s -j list ruleset: %v", bin, err)
+		return
+	}
+	fw.NFTLive = rs
+	fw.NFTLiveSource = bin + " -j list ruleset"
+}
