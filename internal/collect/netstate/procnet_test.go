@@ -99,7 +99,7 @@ func TestParseProcNetBigEndian(t *testing.T) {
 
 func TestParseProcNetBadLines(t *testing.T) {
 	for _, line := range []string{
-		"  0: 0100007F:0019 00000000:0000 0A",                                   // short
+		"  0: 0100007F:0019 00000000:0000 0A",                                    // short
 		"  0: 0100007G:0019 00000000:0000 0A 0:0 0:0 0 0 0 1 1",                  // bad hex
 		"  0: 0100007F:19 00000000:0000 0A 0:0 0:0 0 0 0 1 1",                    // port width
 		"  0: 0100007F00:0019 00000000:0000 0A 0:0 0:0 0 0 0 1 1",                // address width
