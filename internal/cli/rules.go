@@ -109,8 +109,12 @@ rules as tailored, disabled ones with their reason.`,
 					fmt.Fprintln(a.stdout, "cis: any other OS has no profile yet; a scan reports the cis package there as not evaluated, with that reason")
 				} else if p := rules.ProfileFor(profiles, o); p != nil {
 					done, _ := p.Implemented(all)
-					fmt.Fprintf(a.stdout, "cis profile for %s: %s, verified on %s; %d of %d controls implemented (the others are reported as not evaluated)\n",
-						osName, p.Name(), p.Verification, len(done), len(p.Controls))
+					note := ""
+					if len(done) < len(p.Controls) {
+						note = " (the others are reported as not evaluated)"
+					}
+					fmt.Fprintf(a.stdout, "cis profile for %s: %s, verified on %s; %d of %d controls implemented%s\n",
+						osName, p.Name(), p.Verification, len(done), len(p.Controls), note)
 				} else {
 					fmt.Fprintf(a.stdout, "cis: no profile for %s yet in this version of Kensa: a scan reports the cis package as not evaluated, with that reason\n", osName)
 				}
