@@ -81,7 +81,7 @@ func collectLayers(t *testing.T, src string, layers []string) *host.Inventory {
 			if !ok || err != nil {
 				t.Fatalf("%s/.modes: bad line %q", src, line)
 			}
-			if err := os.Chmod(filepath.Join(root, path), os.FileMode(m)); err != nil {
+			if err := os.Chmod(filepath.Join(root, path), unixMode(uint32(m))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -173,4 +173,20 @@ func fastTempDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// unixMode turns a Unix mode as chmod(1) takes it (04755, 01777) into an
+// os.FileMode, whose set-id and sticky flags are other bits.
+func unixMode(m uint32) os.FileMode {
+	mode := os.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= os.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= os.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= os.ModeSticky
+	}
+	return mode
 }
