@@ -16,6 +16,10 @@ type Network struct {
 	// (/proc/<pid>/fd of a live host); OwnersSource says why not.
 	OwnersKnown  bool   `json:"owners_known"`
 	OwnersSource string `json:"owners_source,omitempty"`
+	// OwnersLookedUp is true when /proc/<pid>/fd was walked (a live
+	// host), even if only in part: a socket without Processes then has
+	// no owner that could be seen.
+	OwnersLookedUp bool `json:"owners_looked_up,omitempty"`
 
 	// WirelessKnown is true when sys/class/net was read; WirelessSource
 	// says from where, or why not.

@@ -67,7 +67,7 @@ func networkFacts(inv *host.Inventory) (*host.Network, *Outcome) {
 }
 
 // socketLine describes a socket for the evidence.
-func socketLine(s host.Socket) string {
+func socketLine(s host.Socket, known bool) string {
 	addr := s.Address
 	if strings.Contains(addr, ":") {
 		addr = "[" + addr + "]"
@@ -86,6 +86,8 @@ func socketLine(s host.Socket) string {
 	}
 	if len(owners) > 0 {
 		line += " by " + strings.Join(owners, ", ")
+	} else if known {
+		line += ", owner not found"
 	}
 	return line
 }
@@ -104,22 +106,24 @@ func (c *ListeningCheck) evaluate(inv *host.Inventory) Outcome {
 	}
 	var bad, local []string
 	allowed := 0
+	unowned := false
 	for _, s := range n.Listening {
 		family := strings.TrimSuffix(s.Proto, "6")
 		if !slices.Contains(protos, family) || (len(c.Ports) > 0 && !slices.Contains(c.Ports, s.Port)) {
 			continue
 		}
+		unowned = unowned || len(s.Processes) == 0
 		a, err := netip.ParseAddr(s.Address)
 		if err == nil && a.Unmap().IsLoopback() {
-			local = append(local, socketLine(s)+": loopback")
+			local = append(local, socketLine(s, n.OwnersLookedUp)+": loopback")
 			continue
 		}
 		if slices.Contains(c.Allowed, fmt.Sprintf("%s/%d", family, s.Port)) {
 			allowed++
-			local = append(local, socketLine(s)+": approved")
+			local = append(local, socketLine(s, n.OwnersLookedUp)+": approved")
 			continue
 		}
-		bad = append(bad, socketLine(s)+": reachable from the network")
+		bad = append(bad, socketLine(s, n.OwnersLookedUp)+": reachable from the network")
 	}
 	what := strings.Join(protos, "/")
 	if len(c.Ports) > 0 {
@@ -130,7 +134,7 @@ func (c *ListeningCheck) evaluate(inv *host.Inventory) Outcome {
 		what += " port " + strings.Join(ps, ", ")
 	}
 	var notes []string
-	if !n.OwnersKnown && n.OwnersSource != "" {
+	if !n.OwnersKnown && n.OwnersSource != "" && unowned {
 		notes = append(notes, n.OwnersSource)
 	}
 	if len(bad) > 0 {
@@ -292,8 +296,10 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 		if m.name == fwUFW {
 			enabled := fw.UFW != nil && fw.UFW.Enabled != nil && strings.EqualFold(fw.UFW.Enabled.Value, "yes")
 			switch {
-			case fw.UFW == nil || fw.UFW.Enabled == nil:
-				parts = append(parts, "ENABLED not set (/etc/ufw/ufw.conf)")
+			case fw.UFW == nil:
+				parts = append(parts, "no /etc/ufw/ufw.conf")
+			case fw.UFW.Enabled == nil:
+				parts = append(parts, "ENABLED not set in /etc/ufw/ufw.conf")
 			default:
 				parts = append(parts, fmt.Sprintf("ENABLED=%s (%s)", fw.UFW.Enabled.Value, where(*fw.UFW.Enabled)))
 			}
@@ -739,7 +745,7 @@ func (c *FirewallRulesCheck) nftables(fw *host.Firewall, ev []string) Outcome {
 		ev = append(ev, "judged on the running ruleset ("+fw.NFTLiveSource+")")
 	} else {
 		if rs == nil {
-			return fail(append(ev, "no /etc/nftables.conf and the running ruleset was not read: "+fw.NFTLiveSource)...)
+			return fail(append(ev, "no /etc/nftables.conf, and the running ruleset was "+fw.NFTLiveSource)...)
 		}
 		ev = append(ev, "judged on "+strings.Join(rs.Files, ", ")+", loaded at boot by nftables.service; the running ruleset was "+fw.NFTLiveSource)
 	}
@@ -763,7 +769,7 @@ func (c *FirewallRulesCheck) persistent(fw *host.Firewall, ev []string) Outcome 
 		ev = append(ev, lines...)
 	}
 	if fw.NFTLive == nil {
-		ev = append(ev, "the running ruleset was "+fw.NFTLiveSource+": not compared")
+		ev = append(ev, "running ruleset not compared ("+fw.NFTLiveSource+")")
 	} else {
 		type key struct{ family, table, name string }
 		saved := map[key]string{}

@@ -69,6 +69,9 @@ type Options struct {
 	Run sshd.Runner
 	// Timeout bounds it; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Binaries are where nft is looked for, in order; nil means
+	// /usr/sbin/nft and /sbin/nft.
+	Binaries []string
 }
 
 // Collector fills inv.Config.Firewall.
@@ -84,6 +87,9 @@ func NewWithOptions(opts Options) *Collector {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.Binaries == nil {
+		opts.Binaries = nftBinaries
 	}
 	return &Collector{opts: opts}
 }
@@ -290,7 +296,7 @@ func (c *Collector) live(ctx context.Context, env *collect.Env, fw *host.Firewal
 		return
 	}
 	bin := ""
-	for _, b := range nftBinaries {
+	for _, b := range c.opts.Binaries {
 		if fi, err := env.FS.Stat(b); err == nil && fi.Mode().IsRegular() {
 			bin = b
 			break

@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -301,6 +302,9 @@ func FuzzParseIPTablesSave(f *testing.F) {
 
 func FuzzParseNFTJSON(f *testing.F) {
 	f.Add([]byte(liveJSON))
+	if b, err := os.ReadFile("testdata/nft-list-ruleset.json"); err == nil {
+		f.Add(b)
+	}
 	f.Add([]byte(`{"nftables":[{"rule":{"expr":[{"match":{"left":{"meta":{}},"right":[1]}}]}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rs, err := ParseNFTJSON(b, "x")
@@ -308,4 +312,44 @@ func FuzzParseNFTJSON(f *testing.F) {
 			t.Fatal("nil ruleset without an error")
 		}
 	})
+}
+
+// testdata/nft-list-ruleset.json is what nft 1.0.6 (Debian 12) printed
+// for `nft -j list ruleset` after loading testdata/nftables-hardened.nft
+// in a network namespace: the file and the running ruleset must read the
+// same.
+func TestNFTFileAndJSONAgree(t *testing.T) {
+	text, err := os.ReadFile("testdata/nftables-hardened.nft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile("testdata/nft-list-ruleset.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := ParseNFT(string(text), "f")
+	live, err := ParseNFTJSON(js, "live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := func(rs *host.FirewallRuleset) string {
+		var out []string
+		for _, c := range rs.Chains {
+			pol := ""
+			if c.Policy != nil {
+				pol = c.Policy.Value
+			}
+			out = append(out, strings.Join([]string{c.Family, c.Table, c.Name, c.Hook, pol}, "/"))
+			for _, r := range c.Rules {
+				out = append(out, "  "+strings.Join([]string{r.InIface, r.Source, r.Verdict, r.Target}, "|"))
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	if f, l := summary(file), summary(live); f != l {
+		t.Errorf("file:\n%s\nrunning:\n%s", f, l)
+	}
+	if !strings.Contains(summary(live), "!lo|::1|drop|") {
+		t.Errorf("live: %s", summary(live))
+	}
 }

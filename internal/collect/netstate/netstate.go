@@ -177,6 +177,7 @@ func findOwners(ctx context.Context, env *collect.Env, n *host.Network) {
 		n.OwnersSource = fmt.Sprintf("read /proc: %v", err)
 		return
 	}
+	n.OwnersLookedUp = true
 	procs, fds, denied := 0, 0, 0
 	truncated := false
 	for _, de := range des {
@@ -202,6 +203,7 @@ func findOwners(ctx context.Context, env *collect.Env, n *host.Network) {
 			continue
 		}
 		var proc *host.SocketProcess
+		linkDenied := false
 		for _, l := range links {
 			if fds >= MaxFDs {
 				truncated = true
@@ -210,6 +212,13 @@ func findOwners(ctx context.Context, env *collect.Env, n *host.Network) {
 			fds++
 			t, err := env.FS.ReadLink(dir + "/" + l.Name())
 			if err != nil {
+				// A process of another user (or under another
+				// security context) lists its descriptors but hides
+				// where they lead: its sockets stay without owner.
+				if !missing(err) && !linkDenied {
+					linkDenied = true
+					denied++
+				}
 				continue
 			}
 			inode, ok := socketInode(t)

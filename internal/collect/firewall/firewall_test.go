@@ -1,0 +1,158 @@
+package firewall_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/collect/firewall"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/hostfs"
+	"github.com/kensa-dev/kensa/internal/testfixture"
+)
+
+func write(t *testing.T, root, name, body string) {
+	t.Helper()
+	p := filepath.Join(root, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runOf(inv *host.Inventory) host.CollectorRun {
+	for _, r := range inv.Collectors {
+		if r.Name == "config/firewall" {
+			return r
+		}
+	}
+	return host.CollectorRun{}
+}
+
+// nftables.conf includes: a relative glob (looked up in /etc, lexical
+// order), an absolute file, a loop, a missing file.
+func TestIncludes(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/nftables.conf", "flush ruleset\ninclude \"nftables.d/*.nft\"\ninclude \"/etc/missing.nft\"\n")
+	write(t, root, "etc/nftables.d/20-lo.nft", "add rule inet filter input iif lo accept\ninclude \"/etc/nftables.d/10-base.nft\"\n")
+	write(t, root, "etc/nftables.d/10-base.nft", "table inet filter {\n chain input { type filter hook input priority 0; policy drop; }\n}\n")
+	write(t, root, "etc/nftables.d/notes.txt", "table ip ignored { chain x { type filter hook input priority 0; } }\n")
+	inv := testfixture.Collect(t, root, firewall.New())
+	fw := inv.Config.Firewall
+	if fw == nil || fw.NFT == nil {
+		t.Fatalf("no nft: %+v", fw)
+	}
+	if got := strings.Join(fw.NFT.Files, " "); got != "/etc/nftables.conf /etc/nftables.d/10-base.nft /etc/nftables.d/20-lo.nft" {
+		t.Errorf("files: %s", got)
+	}
+	if len(fw.NFT.Chains) != 1 {
+		t.Fatalf("chains: %+v", fw.NFT.Chains)
+	}
+	c := fw.NFT.Chains[0]
+	if c.Policy == nil || c.Policy.Value != "drop" || c.Policy.File != "/etc/nftables.d/10-base.nft" || len(c.Rules) != 1 || c.Rules[0].File != "/etc/nftables.d/20-lo.nft" {
+		t.Errorf("chain: %+v", c)
+	}
+	errs := strings.Join(runOf(inv).Errors, "\n")
+	if !strings.Contains(errs, "included again") || !strings.Contains(errs, "/etc/missing.nft") {
+		t.Errorf("errors: %s", errs)
+	}
+	if fw.NFTLive != nil || !strings.Contains(fw.NFTLiveSource, "an image") {
+		t.Errorf("live on an image: %s", fw.NFTLiveSource)
+	}
+}
+
+// An include that includes itself through a chain of files stops at the
+// depth bound, and a file may not lead out of the root.
+func TestIncludeBounds(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/nftables.conf", "include \"a0.nft\"\n")
+	for i := 0; i < firewall.MaxIncludeDepth+3; i++ {
+		write(t, root, "etc/a"+string(rune('0'+i))+".nft", "include \"a"+string(rune('0'+i+1))+".nft\"\n")
+	}
+	outside := t.TempDir()
+	write(t, outside, "evil.nft", "table inet filter { chain input { type filter hook input priority 0; policy drop; } }\n")
+	write(t, root, "etc/ufw/ufw.conf", "ENABLED=yes\n")
+	if err := os.Symlink(filepath.Join(outside, "evil.nft"), filepath.Join(root, "etc/a5.nft.link")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *host.Inventory, 1)
+	go func() { done <- testfixture.Collect(t, root, firewall.New()) }()
+	var inv *host.Inventory
+	select {
+	case inv = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("hang")
+	}
+	fw := inv.Config.Firewall
+	if !fw.NFT.Truncated || !strings.Contains(strings.Join(runOf(inv).Errors, "\n"), "levels of includes") {
+		t.Errorf("depth bound: truncated %v, errors %v", fw.NFT.Truncated, runOf(inv).Errors)
+	}
+	if fw.UFW == nil || fw.UFW.Enabled.Value != "yes" || fw.UFW.DefaultInput != nil || fw.UFW.Rules4 != nil {
+		t.Errorf("ufw: %+v", fw.UFW)
+	}
+}
+
+// On a live host nft runs with a timeout; its failure is recorded, never
+// taken for an empty ruleset.
+func TestLive(t *testing.T) {
+	fsys, err := hostfs.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A program every Debian system has stands in for nft; the runner
+	// is fake.
+	sh, err := filepath.EvalSymlinks("/bin/sh")
+	if err != nil {
+		t.Skip(err)
+	}
+	const live = `{"nftables": [{"metainfo": {"version": "1.0.6"}}, {"chain": {"family": "inet", "table": "filter", "name": "input", "hook": "input", "policy": "drop"}}]}`
+	// Without nft nothing is run.
+	c := firewall.NewWithOptions(firewall.Options{Binaries: []string{"/nonexistent/nft"}, Run: func(context.Context, string, ...string) ([]byte, error) {
+		t.Error("ran a program that does not exist")
+		return nil, nil
+	}})
+	if fw := testfixture.CollectEnv(t, &collect.Env{FS: fsys}, c).Config.Firewall; fw.NFTLive != nil || fw.NFTLiveSource != "not read: nft is not installed" {
+		t.Errorf("without nft: %+v %s", fw.NFTLive, fw.NFTLiveSource)
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(ctx context.Context, name string, args ...string) ([]byte, error)
+		want string
+	}{
+		{"ok", func(ctx context.Context, name string, args ...string) ([]byte, error) {
+			if strings.Join(args, " ") != "-j list ruleset" {
+				return nil, errors.New("unexpected arguments")
+			}
+			return []byte(live), nil
+		}, "-j list ruleset"},
+		{"denied", func(ctx context.Context, name string, args ...string) ([]byte, error) {
+			return nil, errors.New("exit status 1: Operation not permitted")
+		}, "not read: "},
+		{"slow", func(ctx context.Context, name string, args ...string) ([]byte, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}, "not read: "},
+		{"garbage", func(ctx context.Context, name string, args ...string) ([]byte, error) {
+			return []byte("table inet filter {"), nil
+		}, "not read: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := firewall.NewWithOptions(firewall.Options{Run: tc.run, Timeout: 100 * time.Millisecond, Binaries: []string{"/nonexistent/nft", sh}})
+			inv := testfixture.CollectEnv(t, &collect.Env{FS: fsys}, c)
+			fw := inv.Config.Firewall
+			if !strings.Contains(fw.NFTLiveSource, tc.want) || (tc.name == "ok") != (fw.NFTLive != nil) {
+				t.Errorf("source %q, live %+v", fw.NFTLiveSource, fw.NFTLive)
+			}
+			if tc.name == "ok" && (len(fw.NFTLive.Chains) != 1 || fw.NFTLive.Chains[0].Policy.Value != "drop") {
+				t.Errorf("live: %+v", fw.NFTLive)
+			}
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package rules_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/rules"
+)
+
+// fwInv builds an inventory: installed packages, units enabled (and
+// active, when active is not nil), and the firewall facts.
+func fwInv(pkgs []string, enabled []string, active map[string]string, fw *host.Firewall) *host.Inventory {
+	inv := &host.Inventory{
+		Collectors: []host.CollectorRun{{Name: "pkg/dpkg", Status: host.StatusOK}},
+		Config:     &host.Config{Firewall: fw},
+	}
+	for _, p := range pkgs {
+		inv.Packages = append(inv.Packages, host.Package{Manager: "dpkg", Name: p, Version: "1.0"})
+	}
+	u := &host.Units{Manager: "systemd", Units: map[string]host.Unit{}, ActiveSource: "an image"}
+	for _, name := range []string{"ufw.service", "nftables.service", "netfilter-persistent.service", "firewalld.service"} {
+		u.Units[name] = host.Unit{State: "disabled", Path: "/lib/systemd/system/" + name}
+	}
+	for _, name := range enabled {
+		u.Units[name] = host.Unit{State: "enabled", Path: "/lib/systemd/system/" + name, Links: []string{"/etc/systemd/system/multi-user.target.wants/" + name}}
+	}
+	if active != nil {
+		u.ActiveKnown = true
+		u.ActiveSource = "systemctl list-units"
+		for name, a := range active {
+			unit := u.Units[name]
+			unit.Active = a
+			u.Units[name] = unit
+		}
+	}
+	inv.Config.Units = u
+	return inv
+}
+
+func chain(family, name, hook, policy string, rules ...host.FirewallRule) host.FirewallChain {
+	c := host.FirewallChain{Family: family, Table: "filter", Name: name, Hook: hook, File: "/etc/nftables.conf", Line: 5, Rules: rules}
+	if policy != "" {
+		c.Policy = &host.Setting{Value: policy, File: "/etc/nftables.conf", Line: 6}
+	}
+	return c
+}
+
+var (
+	loAccept = host.FirewallRule{InIface: "lo", Verdict: "accept", Text: `iif "lo" accept`, File: "/etc/nftables.conf", Line: 7}
+	spoof4   = host.FirewallRule{InIface: "!lo", Source: "127.0.0.0/8", Verdict: "drop", Text: "ip saddr 127.0.0.0/8 drop", Line: 8}
+	spoof6   = host.FirewallRule{Source: "::1", Verdict: "drop", Text: "ip6 saddr ::1 drop", Line: 9}
+)
+
+func hardened() *host.FirewallRuleset {
+	return &host.FirewallRuleset{Files: []string{"/etc/nftables.conf"}, Chains: []host.FirewallChain{
+		chain("inet", "input", "input", "drop", loAccept, spoof4, spoof6),
+	}}
+}
+
+func TestFirewallKinds(t *testing.T) {
+	nftCheck := func(assert string) rules.Check {
+		return rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: assert}}
+	}
+	single := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Assert: "single"}}
+	nftEnabled := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Manager: "nftables", Assert: "enabled"}}
+	ufwInstalled := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Manager: "ufw", Assert: "installed", Packages: []string{"ufw"}}}
+	nft := []string{"nftables"}
+	on := []string{"nftables.service"}
+
+	openLive := &host.FirewallRuleset{Files: []string{"nft -j list ruleset"}, Chains: []host.FirewallChain{chain("inet", "input", "input", "accept")}}
+	extraLive := hardened()
+	extraLive.Chains = append(extraLive.Chains, chain("ip", "docker-in", "input", "accept"))
+
+	// Loopback rules in a chain the input chain jumps to count; in a
+	// chain nothing jumps to they do not.
+	jumped := &host.FirewallRuleset{Chains: []host.FirewallChain{
+		chain("inet", "input", "input", "drop", host.FirewallRule{Verdict: "jump", Target: "lo-rules"}),
+		chain("inet", "lo-rules", "", "", loAccept, spoof4, spoof6),
+	}}
+	orphan := &host.FirewallRuleset{Chains: []host.FirewallChain{
+		chain("inet", "input", "input", "drop"),
+		chain("inet", "lo-rules", "", "", loAccept, spoof4, spoof6),
+	}}
+	// An ip-only table leaves IPv6 open.
+	v4only := &host.FirewallRuleset{Chains: []host.FirewallChain{chain("ip", "input", "input", "drop", loAccept, spoof4)}}
+
+	for _, tc := range []struct {
+		name   string
+		check  rules.Check
+		inv    *host.Inventory
+		status string
+		ev     string
+	}{
+		{"nft in use, hardened file", nftCheck("default_deny"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened()}), finding.StatusPass, "policy drop (/etc/nftables.conf:6)"},
+		{"the running ruleset decides", nftCheck("default_deny"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened(), NFTLive: openLive, NFTLiveSource: "/usr/sbin/nft -j list ruleset"}), finding.StatusFail, "judged on the running ruleset"},
+		{"loopback via a jump", nftCheck("loopback"), fwInv(nft, on, nil, &host.Firewall{NFT: jumped}), finding.StatusPass, "traffic on lo accepted"},
+		{"loopback in an unreachable chain", nftCheck("loopback"), fwInv(nft, on, nil, &host.Firewall{NFT: orphan}), finding.StatusFail, "no rule on the input path accepts traffic on lo"},
+		{"ip table only", nftCheck("default_deny"), fwInv(nft, on, nil, &host.Firewall{NFT: v4only}), finding.StatusFail, "ip6: no chain on the input hook"},
+		{"ip table only, loopback", nftCheck("loopback"), fwInv(nft, on, nil, &host.Firewall{NFT: v4only}), finding.StatusFail, "ip6: no rule on the input path accepts"},
+		{"persistent", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened(), NFTLive: hardened()}), finding.StatusPass, "read /etc/nftables.conf"},
+		{"running chain not saved", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened(), NFTLive: extraLive}), finding.StatusFail, "ip filter docker-in (hook input, policy accept) is not in the saved ruleset"},
+		{"running policy differs", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened(), NFTLive: openLive}), finding.StatusFail, "has policy accept, the saved one drop"},
+		{"no nftables.conf", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{}), finding.StatusFail, "no /etc/nftables.conf"},
+		{"enabled but not running", single, fwInv(nft, on, map[string]string{"nftables.service": "failed"}, &host.Firewall{}), finding.StatusFail, "no firewall manager is in use"},
+		{"enabled and running", single, fwInv(nft, on, map[string]string{"nftables.service": "active"}, &host.Firewall{}), finding.StatusPass, "one firewall manager in use: nftables"},
+		{"enabled, not running, judged in part", nftEnabled, fwInv(nft, on, map[string]string{"nftables.service": "inactive"}, &host.Firewall{}), finding.StatusFail, "nftables is set up in part"},
+		{"firewalld in use", nftCheck("default_deny"), fwInv([]string{"firewalld", "nftables"}, []string{"firewalld.service"}, nil, &host.Firewall{}), finding.StatusNotApplicable, "in use: firewalld"},
+		{"firewalld alone is one manager", single, fwInv([]string{"firewalld", "nftables"}, []string{"firewalld.service"}, nil, &host.Firewall{}), finding.StatusPass, "firewalld"},
+		{"ufw installed alone is judged", ufwInstalled, fwInv([]string{"ufw", "nftables"}, nil, nil, &host.Firewall{UFW: &host.UFWConfig{Enabled: &host.Setting{Value: "no"}}}), finding.StatusPass, "ufw is the one installed"},
+		{"ufw ENABLED=no is not in use", single, fwInv([]string{"ufw"}, []string{"ufw.service"}, nil, &host.Firewall{UFW: &host.UFWConfig{Enabled: &host.Setting{Value: "no", File: "/etc/ufw/ufw.conf", Line: 6}}}), finding.StatusFail, "ENABLED=no (/etc/ufw/ufw.conf:6)"},
+		{"two in use", single, fwInv([]string{"ufw", "nftables"}, []string{"ufw.service", "nftables.service"}, nil, &host.Firewall{UFW: &host.UFWConfig{Enabled: &host.Setting{Value: "yes"}}}), finding.StatusFail, "several firewall managers are in use: ufw, nftables"},
+		{"no firewall facts", single, func() *host.Inventory { i := fwInv(nft, nil, nil, nil); i.Config.Firewall = nil; return i }(), finding.StatusError, "firewall configuration was not collected"},
+		{"no units", single, func() *host.Inventory { i := fwInv(nft, nil, nil, &host.Firewall{}); i.Config.Units = nil; return i }(), finding.StatusError, "units were not collected"},
+		{"no package database", single, func() *host.Inventory {
+			i := fwInv(nil, nil, nil, &host.Firewall{})
+			i.Collectors = nil
+			return i
+		}(), finding.StatusError, "no package database"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.check.Evaluate(tc.inv)
+			text := strings.Join(o.Evidence, "\n") + "\n" + o.Reason
+			if o.Status != tc.status || !strings.Contains(text, tc.ev) {
+				t.Errorf("got %s, want %s with %q:\n%s", o.Status, tc.status, tc.ev, text)
+			}
+		})
+	}
+}
+
+func TestFirewallUFWAndIPTables(t *testing.T) {
+	ufwRules := func(rules ...host.FirewallRule) *host.FirewallRuleset {
+		return &host.FirewallRuleset{Chains: []host.FirewallChain{{Family: "ip", Table: "filter", Name: "ufw-user-input", Rules: rules}}}
+	}
+	ufw := func(policy, ipv6 string, r4 *host.FirewallRuleset) *host.Inventory {
+		return fwInv([]string{"ufw"}, []string{"ufw.service"}, nil, &host.Firewall{UFW: &host.UFWConfig{
+			Enabled:      &host.Setting{Value: "yes"},
+			DefaultInput: &host.Setting{Value: policy, File: "/etc/default/ufw", Line: 11},
+			IPv6:         &host.Setting{Value: ipv6, File: "/etc/default/ufw", Line: 7},
+			Rules4:       r4,
+		}})
+	}
+	deny := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "ufw", Assert: "default_deny"}}
+	lo := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "ufw", Assert: "loopback"}}
+	for _, tc := range []struct {
+		name   string
+		check  rules.Check
+		inv    *host.Inventory
+		status string
+		ev     string
+	}{
+		{"reject counts", deny, ufw("REJECT", "yes", nil), finding.StatusPass, "DEFAULT_INPUT_POLICY=REJECT (/etc/default/ufw:11)"},
+		{"accept", deny, ufw("ACCEPT", "yes", nil), finding.StatusFail, "DEFAULT_INPUT_POLICY=ACCEPT"},
+		{"IPv6 off: IPv4 rules suffice", lo, ufw("DROP", "no", ufwRules(loAccept, spoof4)), finding.StatusPass, "ufw manages no IPv6 rules"},
+		{"IPv6 on needs user6.rules", lo, ufw("DROP", "yes", ufwRules(loAccept, spoof4)), finding.StatusFail, "ip6: no rules"},
+		{"a negated source is no spoof rule", lo, ufw("DROP", "no", ufwRules(loAccept, host.FirewallRule{Source: "!127.0.0.0/8", Verdict: "drop"})), finding.StatusFail, "no rule on the input path drops traffic from 127.0.0.0/8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.check.Evaluate(tc.inv)
+			text := strings.Join(o.Evidence, "\n") + "\n" + o.Reason
+			if o.Status != tc.status || !strings.Contains(text, tc.ev) {
+				t.Errorf("got %s, want %s with %q:\n%s", o.Status, tc.status, tc.ev, text)
+			}
+		})
+	}
+
+	// iptables: only the filter table's INPUT chain decides.
+	ipt := func(v4 *host.FirewallRuleset) *host.Inventory {
+		return fwInv([]string{"iptables", "iptables-persistent"}, []string{"netfilter-persistent.service"}, nil, &host.Firewall{IPTables4: v4})
+	}
+	natDrop := &host.FirewallRuleset{Chains: []host.FirewallChain{
+		{Family: "ip", Table: "nat", Name: "INPUT", Hook: "input", Policy: &host.Setting{Value: "drop"}},
+		{Family: "ip", Table: "filter", Name: "INPUT", Hook: "input", Policy: &host.Setting{Value: "accept", File: "/etc/iptables/rules.v4", Line: 3}},
+	}}
+	deny4 := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "default_deny", Families: []string{"ip"}}}
+	if o := deny4.Evaluate(ipt(natDrop)); o.Status != finding.StatusFail || !strings.Contains(strings.Join(o.Evidence, "\n"), "policy accept (/etc/iptables/rules.v4:3)") {
+		t.Errorf("nat INPUT: %+v", o)
+	}
+	deny6 := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "default_deny", Families: []string{"ip6"}}}
+	if o := deny6.Evaluate(ipt(natDrop)); o.Status != finding.StatusFail || !strings.Contains(strings.Join(o.Evidence, "\n"), "ip6: no rules") {
+		t.Errorf("no rules.v6: %+v", o)
+	}
+}
