@@ -219,3 +219,21 @@ func TestLiveOwners(t *testing.T) {
 	}
 	t.Fatalf("listening socket 127.0.0.1:%d not found in %+v", port, n.Listening)
 }
+
+// A wireless interface without a driver module link (a built-in driver)
+// is judged on its state alone.
+func TestWirelessBuiltinDriver(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "sys/class/net/wlan0/operstate", "down\n")
+	link(t, root, "sys/class/net/wlan0/phy80211", "../../ieee80211/phy0")
+	inv := testfixture.Collect(t, root, netstate.New())
+	c := rules.Check{Wireless: &rules.WirelessCheck{}}
+	if o := c.Evaluate(inv); o.Status != finding.StatusPass || !strings.Contains(strings.Join(o.Evidence, "\n"), "only the interface's state is judged") {
+		t.Errorf("down: %+v", o)
+	}
+	write(t, root, "sys/class/net/wlan0/operstate", "up\n")
+	inv = testfixture.Collect(t, root, netstate.New())
+	if o := c.Evaluate(inv); o.Status != finding.StatusFail || !strings.Contains(strings.Join(o.Evidence, "\n"), `operstate "up" (want down)`) {
+		t.Errorf("up: %+v", o)
+	}
+}
