@@ -234,14 +234,26 @@ func combine(inv *host.Inventory, subs []Check, op string) Outcome {
 		outs = append(outs, o)
 		counts[o.Status]++
 	}
-	var ev []string
+	// The sub-checks that decide a failure come first in the evidence,
+	// so the first line (a finding's subject) says why: the failed ones
+	// of all, the passed ones of none.
+	deciding := finding.StatusFail
+	if op == "none" {
+		deciding = finding.StatusPass
+	}
+	var ev, rest []string
 	var reasons []string
 	for _, o := range outs {
-		ev = append(ev, o.Evidence...)
+		if o.Status == deciding {
+			ev = append(ev, o.Evidence...)
+		} else {
+			rest = append(rest, o.Evidence...)
+		}
 		if o.Reason != "" && !slices.Contains(reasons, o.Reason) {
 			reasons = append(reasons, o.Reason)
 		}
 	}
+	ev = append(ev, rest...)
 	reason := strings.Join(reasons, "; ")
 	switch op {
 	case "all":
