@@ -166,6 +166,9 @@ func cisCoverage(inv *host.Inventory, all []*Rule, cov []report.Coverage) []repo
 		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
 		return cov
 	}
+	if len(missing) == 0 {
+		cov[1].Reason = fmt.Sprintf("%s, all %d controls: %s", p.Name(), len(p.Controls), cov[1].Reason)
+	}
 	if len(missing) > 0 {
 		cov[1].Reason = fmt.Sprintf("%s: %d of %d controls implemented (%s); not evaluated: %s", p.Name(), len(done), len(p.Controls),
 			cov[1].Reason, sections(missing, 12))
