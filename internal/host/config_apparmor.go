@@ -5,8 +5,10 @@ type AppArmor struct {
 	// Live is false for an image: nothing below is known then.
 	Live bool `json:"live"`
 	// KernelEnabled is the kernel's own switch
-	// (sys/module/apparmor/parameters/enabled).
+	// (sys/module/apparmor/parameters/enabled); EnabledKnown is false when
+	// that could not be read (Source says why).
 	KernelEnabled bool `json:"kernel_enabled"`
+	EnabledKnown  bool `json:"enabled_known"`
 	// ProfilesRead is true when the kernel's profile list was read;
 	// Profiles are the loaded profiles with their modes.
 	ProfilesRead bool              `json:"profiles_read"`

@@ -36,6 +36,9 @@ func (c *AppArmorProfiles) evaluate(inv *host.Inventory) Outcome {
 	if !aa.Live {
 		return notApplicable("loaded profiles are a fact of a running kernel; " + aa.Source)
 	}
+	if !aa.EnabledKnown {
+		return errorf("whether AppArmor is enabled could not be read: %s", aa.Source)
+	}
 	if !aa.KernelEnabled {
 		return fail("AppArmor is not enabled in the running kernel: " + aa.Source)
 	}

@@ -36,8 +36,8 @@ func (c *AptSourcesSigned) evaluate(inv *host.Inventory) Outcome {
 	for _, s := range as.Sources {
 		where := fmt.Sprintf("%s:%d %s %s", s.File, s.Line, strings.Join(s.URIs, " "), strings.Join(s.Suites, " "))
 		for _, o := range insecureOptions {
-			if v := strings.ToLower(s.Options[o]); v == "yes" || v == "true" {
-				bad = append(bad, fmt.Sprintf("%s: %s=%s turns signature checking off", where, o, s.Options[o]))
+			if v, set := s.Options[o]; set && !aptFalse(v) {
+				bad = append(bad, fmt.Sprintf("%s: %s=%s turns signature checking off", where, o, v))
 			}
 		}
 		for _, k := range s.MissingKeys {
@@ -58,4 +58,16 @@ func (c *AptSourcesSigned) evaluate(inv *host.Inventory) Outcome {
 	}
 	return pass(fmt.Sprintf("%d apt sources, %d limited to their own Signed-By keyring, the others checked against %d keyrings (%s)",
 		len(as.Sources), signed, len(as.Keyrings), strings.Join(as.Keyrings, ", ")))
+}
+
+// aptFalse reports whether apt reads a boolean option value as false
+// (apt's StringToBool: no, false, without, off, disable, 0). Any other
+// value of a set option is taken as true: a value apt might read as
+// "yes" must not pass as safe.
+func aptFalse(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "no", "false", "without", "off", "disable", "0":
+		return true
+	}
+	return false
 }

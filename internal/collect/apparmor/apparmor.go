@@ -59,13 +59,17 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 		return collect.NotApplicable("an image has no running kernel")
 	}
 	aa.Live = true
-	if b, err := hostfs.ReadFileLimit(env.FS, enabledFile, 64); err == nil {
+	switch b, err := hostfs.ReadFileLimit(env.FS, enabledFile, 64); {
+	case err == nil:
+		aa.EnabledKnown = true
 		aa.KernelEnabled = strings.TrimSpace(string(b)) == "Y"
 		aa.Source = "/" + enabledFile
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		env.Errorf("/%s: %v", enabledFile, err)
-	} else {
+	case errors.Is(err, fs.ErrNotExist):
+		aa.EnabledKnown = true
 		aa.Source = "/" + enabledFile + " does not exist: the running kernel has no AppArmor"
+	default:
+		aa.Source = fmt.Sprintf("/%s: %v", enabledFile, err)
+		env.Errorf("%s", aa.Source)
 	}
 	b, err := hostfs.ReadFileLimit(env.FS, profilesFile, maxProfilesBytes)
 	switch {

@@ -115,7 +115,7 @@ func TestCollectNoAppArmor(t *testing.T) {
 	write(t, root, "proc/1/attr/current", "")
 	write(t, root, "sys/kernel/x", "")
 	aa, run := collectRoot(t, root)
-	if run.Status != host.StatusOK || !aa.Live || aa.KernelEnabled || aa.ProfilesRead {
+	if run.Status != host.StatusOK || !aa.Live || !aa.EnabledKnown || aa.KernelEnabled || aa.ProfilesRead {
 		t.Errorf("run %+v, facts %+v", run, aa)
 	}
 }
@@ -130,4 +130,19 @@ func FuzzParseProfiles(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A switch that cannot be read is unknown, not off.
+func TestCollectSwitchUnreadable(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "proc/1/attr/current", "")
+	write(t, root, "sys/kernel/x", "")
+	// A directory where the switch file belongs: reading it fails.
+	if err := os.MkdirAll(filepath.Join(root, "sys/module/apparmor/parameters/enabled"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	aa, run := collectRoot(t, root)
+	if aa.EnabledKnown || aa.KernelEnabled || aa.Source == "" || run.Status != host.StatusPartial {
+		t.Errorf("run %+v, facts %+v", run, aa)
+	}
 }
