@@ -20,6 +20,10 @@ type Units struct {
 	// image, PID 1 is not systemd, systemctl failed).
 	ActiveKnown  bool   `json:"active_known"`
 	ActiveSource string `json:"active_source"`
+	// ActiveUnreadable is true when systemd runs this host but its
+	// active states could not be read: then a unit may be running
+	// though not enabled, and "not in use" cannot be decided.
+	ActiveUnreadable bool `json:"active_unreadable,omitempty"`
 	// Source lists the directories read and anything left out (caps).
 	Source string `json:"source"`
 }

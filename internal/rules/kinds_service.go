@@ -3,10 +3,10 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/collect/units"
+	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 )
 
@@ -174,20 +174,14 @@ func viewUnit(u *host.Units, name string) unitView {
 // installedPackages returns the installed versions of the check's
 // packages, or an outcome when no package database was read.
 func (c *ServiceStateCheck) installedPackages(inv *host.Inventory) (map[string]string, *Outcome) {
-	managers := 0
-	for _, r := range inv.Collectors {
-		if strings.HasPrefix(r.Name, "pkg/") && r.Name != "pkg/apt-updates" && r.Status == host.StatusOK {
-			managers++
-		}
-	}
-	if managers == 0 && len(inv.Packages) == 0 {
-		o := errorf("no package database was read")
-		return nil, &o
+	all, o := installedPackages(inv)
+	if o != nil {
+		return nil, o
 	}
 	out := map[string]string{}
-	for _, p := range inv.Packages {
-		if slices.Contains(c.Packages, p.Name) {
-			out[p.Name] = p.Version
+	for _, name := range c.Packages {
+		if v, ok := all[name]; ok {
+			out[name] = v
 		}
 	}
 	return out, nil
@@ -263,6 +257,10 @@ func (c *ServiceStateCheck) notInUse(inv *host.Inventory, installed map[string]s
 	}
 	if !u.ActiveKnown {
 		ev = append(ev, activeNote(u))
+	}
+	if good && u.ActiveUnreadable {
+		return Outcome{Status: finding.StatusError, Evidence: ev,
+			Reason: "systemd runs this host but which units are active could not be read (" + u.ActiveSource + "): a unit may run without being enabled"}
 	}
 	if good {
 		if len(installed) > 0 {

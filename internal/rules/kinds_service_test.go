@@ -45,6 +45,12 @@ func TestServiceStateLive(t *testing.T) {
 			"avahi-daemon.service": {State: "disabled", TriggeredBy: []string{"avahi-daemon.socket"}},
 			"avahi-daemon.socket":  with(disabled, "active")}, "avahi-daemon"), finding.StatusFail, "active avahi-daemon.socket"},
 		{"disabled and stopped", notInUse, inv(true, map[string]host.Unit{"avahi-daemon.service": with(disabled, "inactive")}, "avahi-daemon"), finding.StatusPass, "package is present but its units are not in use"},
+		{"systemd runs but its states are unreadable", notInUse, func() *host.Inventory {
+			i := inv(false, map[string]host.Unit{"avahi-daemon.service": disabled}, "avahi-daemon")
+			i.Config.Units.ActiveUnreadable = true
+			i.Config.Units.ActiveSource = "/usr/bin/systemctl list-units failed: timeout: whether units are active is not known"
+			return i
+		}(), finding.StatusError, "avahi-daemon.service: disabled"},
 		{"masked, image", notInUse, inv(false, map[string]host.Unit{"avahi-daemon.service": {State: "masked", MaskedBy: "/etc/systemd/system/avahi-daemon.service", Links: enabled.Links}}, "avahi-daemon"), finding.StatusPass, "judged on enablement only"},
 		{"enabled without the package", notInUse, inv(false, map[string]host.Unit{"avahi-daemon.service": enabled}), finding.StatusFail, "outside the package manager"},
 		{"enabled and running", enable, inv(true, map[string]host.Unit{"cron.service": with(enabled, "active")}, "cron"), finding.StatusPass, "enabled by /etc/systemd/system"},

@@ -622,6 +622,7 @@ func (c *Collector) live(ctx context.Context, env *collect.Env, u *host.Units) {
 		bin = systemctlOld
 		if _, err := env.FS.Stat(bin); err != nil {
 			u.ActiveSource = "no systemctl: whether units are active is not known"
+			u.ActiveUnreadable = true
 			return
 		}
 	}
@@ -634,16 +635,19 @@ func (c *Collector) live(ctx context.Context, env *collect.Env, u *host.Units) {
 	if err != nil {
 		env.Errorf("%s list-units: %v", bin, err)
 		u.ActiveSource = fmt.Sprintf("%s list-units failed: %v: whether units are active is not known", bin, err)
+		u.ActiveUnreadable = true
 		return
 	}
 	lives, truncated := ParseListUnits(out, MaxUnits)
 	if len(lives) == 0 {
 		u.ActiveSource = bin + " list-units printed no units: whether units are active is not known"
+		u.ActiveUnreadable = true
 		return
 	}
 	if truncated {
 		env.Errorf("%s list-units: more than %d units, the rest are skipped", bin, MaxUnits)
 		u.ActiveSource = fmt.Sprintf("%s list-units printed more than %d units: whether units are active is not known", bin, MaxUnits)
+		u.ActiveUnreadable = true
 		return
 	}
 	for _, l := range lives {

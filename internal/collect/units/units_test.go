@@ -336,7 +336,7 @@ func TestLive(t *testing.T) {
 	// systemctl failing: the active state is unknown, and said why.
 	calls = nil
 	u, run = collectLive(t, tree(t, files), units.NewWithOptions(units.Options{Run: runner("", errors.New("Failed to connect to bus"))}))
-	if u.ActiveKnown || !strings.Contains(u.ActiveSource, "Failed to connect") || run.Status != host.StatusPartial {
+	if u.ActiveKnown || !u.ActiveUnreadable || !strings.Contains(u.ActiveSource, "Failed to connect") || run.Status != host.StatusPartial {
 		t.Errorf("active %v %q run %+v", u.ActiveKnown, u.ActiveSource, run)
 	}
 
@@ -344,7 +344,7 @@ func TestLive(t *testing.T) {
 	calls = nil
 	files["proc/1/comm"] = "bash\n"
 	u, _ = collectLive(t, tree(t, files), units.NewWithOptions(units.Options{Run: runner(out, nil)}))
-	if u.ActiveKnown || len(calls) != 0 || !strings.Contains(u.ActiveSource, `"bash"`) {
+	if u.ActiveKnown || u.ActiveUnreadable || len(calls) != 0 || !strings.Contains(u.ActiveSource, `"bash"`) {
 		t.Errorf("active %v %q calls %v", u.ActiveKnown, u.ActiveSource, calls)
 	}
 
