@@ -93,3 +93,20 @@ func TypeName(m fs.FileMode) string {
 	}
 	return "other"
 }
+
+// UnixMode returns a file's permission bits with set-uid, set-gid and
+// sticky in their octal places (04000, 02000, 01000), as the rules and
+// chmod(1) write them; fs.FileMode keeps those as other flags.
+func UnixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}

@@ -25,8 +25,8 @@ type FSWalk struct {
 	// Complete is true when the walk examined every entry it set out to:
 	// no budget ran out, it was not canceled, and every directory could
 	// be read. Limit says which budget stopped it ("max_entries 2000000",
-	// "timeout 2m0s", "canceled"); Unread counts the directories that
-	// could not be read, UnreadDirs names the first of them.
+	// "timeout 2m0s", "canceled"); Unread counts the directories (and
+	// entries) that could not be read, UnreadDirs names the first of them.
 	Complete   bool     `json:"complete"`
 	Limit      string   `json:"limit,omitempty"`
 	Unread     int      `json:"unread,omitempty"`

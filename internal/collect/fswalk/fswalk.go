@@ -420,7 +420,8 @@ func (w *walker) entry(dir string, dirfd int, inLog bool, e fs.DirEntry) (pendin
 		var s syscall.Stat_t
 		if err := fstatat(dirfd, e.Name(), &s); err != nil {
 			if !errors.Is(err, syscall.ENOENT) { // removed meanwhile
-				w.env.Errorf("fswalk: %s: %v", path.Join(dir, e.Name()), err)
+				// An entry not examined leaves the walk incomplete.
+				w.unread(path.Join(dir, e.Name()), err)
 			}
 			return pending{}, false
 		}
@@ -429,13 +430,13 @@ func (w *walker) entry(dir string, dirfd int, inLog bool, e fs.DirEntry) (pendin
 		fi, err := e.Info()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				w.env.Errorf("fswalk: %s: %v", path.Join(dir, e.Name()), err)
+				w.unread(path.Join(dir, e.Name()), err)
 			}
 			return pending{}, false
 		}
 		var ok bool
 		if st, ok = fi.Sys().(*syscall.Stat_t); !ok {
-			w.env.Errorf("fswalk: %s: no owner information", path.Join(dir, e.Name()))
+			w.unread(path.Join(dir, e.Name()), errors.New("no owner information"))
 			return pending{}, false
 		}
 	}
@@ -545,6 +546,8 @@ func (w *walker) halt(limit, where string) {
 	w.env.Errorf("fswalk: stopped at %s in %s after %d entries: the rest was not examined", limit, where, w.out.Entries)
 }
 
+// unread records a directory, or an entry, that could not be examined:
+// the walk is then incomplete.
 func (w *walker) unread(dir string, err error) {
 	w.out.Unread++
 	if len(w.out.UnreadDirs) < maxUnreadNamed {

@@ -260,16 +260,7 @@ func dotFile(p string, e fs.DirEntry) host.PathInfo {
 	default:
 		pi.Type = "other"
 	}
-	pi.Mode = uint32(fi.Mode().Perm())
-	if fi.Mode()&fs.ModeSetuid != 0 {
-		pi.Mode |= 0o4000
-	}
-	if fi.Mode()&fs.ModeSetgid != 0 {
-		pi.Mode |= 0o2000
-	}
-	if fi.Mode()&fs.ModeSticky != 0 {
-		pi.Mode |= 0o1000
-	}
+	pi.Mode = collect.UnixMode(fi.Mode())
 	if uid, gid, ok := hostfs.Owner(fi); ok {
 		pi.UID, pi.GID = int(uid), int(gid)
 	}

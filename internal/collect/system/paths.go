@@ -176,25 +176,9 @@ func Examine(fsys hostfs.FS, p string) host.PathInfo {
 		// A link in a parent directory ("/lib64/x" with /lib64 a link).
 		pi.Resolved = r
 	}
-	pi.Mode = unixMode(fi.Mode())
+	pi.Mode = collect.UnixMode(fi.Mode())
 	if uid, gid, ok := hostfs.Owner(fi); ok {
 		pi.UID, pi.GID = int(uid), int(gid)
 	}
 	return pi
-}
-
-// unixMode returns the permission bits with setuid, setgid and sticky in
-// their octal places (04000, 02000, 01000).
-func unixMode(m fs.FileMode) uint32 {
-	u := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
 }
