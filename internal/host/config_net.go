@@ -5,10 +5,15 @@ package host
 // from proc/ and sys/ of the scanned root: an image has neither, and each
 // part then says it is not known rather than empty.
 type Network struct {
-	// SocketsKnown is true when proc/net/{tcp,tcp6,udp,udp6} were read;
+	// SocketsKnown is true when proc/net/{tcp,tcp6,udp,udp6} were read
+	// whole (tcp6 and udp6 may be absent: a kernel without IPv6);
 	// SocketsSource says which files, or why not.
 	SocketsKnown  bool   `json:"sockets_known"`
 	SocketsSource string `json:"sockets_source"`
+	// SocketsIncomplete names what of the socket table could not be read
+	// or parsed (a file, a line, a bound): Listening then holds only part
+	// of the sockets and a rule on them cannot pass.
+	SocketsIncomplete []string `json:"sockets_incomplete,omitempty"`
 	// Listening are the TCP sockets in LISTEN state and the bound UDP
 	// sockets (a local port, no remote peer).
 	Listening []Socket `json:"listening,omitempty"`
@@ -111,8 +116,15 @@ type FirewallRuleset struct {
 	// Files are the files read, in order.
 	Files  []string        `json:"files,omitempty"`
 	Chains []FirewallChain `json:"chains,omitempty"`
-	// Truncated is true when a bound cut the ruleset short.
-	Truncated bool `json:"truncated,omitempty"`
+	// Truncated is true when the ruleset is not fully known: a bound cut
+	// it short, or (Incomplete says) a file could not be read or a
+	// statement's effect could not be modelled.
+	Truncated  bool     `json:"truncated,omitempty"`
+	Incomplete []string `json:"incomplete,omitempty"`
+	// LoadError says why loading the files would fail as a whole (nft -f
+	// loads nothing when an include is missing or a deleted table does
+	// not exist); empty when they load.
+	LoadError string `json:"load_error,omitempty"`
 }
 
 // FirewallChain is one chain.
@@ -145,6 +157,10 @@ type FirewallRule struct {
 	// chain of a jump or goto. Empty for a rule without a verdict.
 	Verdict string `json:"verdict,omitempty"`
 	Target  string `json:"target,omitempty"`
+	// Other is the first match condition other than InIface and Source
+	// (a protocol, port, state...), empty when the rule has none: such a
+	// rule only applies to part of the traffic.
+	Other string `json:"other,omitempty"`
 	// Text is the rule as written (shortened), File and Line where.
 	Text string `json:"text"`
 	File string `json:"file,omitempty"`

@@ -546,8 +546,55 @@ func (c *FirewallRulesCheck) evaluate(inv *host.Inventory) Outcome {
 	return c.nftables(fw, ev)
 }
 
+// nftConfName is the file nftables.service loads.
+const nftConfName = "/etc/nftables.conf"
+
+// notLoaded returns the fail outcome when the files would not load at
+// all (nft -f applies a file as one transaction and refuses all of it on
+// a missing include, a deleted table that does not exist...): the
+// firewall is then known to be empty at boot, a fact, which fails
+// whatever the rules written say.
+func notLoaded(rs *host.FirewallRuleset, ev []string) *Outcome {
+	if rs == nil || rs.LoadError == "" {
+		return nil
+	}
+	file := nftConfName
+	if len(rs.Files) > 0 {
+		file = rs.Files[0]
+	}
+	o := fail(append(ev, fmt.Sprintf("nft -f %s would fail and load nothing at boot: %s", file, rs.LoadError))...)
+	return &o
+}
+
+// notKnown returns the error outcome when a ruleset is only partly known
+// (a bound, an include that exists but could not be read here, which nft
+// run as root may read, a delete by handle): what was not read could add
+// or remove the rules looked for, so it never passes.
+func notKnown(rs *host.FirewallRuleset, ev []string) *Outcome {
+	if rs == nil || !rs.Truncated {
+		return nil
+	}
+	why := "a bound cut it short"
+	if len(rs.Incomplete) > 0 {
+		why = strings.Join(rs.Incomplete, "; ")
+	}
+	o := errorf("the ruleset of %s is not fully known: %s", strings.Join(rs.Files, ", "), why)
+	o.Evidence = ev
+	return &o
+}
+
 // rulesetCheck evaluates default_deny or loopback on rulesets by family.
 func (c *FirewallRulesCheck) rulesetCheck(byFamily map[string]*host.FirewallRuleset, roots func(host.FirewallChain) bool, ev []string) Outcome {
+	for _, fam := range c.families() {
+		if o := notLoaded(byFamily[fam], ev); o != nil {
+			return *o
+		}
+	}
+	for _, fam := range c.families() {
+		if o := notKnown(byFamily[fam], ev); o != nil {
+			return *o
+		}
+	}
 	ok := true
 	for _, fam := range c.families() {
 		rs := byFamily[fam]
@@ -640,41 +687,68 @@ func reachable(rs *host.FirewallRuleset, fam string, roots func(host.FirewallCha
 	return out
 }
 
-// spoofedLoopback reports whether a source match names loopback
-// addresses of family fam: 127.0.0.0/8 (or a part of it) or ::1.
-func spoofedLoopback(src, fam string) bool {
+// spoofedLoopback reports whether a source match covers every loopback
+// address of family fam: all of 127.0.0.0/8 (a prefix of length 8 or
+// less containing it; 127.0.0.1/32 leaves the rest of the range open) or
+// ::1. With partOnly, whether it names some loopback address of fam.
+func spoofedLoopback(src, fam string, partOnly bool) bool {
 	if src == "" || strings.HasPrefix(src, "!") {
 		return false
 	}
-	if pfx, err := netip.ParsePrefix(src); err == nil {
-		a := pfx.Addr()
-		if fam == "ip" {
-			return a.Is4() && a.IsLoopback() && pfx.Bits() >= 8
+	pfx, err := netip.ParsePrefix(src)
+	if err != nil {
+		a, err := netip.ParseAddr(src)
+		if err != nil {
+			return false
 		}
-		return a.Is6() && a.IsLoopback()
+		pfx = netip.PrefixFrom(a, a.BitLen())
 	}
-	if a, err := netip.ParseAddr(src); err == nil {
-		if fam == "ip" {
-			return a.Is4() && a.IsLoopback()
+	if fam == "ip" {
+		if partOnly {
+			return pfx.Addr().Is4() && pfx.Addr().IsLoopback()
 		}
-		return a.Is6() && a.IsLoopback()
+		return pfx.Addr().Is4() && pfx.Bits() <= 8 && pfx.Contains(netip.AddrFrom4([4]byte{127, 0, 0, 0}))
 	}
-	return false
+	return pfx.Addr().Is6() && pfx.Contains(netip.IPv6Loopback())
 }
 
 // loopback reports whether the input path of family fam accepts traffic
 // on lo and drops traffic from a loopback source on other interfaces.
 func loopback(rs *host.FirewallRuleset, fam string, roots func(host.FirewallChain) bool) (bool, []string) {
 	var accept, drop *host.FirewallRule
+	// near are rules that look like the ones wanted but only cover part
+	// of the traffic, said in the evidence.
+	var near []string
+	note := func(r *host.FirewallRule, why string) {
+		if len(near) < 4 {
+			near = append(near, fmt.Sprintf("%s: not counted: %q (%s) %s", fam, r.Text, where(host.Setting{File: r.File, Line: r.Line}), why))
+		}
+	}
 	for _, ch := range reachable(rs, fam, roots) {
 		for i := range ch.Rules {
 			r := &ch.Rules[i]
 			if accept == nil && r.InIface == "lo" && r.Verdict == "accept" {
-				accept = r
+				// A rule that also matches a source, a port, a
+				// protocol, a state... covers part of the traffic.
+				switch {
+				case r.Other != "":
+					note(r, "also matches "+r.Other)
+				case r.Source != "":
+					note(r, "also matches source "+r.Source)
+				default:
+					accept = r
+				}
 			}
-			if drop == nil && (r.Verdict == "drop" || r.Verdict == "reject") && spoofedLoopback(r.Source, fam) &&
-				(r.InIface == "" || r.InIface == "!lo") {
-				drop = r
+			if drop == nil && (r.Verdict == "drop" || r.Verdict == "reject") && (r.InIface == "" || r.InIface == "!lo") &&
+				r.Source != "" && !strings.HasPrefix(r.Source, "!") {
+				switch {
+				case spoofedLoopback(r.Source, fam, false) && r.Other != "":
+					note(r, "also matches "+r.Other)
+				case spoofedLoopback(r.Source, fam, false):
+					drop = r
+				case spoofedLoopback(r.Source, fam, true):
+					note(r, "does not cover all loopback sources")
+				}
 			}
 		}
 	}
@@ -692,6 +766,9 @@ func loopback(rs *host.FirewallRuleset, fam string, roots func(host.FirewallChai
 		lines = append(lines, fmt.Sprintf("%s: traffic from %s on other interfaces dropped: %q (%s)", fam, want, drop.Text, where(host.Setting{File: drop.File, Line: drop.Line})))
 	} else {
 		lines = append(lines, fmt.Sprintf("%s: no rule on the input path drops traffic from %s arriving on other interfaces", fam, want))
+	}
+	if accept == nil || drop == nil {
+		lines = append(lines, near...)
 	}
 	return accept != nil && drop != nil, lines
 }
@@ -761,6 +838,15 @@ func (c *FirewallRulesCheck) persistent(fw *host.Firewall, ev []string) Outcome 
 	rs := fw.NFT
 	if rs == nil {
 		return fail(append(ev, "no /etc/nftables.conf: nftables.service loads nothing at boot")...)
+	}
+	if o := notLoaded(rs, ev); o != nil {
+		return *o
+	}
+	if o := notKnown(rs, ev); o != nil {
+		return *o
+	}
+	if o := notKnown(fw.NFTLive, ev); o != nil {
+		return *o
 	}
 	ev = append(ev, "read "+strings.Join(rs.Files, ", "))
 	ok := true

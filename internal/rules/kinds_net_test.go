@@ -182,3 +182,88 @@ func TestFirewallUFWAndIPTables(t *testing.T) {
 		t.Errorf("no rules.v6: %+v", o)
 	}
 }
+
+// A loopback rule counts only when it matches nothing else, and the
+// forged-source drop only when it covers all of 127.0.0.0/8 (::1 for
+// IPv6).
+func TestFirewallLoopbackNarrow(t *testing.T) {
+	lo := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "loopback"}}
+	nft := []string{"nftables"}
+	on := []string{"nftables.service"}
+	with := func(rs ...host.FirewallRule) *host.Inventory {
+		return fwInv(nft, on, nil, &host.Firewall{NFT: &host.FirewallRuleset{Files: []string{"/etc/nftables.conf"}, Chains: []host.FirewallChain{chain("inet", "input", "input", "drop", rs...)}}})
+	}
+	sshLo := host.FirewallRule{InIface: "lo", Verdict: "accept", Other: "tcp dport", Text: `iif "lo" tcp dport 22 accept`, File: "/etc/nftables.conf", Line: 7}
+	srcLo := host.FirewallRule{InIface: "lo", Source: "127.0.0.1", Verdict: "accept", Text: `iif "lo" ip saddr 127.0.0.1 accept`, File: "/etc/nftables.conf", Line: 7}
+	host32 := host.FirewallRule{InIface: "!lo", Source: "127.0.0.1/32", Verdict: "drop", Text: "ip saddr 127.0.0.1/32 drop", File: "/etc/nftables.conf", Line: 8}
+	bare := host.FirewallRule{Source: "127.0.0.1", Verdict: "drop", Text: "ip saddr 127.0.0.1 drop", File: "/etc/nftables.conf", Line: 8}
+	tcpOnly := host.FirewallRule{Source: "127.0.0.0/8", Verdict: "drop", Other: "tcp dport", Text: "ip saddr 127.0.0.0/8 tcp dport 22 drop", File: "/etc/nftables.conf", Line: 8}
+	wide := host.FirewallRule{InIface: "!lo", Source: "127.0.0.0/7", Verdict: "drop", Text: "ip saddr 127.0.0.0/7 drop", File: "/etc/nftables.conf", Line: 8}
+	six := host.FirewallRule{Source: "::1/128", Verdict: "drop", Text: "ip6 saddr ::1/128 drop", File: "/etc/nftables.conf", Line: 9}
+	for _, tc := range []struct {
+		name   string
+		inv    *host.Inventory
+		status string
+		ev     string
+	}{
+		{"all", with(loAccept, spoof4, spoof6), finding.StatusPass, "traffic on lo accepted"},
+		{"lo accept of one port", with(sshLo, spoof4, spoof6), finding.StatusFail, `not counted: "iif \"lo\" tcp dport 22 accept" (/etc/nftables.conf:7) also matches tcp dport`},
+		{"lo accept of one source", with(srcLo, spoof4, spoof6), finding.StatusFail, "also matches source 127.0.0.1"},
+		{"drop of 127.0.0.1/32", with(loAccept, host32, spoof6), finding.StatusFail, "ip: not counted: \"ip saddr 127.0.0.1/32 drop\" (/etc/nftables.conf:8) does not cover all loopback sources"},
+		{"drop of 127.0.0.1", with(loAccept, bare, spoof6), finding.StatusFail, "does not cover all loopback sources"},
+		{"drop of tcp only", with(loAccept, tcpOnly, spoof6), finding.StatusFail, "also matches tcp dport"},
+		{"a wider prefix covers it", with(loAccept, wide, six), finding.StatusPass, "traffic from ::1 on other interfaces dropped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := lo.Evaluate(tc.inv)
+			text := strings.Join(o.Evidence, "\n") + "\n" + o.Reason
+			if o.Status != tc.status || !strings.Contains(text, tc.ev) {
+				t.Errorf("got %s, want %s with %q:\n%s", o.Status, tc.status, tc.ev, text)
+			}
+		})
+	}
+}
+
+// A ruleset nft -f would refuse fails (nothing is loaded at boot); one
+// only partly known is an error, never a pass, for every manager.
+func TestFirewallRulesetNotLoadedOrNotKnown(t *testing.T) {
+	nft := []string{"nftables"}
+	on := []string{"nftables.service"}
+	refused := hardened()
+	refused.LoadError = `/etc/nftables.conf:26: include "/etc/nftables.d/site.nft": /etc/nftables.d/site.nft does not exist`
+	partial := hardened()
+	partial.Truncated = true
+	partial.Incomplete = []string{`/etc/nftables.conf:3: include "x.nft": /etc/x.nft could not be read: permission denied`}
+	bound := hardened()
+	bound.Truncated = true
+	ipt := func(v4 *host.FirewallRuleset) *host.Inventory {
+		return fwInv([]string{"iptables", "iptables-persistent"}, []string{"netfilter-persistent.service"}, nil, &host.Firewall{IPTables4: v4})
+	}
+	iptBound := &host.FirewallRuleset{Files: []string{"/etc/iptables/rules.v4"}, Truncated: true, Chains: []host.FirewallChain{
+		{Family: "ip", Table: "filter", Name: "INPUT", Hook: "input", Policy: &host.Setting{Value: "drop"}, Rules: []host.FirewallRule{loAccept, spoof4}},
+	}}
+	for _, tc := range []struct {
+		name   string
+		check  rules.Check
+		inv    *host.Inventory
+		status string
+		ev     string
+	}{
+		{"refused, default deny", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "default_deny"}}, fwInv(nft, on, nil, &host.Firewall{NFT: refused}), finding.StatusFail, "nft -f /etc/nftables.conf would fail and load nothing at boot: /etc/nftables.conf:26"},
+		{"refused, loopback", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "loopback"}}, fwInv(nft, on, nil, &host.Firewall{NFT: refused}), finding.StatusFail, "would fail and load nothing"},
+		{"refused, persistent", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "persistent"}}, fwInv(nft, on, nil, &host.Firewall{NFT: refused}), finding.StatusFail, "would fail and load nothing"},
+		{"the running ruleset decides over a refused file", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "default_deny"}}, fwInv(nft, on, nil, &host.Firewall{NFT: refused, NFTLive: hardened(), NFTLiveSource: "nft -j list ruleset"}), finding.StatusPass, "judged on the running ruleset"},
+		{"partial include", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "default_deny"}}, fwInv(nft, on, nil, &host.Firewall{NFT: partial}), finding.StatusError, "could not be read: permission denied"},
+		{"partial, persistent", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "persistent"}}, fwInv(nft, on, nil, &host.Firewall{NFT: partial}), finding.StatusError, "not fully known"},
+		{"bound, loopback", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "nftables", Assert: "loopback"}}, fwInv(nft, on, nil, &host.Firewall{NFT: bound}), finding.StatusError, "a bound cut it short"},
+		{"iptables bound", rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "loopback", Families: []string{"ip"}}}, ipt(iptBound), finding.StatusError, "/etc/iptables/rules.v4 is not fully known"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.check.Evaluate(tc.inv)
+			text := strings.Join(o.Evidence, "\n") + "\n" + o.Reason
+			if o.Status != tc.status || !strings.Contains(text, tc.ev) {
+				t.Errorf("got %s, want %s with %q:\n%s", o.Status, tc.status, tc.ev, text)
+			}
+		})
+	}
+}

@@ -209,66 +209,70 @@ func ShellVar(text, file, name string) *host.Setting {
 	return out
 }
 
-// readNFT parses nftables.conf and the files it includes.
+// readNFT parses nftables.conf and the files it includes, each include
+// read where its statement is (a later "flush ruleset" or "delete table"
+// applies to what it defined). As nft -f does, a file may be included
+// more than once; an include that is missing (nft -f then loads nothing)
+// or that includes itself (nft stops at its depth bound with an error)
+// is a LoadError, while an include that could not be read here, or
+// MaxIncludes or MaxIncludeDepth being reached, leaves the ruleset not
+// fully known (Truncated, Incomplete).
 func (c *Collector) readNFT(env *collect.Env, text string) *host.FirewallRuleset {
 	b := newBuilder()
 	files := []string{NFTConf}
-	b.parse(text, NFTConf)
-	type pending struct {
-		inc   include
-		depth int
-	}
-	var queue []pending
-	for _, in := range b.includes {
-		queue = append(queue, pending{in, 1})
-	}
-	b.includes = nil
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if p.depth > MaxIncludeDepth {
-			env.Errorf("%s:%d: include %q: more than %d levels of includes", p.inc.file, p.inc.line, p.inc.pattern, MaxIncludeDepth)
-			b.truncated = true
-			continue
+	stack := []string{NFTConf}
+	read := 1
+	b.resolve = func(in include) {
+		if len(stack) > MaxIncludeDepth {
+			env.Errorf("%s:%d: include %q: more than %d levels of includes", in.file, in.line, in.pattern, MaxIncludeDepth)
+			b.unknown(in.file, in.line, fmt.Sprintf("include %q: more than %d levels of includes, not read", in.pattern, MaxIncludeDepth))
+			return
 		}
-		for _, name := range expand(env, p.inc) {
-			if len(files) >= MaxIncludes {
+		for _, name := range expand(env, b, in) {
+			if slices.Contains(stack, name) {
+				env.Errorf("%s:%d: %s includes itself", in.file, in.line, name)
+				b.refuse(in.file, in.line, fmt.Sprintf("include %q: %s includes itself, nft -f fails and loads nothing", in.pattern, name))
+				continue
+			}
+			if read >= MaxIncludes {
 				env.Errorf("more than %d nftables files, %s is not read", MaxIncludes, name)
-				b.truncated = true
-				break
+				b.unknown(in.file, in.line, fmt.Sprintf("more than %d nftables files, %s is not read", MaxIncludes, name))
+				return
 			}
-			if slices.Contains(files, name) {
-				env.Errorf("%s:%d: %s is included again (a loop), not read twice", p.inc.file, p.inc.line, name)
+			t, err := hostfs.ReadFileLimit(env.FS, name, FileLimit)
+			if err != nil {
+				env.Errorf("%s:%d: include %q: read %s: %v", in.file, in.line, in.pattern, name, err)
+				if missing(err) {
+					b.refuse(in.file, in.line, fmt.Sprintf("include %q: %s does not exist, nft -f fails and loads nothing", in.pattern, name))
+				} else {
+					b.unknown(in.file, in.line, fmt.Sprintf("include %q: %s could not be read: %v", in.pattern, name, err))
+				}
 				continue
 			}
-			t, ok := read(env, name)
-			if !ok {
-				continue
+			read++
+			if !slices.Contains(files, name) {
+				files = append(files, name)
 			}
-			files = append(files, name)
-			b.parse(t, name)
-			for _, in := range b.includes {
-				queue = append(queue, pending{in, p.depth + 1})
-			}
-			b.includes = nil
+			stack = append(stack, name)
+			b.parse(string(t), name)
+			stack = stack[:len(stack)-1]
 		}
 	}
-	return &host.FirewallRuleset{Files: files, Chains: b.chains, Truncated: b.truncated}
+	b.parse(text, NFTConf)
+	return b.ruleset(files)
 }
 
 // expand resolves an include pattern to file names: relative to /etc,
-// a glob matched in its directory in lexical order.
-func expand(env *collect.Env, in include) []string {
+// a glob matched in its directory in lexical order (a glob matching
+// nothing is no error for nft). A file name that does not exist is
+// returned for the caller to report.
+func expand(env *collect.Env, b *nftBuilder, in include) []string {
 	p := in.pattern
 	if !strings.HasPrefix(p, "/") {
 		p = path.Join("/etc", p)
 	}
 	p = path.Clean(p)
 	if !strings.ContainsAny(p, "*?[") {
-		if _, err := env.FS.Stat(p); err != nil {
-			env.Errorf("%s:%d: include %q: %v", in.file, in.line, in.pattern, err)
-			return nil
-		}
 		return []string{p}
 	}
 	dir, pat := path.Split(p)
@@ -276,6 +280,7 @@ func expand(env *collect.Env, in include) []string {
 	if err != nil {
 		if !missing(err) {
 			env.Errorf("%s:%d: include %q: %v", in.file, in.line, in.pattern, err)
+			b.unknown(in.file, in.line, fmt.Sprintf("include %q: %v", in.pattern, err))
 		}
 		return nil
 	}

@@ -37,7 +37,8 @@ func runOf(inv *host.Inventory) host.CollectorRun {
 }
 
 // nftables.conf includes: a relative glob (looked up in /etc, lexical
-// order), an absolute file, a loop, a missing file.
+// order), an absolute file included a second time (nft reads it again),
+// a missing file (nft -f then loads nothing: LoadError).
 func TestIncludes(t *testing.T) {
 	root := t.TempDir()
 	write(t, root, "etc/nftables.conf", "flush ruleset\ninclude \"nftables.d/*.nft\"\ninclude \"/etc/missing.nft\"\n")
@@ -60,8 +61,14 @@ func TestIncludes(t *testing.T) {
 		t.Errorf("chain: %+v", c)
 	}
 	errs := strings.Join(runOf(inv).Errors, "\n")
-	if !strings.Contains(errs, "included again") || !strings.Contains(errs, "/etc/missing.nft") {
+	if !strings.Contains(errs, "/etc/missing.nft") {
 		t.Errorf("errors: %s", errs)
+	}
+	if !strings.Contains(fw.NFT.LoadError, "/etc/nftables.conf:3") || !strings.Contains(fw.NFT.LoadError, "/etc/missing.nft does not exist") {
+		t.Errorf("load error: %q", fw.NFT.LoadError)
+	}
+	if fw.NFT.Truncated {
+		t.Errorf("a missing include is known, not truncated: %v", fw.NFT.Incomplete)
 	}
 	if fw.NFTLive != nil || !strings.Contains(fw.NFTLiveSource, "an image") {
 		t.Errorf("live on an image: %s", fw.NFTLiveSource)
@@ -154,5 +161,50 @@ func TestLive(t *testing.T) {
 				t.Errorf("live: %+v", fw.NFTLive)
 			}
 		})
+	}
+}
+
+// Includes are read where their statement is: a "flush ruleset" after an
+// include forgets what the include defined, and a "delete table" in an
+// included file removes a table defined before it.
+func TestIncludesInPlace(t *testing.T) {
+	base := "table inet filter {\n chain input { type filter hook input priority 0; policy drop; iif lo accept }\n}\n"
+	for _, tc := range []struct {
+		name, conf string
+		files      map[string]string
+		chains     int
+	}{
+		{"flush after include", "include \"base.nft\"\nflush ruleset\n", map[string]string{"etc/base.nft": base}, 0},
+		{"include before flush", "flush ruleset\ninclude \"base.nft\"\n", map[string]string{"etc/base.nft": base}, 1},
+		{"delete in include", base + "include \"zz.nft\"\n", map[string]string{"etc/zz.nft": "delete table inet filter\n"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			write(t, root, "etc/nftables.conf", tc.conf)
+			for name, body := range tc.files {
+				write(t, root, name, body)
+			}
+			fw := testfixture.Collect(t, root, firewall.New()).Config.Firewall
+			if len(fw.NFT.Chains) != tc.chains || fw.NFT.LoadError != "" || fw.NFT.Truncated {
+				t.Errorf("chains %+v, load error %q, truncated %v", fw.NFT.Chains, fw.NFT.LoadError, fw.NFT.Truncated)
+			}
+		})
+	}
+}
+
+// An include that exists but cannot be read here leaves the ruleset not
+// fully known (nft, as root, may read it); one that includes itself
+// makes nft -f fail.
+func TestIncludeUnreadableAndLoop(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/nftables.conf", "flush ruleset\ninclude \"nftables.d\"\ninclude \"self.nft\"\n")
+	write(t, root, "etc/nftables.d/x.nft", "\n")
+	write(t, root, "etc/self.nft", "include \"self.nft\"\n")
+	fw := testfixture.Collect(t, root, firewall.New()).Config.Firewall
+	if !fw.NFT.Truncated || len(fw.NFT.Incomplete) != 1 || !strings.Contains(fw.NFT.Incomplete[0], "/etc/nftables.conf:2: include \"nftables.d\": /etc/nftables.d could not be read") {
+		t.Errorf("unreadable include: truncated %v, %q", fw.NFT.Truncated, fw.NFT.Incomplete)
+	}
+	if !strings.Contains(fw.NFT.LoadError, "/etc/self.nft:1: include \"self.nft\": /etc/self.nft includes itself") {
+		t.Errorf("loop: %q", fw.NFT.LoadError)
 	}
 }

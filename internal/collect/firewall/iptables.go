@@ -117,7 +117,9 @@ func splitArgs(s string) []string {
 
 // IPTablesRule reads the arguments of a rule after its chain: -i
 // (--in-interface), -s (--source, --src), -j (--jump) and -g (--goto),
-// with a "!" before an option negating it.
+// with a "!" before an option negating it. Options that do not narrow
+// what the rule matches (-m loading a module, --comment, --reject-with,
+// -c) are skipped; the first other one is kept in Other.
 func IPTablesRule(args []string) host.FirewallRule {
 	var r host.FirewallRule
 	neg := ""
@@ -134,6 +136,11 @@ func IPTablesRule(args []string) host.FirewallRule {
 		case "!":
 			neg = "!"
 			continue
+		case "-m", "--match", "--comment", "--reject-with":
+			next()
+		case "-c", "--set-counters":
+			next()
+			next()
 		case "-i", "--in-interface":
 			r.InIface = neg + next()
 		case "-s", "--source", "--src":
@@ -151,6 +158,13 @@ func IPTablesRule(args []string) host.FirewallRule {
 					r.Verdict = "goto"
 				}
 				r.Target = t
+			}
+		default:
+			if r.Other == "" {
+				r.Other = strings.TrimSpace(neg + " " + a)
+				if i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+					r.Other += " " + args[i+1]
+				}
 			}
 		}
 		neg = ""
@@ -248,9 +262,29 @@ func jsonRule(exprs []map[string]json.RawMessage) host.FirewallRule {
 				case left.Payload != nil && left.Payload.Field == "saddr" && (left.Payload.Protocol == "ip" || left.Payload.Protocol == "ip6"):
 					r.Source = neg + right
 					text = append(text, left.Payload.Protocol, "saddr", m.Op, right)
+				default:
+					o := shorten(string(m.Left))
+					if left.Meta != nil {
+						o = "meta " + left.Meta.Key
+					} else if left.Payload != nil {
+						o = left.Payload.Protocol + " " + left.Payload.Field
+					}
+					if r.Other == "" {
+						r.Other = o
+					}
+					text = append(text, o, m.Op, right)
 				}
-			case "accept", "drop", "reject", "return":
+			case "accept", "drop", "reject", "return", "continue":
 				r.Verdict, r.Target = k, ""
+				text = append(text, k)
+			case "counter", "log":
+				// Count or log, whatever the rule matches.
+			default:
+				// Any other statement (limit, fib, ct count, xt...)
+				// narrows what the rule matches or is not modelled.
+				if r.Other == "" {
+					r.Other = k
+				}
 				text = append(text, k)
 			case "jump", "goto":
 				var t struct {

@@ -1,6 +1,8 @@
 package firewall
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/host"
@@ -196,13 +198,23 @@ func (p *parser) inline() string {
 	return "{" + strings.Join(words, " ") + "}"
 }
 
-// nftBuilder collects the chains of one or more files.
+// nftBuilder collects the chains of one or more files, applying their
+// statements in order as nft -f does.
 type nftBuilder struct {
 	chains []host.FirewallChain
 	index  map[string]int
-	// includes are the include statements met, with their file.
-	includes  []include
-	truncated bool
+	// tables are the tables defined so far, "family name".
+	tables map[string]bool
+	// resolve reads an include in place (where the statement is, so a
+	// later flush or delete applies to what it defined); nil collects the
+	// includes met in includes instead.
+	resolve  func(include)
+	includes []include
+	// truncated and incomplete say the ruleset is not fully known;
+	// loadError that nft -f would refuse it and load nothing.
+	truncated  bool
+	incomplete []string
+	loadError  string
 }
 
 type include struct {
@@ -211,9 +223,10 @@ type include struct {
 	line    int
 }
 
-func newBuilder() *nftBuilder { return &nftBuilder{index: map[string]int{}} }
+func newBuilder() *nftBuilder { return &nftBuilder{index: map[string]int{}, tables: map[string]bool{}} }
 
 func (b *nftBuilder) chain(family, table, name, file string, line int) *host.FirewallChain {
+	b.tables[family+" "+table] = true
 	key := family + " " + table + " " + name
 	if i, ok := b.index[key]; ok {
 		return &b.chains[i]
@@ -221,6 +234,30 @@ func (b *nftBuilder) chain(family, table, name, file string, line int) *host.Fir
 	b.index[key] = len(b.chains)
 	b.chains = append(b.chains, host.FirewallChain{Family: family, Table: table, Name: name, File: file, Line: line})
 	return &b.chains[len(b.chains)-1]
+}
+
+// remove forgets the chains for which drop is true.
+func (b *nftBuilder) remove(drop func(host.FirewallChain) bool) {
+	b.chains = slices.DeleteFunc(b.chains, drop)
+	b.index = map[string]int{}
+	for i, c := range b.chains {
+		b.index[c.Family+" "+c.Table+" "+c.Name] = i
+	}
+}
+
+// unknown records a statement whose effect is not modelled.
+func (b *nftBuilder) unknown(file string, line int, why string) {
+	b.truncated = true
+	if len(b.incomplete) < 20 {
+		b.incomplete = append(b.incomplete, fmt.Sprintf("%s:%d: %s", file, line, why))
+	}
+}
+
+// refuse records the first reason nft -f would load nothing.
+func (b *nftBuilder) refuse(file string, line int, why string) {
+	if b.loadError == "" {
+		b.loadError = fmt.Sprintf("%s:%d: %s", file, line, why)
+	}
 }
 
 // familyName reads "[family] name" from words, nftables' default family
@@ -240,19 +277,28 @@ func familyName(w []string) (string, string, []string, bool) {
 // type filter hook input priority 0; policy drop; iif lo accept } }") or
 // command form ("add chain inet filter input { ... }", "add rule inet
 // filter input iif lo accept"). Include statements are returned for the
-// caller to resolve. "flush ruleset" forgets the chains read so far, as
-// it empties the kernel's ruleset. Never panics; bounded by MaxTokens and
+// caller to resolve. Statements that remove what was defined before take
+// effect in order: "flush ruleset [family]", "delete|destroy table",
+// "flush table", "delete|destroy chain", "flush chain"; deleting or
+// flushing a table or chain that does not exist makes nft -f fail as a
+// whole (LoadError; destroy is the form that does not fail), and a
+// delete or replace by handle is not modelled (Incomplete). The starting
+// ruleset is empty, as at boot. Never panics; bounded by MaxTokens and
 // MaxDepth.
 func ParseNFT(text, file string) (*host.FirewallRuleset, []include) {
 	b := newBuilder()
 	b.parse(text, file)
-	return &host.FirewallRuleset{Files: []string{file}, Chains: b.chains, Truncated: b.truncated}, b.includes
+	return b.ruleset([]string{file}), b.includes
+}
+
+func (b *nftBuilder) ruleset(files []string) *host.FirewallRuleset {
+	return &host.FirewallRuleset{Files: files, Chains: b.chains, Truncated: b.truncated, Incomplete: b.incomplete, LoadError: b.loadError}
 }
 
 func (b *nftBuilder) parse(text, file string) {
 	toks, complete := tokenize(text)
 	if !complete {
-		b.truncated = true
+		b.unknown(file, 0, fmt.Sprintf("more than %d tokens, the rest is not read", MaxTokens))
 	}
 	p := &parser{toks: toks}
 	var top []stmt
@@ -279,18 +325,25 @@ func (b *nftBuilder) top(s stmt, file string) {
 	switch w[0] {
 	case "include":
 		if len(w) > 1 {
-			b.includes = append(b.includes, include{pattern: w[1], file: file, line: s.line})
+			in := include{pattern: w[1], file: file, line: s.line}
+			if b.resolve != nil {
+				b.resolve(in)
+			} else {
+				b.includes = append(b.includes, in)
+			}
 		}
-	case "flush":
-		if len(w) > 1 && w[1] == "ruleset" {
-			b.chains = nil
-			b.index = map[string]int{}
+	case "flush", "delete", "destroy":
+		b.remove1(w, file, s.line)
+	case "replace":
+		if len(w) > 1 && w[1] == "rule" {
+			b.unknown(file, s.line, "replace rule by handle: which rule is replaced is not known")
 		}
 	case "table":
 		fam, name, _, ok := familyName(w[1:])
 		if !ok {
 			return
 		}
+		b.tables[fam+" "+name] = true
 		for _, in := range s.block {
 			iw := in.words
 			if len(iw) >= 2 && iw[0] == "chain" {
@@ -317,6 +370,88 @@ func (b *nftBuilder) top(s stmt, file string) {
 			r = r[2:]
 		}
 		b.rule(c, r, file, s.line)
+	}
+}
+
+// remove1 applies a flush, delete or destroy statement (w[0]) to the
+// chains read so far.
+func (b *nftBuilder) remove1(w []string, file string, line int) {
+	verb := w[0]
+	if len(w) < 2 {
+		return
+	}
+	what := w[1]
+	if verb == "flush" && what == "ruleset" {
+		if len(w) > 2 && nftFamilies[w[2]] {
+			fam := w[2]
+			b.remove(func(c host.FirewallChain) bool { return c.Family == fam })
+			for k := range b.tables {
+				if strings.HasPrefix(k, fam+" ") {
+					delete(b.tables, k)
+				}
+			}
+			return
+		}
+		b.remove(func(host.FirewallChain) bool { return true })
+		b.tables = map[string]bool{}
+		return
+	}
+	if what != "table" && what != "chain" && what != "rule" {
+		// Sets, maps, elements and other objects do not change the
+		// chains the rules look at.
+		return
+	}
+	fam, table, rest, ok := familyName(w[2:])
+	if !ok {
+		return
+	}
+	stmtText := strings.Join(w, " ")
+	if table == "handle" || slices.Contains(rest, "handle") {
+		if verb != "flush" {
+			b.unknown(file, line, fmt.Sprintf("%q: what a handle names is not known, the ruleset may differ", shorten(stmtText)))
+		}
+		return
+	}
+	switch what {
+	case "table":
+		if !b.tables[fam+" "+table] {
+			if verb != "destroy" {
+				b.refuse(file, line, fmt.Sprintf("%q: table %s %s does not exist, nft -f fails and loads nothing", shorten(stmtText), fam, table))
+			}
+			return
+		}
+		in := func(c host.FirewallChain) bool { return c.Family == fam && c.Table == table }
+		if verb == "flush" {
+			for i := range b.chains {
+				if in(b.chains[i]) {
+					b.chains[i].Rules = nil
+				}
+			}
+			return
+		}
+		b.remove(in)
+		delete(b.tables, fam+" "+table)
+	case "chain":
+		if len(rest) == 0 {
+			return
+		}
+		i, ok := b.index[fam+" "+table+" "+rest[0]]
+		if !ok {
+			if verb != "destroy" {
+				b.refuse(file, line, fmt.Sprintf("%q: chain %s %s %s does not exist, nft -f fails and loads nothing", shorten(stmtText), fam, table, rest[0]))
+			}
+			return
+		}
+		if verb == "flush" {
+			b.chains[i].Rules = nil
+			return
+		}
+		name := rest[0]
+		b.remove(func(c host.FirewallChain) bool { return c.Family == fam && c.Table == table && c.Name == name })
+	case "rule":
+		if verb != "flush" {
+			b.unknown(file, line, fmt.Sprintf("%q: which rule is deleted is not known", shorten(stmtText)))
+		}
 	}
 }
 
@@ -353,9 +488,20 @@ func (b *nftBuilder) rule(c *host.FirewallChain, w []string, file string, line i
 // NFTRule reads the words of an nftables rule: the input interface
 // (iif, iifname, meta iif, meta iifname), the source address (ip saddr,
 // ip6 saddr) and the verdict (accept, drop, reject, return, jump, goto;
-// the last one written decides).
+// the last one written decides). Statements that do not narrow what the
+// rule matches (counter, log, comment, reject's "with" clause) are
+// skipped; the first other word is kept in Other, as the rule then
+// matches on something else too (a port, a protocol, a state...).
 func NFTRule(w []string) host.FirewallRule {
 	var r host.FirewallRule
+	other := func(i int) {
+		if r.Other == "" {
+			r.Other = w[i]
+			if i+1 < len(w) {
+				r.Other += " " + w[i+1]
+			}
+		}
+	}
 	value := func(i int) (string, int) {
 		neg := ""
 		if i < len(w) && (w[i] == "==" || w[i] == "eq") {
@@ -369,24 +515,67 @@ func NFTRule(w []string) host.FirewallRule {
 		}
 		return "", i
 	}
+	// skip returns the index of the last word of a keyword's options.
+	skip := func(i int, opts map[string]int) int {
+		for i+1 < len(w) {
+			n, ok := opts[w[i+1]]
+			if !ok {
+				break
+			}
+			i += 1 + n
+		}
+		return min(i, len(w)-1)
+	}
 	for i := 0; i < len(w); i++ {
 		switch w[i] {
+		case "meta":
+			if i+1 < len(w) && (w[i+1] == "iif" || w[i+1] == "iifname") {
+				continue
+			}
+			other(i)
 		case "iif", "iifname":
-			// "fib saddr . iif" is a lookup key, not a match.
+			// "fib saddr . iif" is a lookup key (of a fib match, which
+			// is Other), not a match of its own.
 			if i == 0 || w[i-1] != "." {
 				r.InIface, i = value(i + 1)
 			}
-		case "saddr":
-			if i > 0 && (w[i-1] == "ip" || w[i-1] == "ip6") {
-				r.Source, i = value(i + 1)
+		case "ip", "ip6":
+			if i+1 < len(w) && w[i+1] == "saddr" {
+				r.Source, i = value(i + 2)
+				continue
 			}
-		case "accept", "drop", "reject", "return":
+			other(i)
+		case "accept", "drop", "return", "continue":
 			r.Verdict, r.Target = w[i], ""
+		case "reject":
+			r.Verdict, r.Target = w[i], ""
+			// "reject with icmp type admin-prohibited", "with tcp reset".
+			if i+2 < len(w) && w[i+1] == "with" {
+				i += 2
+				if i+1 < len(w) && w[i+1] == "type" {
+					i++
+				}
+				if i+1 < len(w) {
+					i++
+				}
+			}
 		case "jump", "goto":
 			if i+1 < len(w) {
 				r.Verdict, r.Target = w[i], w[i+1]
 				i++
 			}
+		case "counter":
+			i = skip(i, map[string]int{"packets": 1, "bytes": 1})
+		case "log":
+			i = skip(i, map[string]int{"prefix": 1, "level": 1, "group": 1, "snaplen": 1, "queue-threshold": 1, "flags": 1})
+			// "flags tcp sequence,options", "flags ip options".
+			if i+1 < len(w) && (w[i] == "tcp" || w[i] == "ip") && w[i-1] == "flags" {
+				i++
+			}
+		case "comment":
+			i++
+		default:
+			other(i)
 		}
 	}
 	r.Text = shorten(strings.Join(w, " "))

@@ -341,7 +341,7 @@ func TestNFTFileAndJSONAgree(t *testing.T) {
 			}
 			out = append(out, strings.Join([]string{c.Family, c.Table, c.Name, c.Hook, pol}, "/"))
 			for _, r := range c.Rules {
-				out = append(out, "  "+strings.Join([]string{r.InIface, r.Source, r.Verdict, r.Target}, "|"))
+				out = append(out, "  "+strings.Join([]string{r.InIface, r.Source, r.Verdict, r.Target, strconv.FormatBool(r.Other != "")}, "|"))
 			}
 		}
 		return strings.Join(out, "\n")
@@ -349,7 +349,92 @@ func TestNFTFileAndJSONAgree(t *testing.T) {
 	if f, l := summary(file), summary(live); f != l {
 		t.Errorf("file:\n%s\nrunning:\n%s", f, l)
 	}
-	if !strings.Contains(summary(live), "!lo|::1|drop|") {
+	if !strings.Contains(summary(live), "!lo|::1|drop||false") || !strings.Contains(summary(live), "||accept||true") {
 		t.Errorf("live: %s", summary(live))
+	}
+}
+
+// Statements that remove what was defined before take effect in order.
+func TestParseNFTDeleteFlush(t *testing.T) {
+	for _, tc := range []struct {
+		name, tail string
+		// chains is "name:rules" of what is left, in order.
+		chains    string
+		loadError string
+		truncated bool
+	}{
+		{"none", "", "input:6 services:2 forward:0 output:0", "", false},
+		{"delete table", "delete table inet filter", "", "", false},
+		{"destroy table", "destroy table inet filter", "", "", false},
+		{"flush table", "flush table inet filter", "input:0 services:0 forward:0 output:0", "", false},
+		{"delete chain", "delete chain inet filter input", "services:2 forward:0 output:0", "", false},
+		{"destroy chain", "destroy chain inet filter input", "services:2 forward:0 output:0", "", false},
+		{"flush chain", "flush chain inet filter input", "input:0 services:2 forward:0 output:0", "", false},
+		{"flush ruleset of another family", "flush ruleset ip", "input:6 services:2 forward:0 output:0", "", false},
+		{"flush ruleset of the family", "flush ruleset inet", "", "", false},
+		{"delete then define again", "delete table inet filter\ntable inet filter { chain input { type filter hook input priority 0; } }", "input:0", "", false},
+		{"delete table of another family", "delete table ip filter", "input:6 services:2 forward:0 output:0", "f:23: \"delete table ip filter\": table ip filter does not exist", false},
+		{"destroy what does not exist", "destroy table ip filter\ndestroy chain inet filter nothere", "input:6 services:2 forward:0 output:0", "", false},
+		{"delete chain that does not exist", "delete chain inet filter nothere", "input:6 services:2 forward:0 output:0", "chain inet filter nothere does not exist", false},
+		{"flush table that does not exist", "flush table inet nothere", "input:6 services:2 forward:0 output:0", "table inet nothere does not exist", false},
+		{"delete by handle", "delete table inet handle 3", "input:6 services:2 forward:0 output:0", "", true},
+		{"delete rule", "delete rule inet filter input handle 4", "input:6 services:2 forward:0 output:0", "", true},
+		{"delete a set", "delete set inet filter blocked", "input:6 services:2 forward:0 output:0", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := strings.Replace(cisNFTConf, `include "nftables.d/*.nft"`, tc.tail, 1)
+			rs, _ := ParseNFT(text, "f")
+			var got []string
+			for _, c := range rs.Chains {
+				got = append(got, c.Name+":"+itoa(len(c.Rules)))
+			}
+			if g := strings.Join(got, " "); g != tc.chains {
+				t.Errorf("chains %q, want %q", g, tc.chains)
+			}
+			if (tc.loadError == "") != (rs.LoadError == "") || !strings.Contains(rs.LoadError, tc.loadError) {
+				t.Errorf("load error %q, want %q", rs.LoadError, tc.loadError)
+			}
+			if rs.Truncated != tc.truncated || (tc.truncated && !strings.Contains(strings.Join(rs.Incomplete, " "), "f:23:")) {
+				t.Errorf("truncated %v %q", rs.Truncated, rs.Incomplete)
+			}
+		})
+	}
+}
+
+// A rule's matches other than interface and source are recorded; counter,
+// log, comment and reject's with clause are not matches.
+func TestRuleOther(t *testing.T) {
+	for _, tc := range []struct {
+		nft, other string
+	}{
+		{`iif "lo" accept`, ""},
+		{`meta iifname lo counter packets 0 bytes 0 accept`, ""},
+		{`iif != lo ip saddr 127.0.0.0/8 counter drop`, ""},
+		{`ip6 saddr ::1 log prefix "spoof:" level warn flags tcp sequence,options reject with icmpv6 type admin-prohibited comment "x"`, ""},
+		{`ip saddr 127.0.0.0/8 reject with tcp reset`, ""},
+		{`iif "lo" tcp dport 22 accept`, "tcp dport"},
+		{`ip saddr 127.0.0.1 ip daddr 10.0.0.1 drop`, "ip daddr"},
+		{`iif lo ct state new accept`, "ct state"},
+		{`meta l4proto tcp iif lo accept`, "meta l4proto"},
+		{`fib saddr . iif oif missing drop`, "fib saddr"},
+		{`iif lo limit rate 10/second accept`, "limit rate"},
+	} {
+		if got := NFTRule(strings.Fields(tc.nft)).Other; got != tc.other {
+			t.Errorf("nft %q: other %q, want %q", tc.nft, got, tc.other)
+		}
+	}
+	for _, tc := range []struct {
+		args, other string
+	}{
+		{`-i lo -j ACCEPT`, ""},
+		{`-i lo -m comment --comment x -j ACCEPT`, ""},
+		{`-s 127.0.0.0/8 -j REJECT --reject-with icmp-port-unreachable`, ""},
+		{`-i lo -p tcp --dport 22 -j ACCEPT`, "-p tcp"},
+		{`-s 127.0.0.0/8 ! -d 127.0.0.1 -j DROP`, "! -d 127.0.0.1"},
+		{`-i lo -m conntrack --ctstate NEW -j ACCEPT`, "--ctstate NEW"},
+	} {
+		if got := IPTablesRule(strings.Fields(tc.args)).Other; got != tc.other {
+			t.Errorf("iptables %q: other %q, want %q", tc.args, got, tc.other)
+		}
 	}
 }
