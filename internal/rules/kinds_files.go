@@ -298,7 +298,7 @@ func (c *FileLineCheck) evaluate(inv *host.Inventory) Outcome {
 
 	if len(existing) == 0 {
 		// Name what was looked for: the paths of the set, or the globs.
-		what := strings.Join(files, ", ")
+		what := joinCapped(files, maxEvidence)
 		if what == "" {
 			what = strings.Join(c.Files, ", ")
 		}
@@ -316,11 +316,13 @@ func (c *FileLineCheck) evaluate(inv *host.Inventory) Outcome {
 	}
 
 	o := c.judge(pat, lines, existing)
+	// A set can hold hundreds of files (a drop-in directory at its cap):
+	// the evidence names the first few and counts the rest.
 	if len(unreadable) > 0 && o.Status != finding.StatusFail {
-		return Outcome{Status: finding.StatusError, Evidence: o.Evidence, Reason: "unreadable: " + strings.Join(unreadable, "; ")}
+		return Outcome{Status: finding.StatusError, Evidence: o.Evidence, Reason: "unreadable: " + joinCapped(unreadable, maxEvidence)}
 	}
 	if len(unreadable) > 0 {
-		o.Evidence = append(o.Evidence, "not read: "+strings.Join(unreadable, "; "))
+		o.Evidence = append(o.Evidence, "not read: "+joinCapped(unreadable, maxEvidence))
 	}
 	return o
 }
@@ -358,13 +360,13 @@ func (c *FileLineCheck) noLines(existing []string) Outcome {
 			out = finding.StatusPass
 		}
 	}
-	ev := fmt.Sprintf("%s: no line", strings.Join(existing, ", "))
+	ev := fmt.Sprintf("%s: no line", joinCapped(existing, maxEvidence))
 	switch {
 	case c.What != "" && c.Want != "absent":
 		ev += " with " + c.What
 	case c.Select != "":
 		ev += " matches " + c.Select
-	case c.Want != "absent":
+	default:
 		ev += " matches " + c.Pattern
 	}
 	if c.Section != "" {
@@ -451,7 +453,7 @@ func (c *FileLineCheck) judge(pat *regexp.Regexp, lines []fileLine, existing []s
 
 // byDefault judges the default value when no line sets one.
 func (c *FileLineCheck) byDefault(existing []string) Outcome {
-	ev := fmt.Sprintf("%s: not set, the default %s applies", strings.Join(existing, ", "), *c.Default)
+	ev := fmt.Sprintf("%s: not set, the default %s applies", joinCapped(existing, maxEvidence), *c.Default)
 	if ok, why := c.valueOK(*c.Default); !ok {
 		return fail(ev + " (" + why + ")")
 	}

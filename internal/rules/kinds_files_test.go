@@ -1,11 +1,16 @@
 package rules_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/kensa-dev/kensa/internal/collect/files"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/rules"
@@ -168,5 +173,72 @@ func TestFileLineValidation(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tc.err)
 			}
 		})
+	}
+}
+
+// TestFileLineEvidenceCapped: a set of hundreds of files (a drop-in
+// directory at its cap) is named by its first files and a count, not
+// path by path, whether nothing matched or files were unreadable.
+func TestFileLineEvidenceCapped(t *testing.T) {
+	var fs, bad []host.ConfigFile
+	for i := range 300 {
+		fs = append(fs, lines(fmt.Sprintf("/etc/sudoers.d/f%03d", i), "sudoers", "Defaults env_reset"))
+		bad = append(bad, host.ConfigFile{Path: fmt.Sprintf("/etc/sudoers.d/b%03d", i), Set: "sudoers", Exists: true, Error: "binary content"})
+	}
+	inv := &host.Inventory{Config: &host.Config{Files: &host.ConfigFiles{Files: seq(fs...)}}}
+	for _, tc := range []struct {
+		name, check string
+		inv         *host.Inventory
+		want        string
+	}{
+		{"no line", "\n    set: sudoers\n    pattern: '^Defaults use_pty$'\n    want: present\n    missing: fail", inv, "and 290 more: no line matches"},
+		{"default", "\n    set: sudoers\n    select: 'timestamp_timeout='\n    pattern: '=(\\S+)$'\n    want: last\n    max: 15\n    default: \"15\"\n    missing: fail", inv, "and 290 more: not set, the default 15 applies"},
+		{"unreadable", "\n    set: sudoers\n    pattern: '!authenticate'\n    want: absent\n    missing: pass",
+			&host.Inventory{Config: &host.Config{Files: &host.ConfigFiles{Files: bad}}}, "binary content and 290 more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := fileLine(t, tc.check).Evaluate(tc.inv)
+			all := strings.Join(append(o.Evidence, o.Reason), "; ")
+			if !strings.Contains(all, tc.want) || len(all) > 1000 {
+				t.Errorf("%s: %d bytes of evidence (%.300s...), want it capped with %q", o.Status, len(all), all, tc.want)
+			}
+		})
+	}
+}
+
+// TestFileLineDirectoryCut: a sudoers.d with more files than the
+// collector reads per directory, the last one (whose Defaults win) turning
+// authentication off. The rule must not pass on the files that were read:
+// the cut makes it an error naming the directory.
+func TestFileLineDirectoryCut(t *testing.T) {
+	layer := t.TempDir()
+	for i := range files.MaxDirFiles + 44 {
+		writeLayerFile(t, layer, fmt.Sprintf("etc/sudoers.d/f%03d", i), "Defaults env_reset\n")
+	}
+	writeLayerFile(t, layer, "etc/sudoers.d/zzz", "Defaults !authenticate\n")
+	shared := filepath.Join("testdata", "roots", "_shared")
+	inv := collectLayers(t, "cut", []string{filepath.Join(shared, "debian12-default"), filepath.Join(shared, "files-pkgs-sudo"), layer})
+	all, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(all, func(r *rules.Rule) bool { return r.ID == "cis-5.2.5" })
+	if i < 0 {
+		t.Fatal("no cis-5.2.5")
+	}
+	got := rules.Evaluate(inv, all[i:i+1], []string{"cis"}).Results[0]
+	if got.Status != finding.StatusError || !strings.Contains(got.Reason, "/etc/sudoers.d: more than 256 files; the rest were not read") {
+		t.Errorf("cis-5.2.5 on a cut sudoers.d: %s (%s), want error naming the cut", got.Status, got.Reason)
+	}
+}
+
+func writeLayerFile(t *testing.T, root, name, body string) {
+	t.Helper()
+	p := filepath.Join(root, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -43,7 +43,9 @@
 // regular files opened) and is capped: FileLimit per file, MaxDirFiles per
 // directory, MaxFiles and MaxTotalBytes in all, MaxIncludeDepth levels of
 // includes, an include of a file already in the chain is a loop and is
-// refused. A file with a NUL byte is binary and refused. Files that hold
+// refused. A directory cut at MaxDirFiles is recorded in its set as a
+// ConfigFile with an Error (the files left out are the last read, whose
+// settings win), so a rule on that set cannot pass on what was read. A file with a NUL byte is binary and refused. Files that hold
 // secrets are never read, whatever link or include leads to them (shadow
 // files, SSH and TLS private keys, chrony.keys, opasswd), and a file with
 // a PEM private key block is refused. From grub.cfg only the superusers,
@@ -330,7 +332,7 @@ func (r *reader) file(p, set string, syn syntax, from string) {
 // dir reads the regular files of dir whose names match glob, in lexical
 // order, at most MaxDirFiles.
 func (r *reader) dir(dir, glob, set string, syn syntax) {
-	for _, p := range r.list(dir, func(name string) bool {
+	for _, p := range r.list(dir, set, "", func(name string) bool {
 		ok, _ := path.Match(glob, name)
 		return ok
 	}) {
@@ -338,10 +340,21 @@ func (r *reader) dir(dir, glob, set string, syn syntax) {
 	}
 }
 
+// tooMany records, for set, that dir held more files than were read. The
+// files left out are the last in the read order, the ones whose settings
+// win, so the rules must not judge the set as if it were complete: the
+// record's Error makes a file_line check on the set an error (or keeps
+// its failure), never a pass.
+func (r *reader) tooMany(dir, set, from string) {
+	r.add(host.ConfigFile{Path: dir, Set: set, Exists: true, IncludedFrom: from,
+		Error: fmt.Sprintf("more than %d files; the rest were not read", MaxDirFiles)})
+}
+
 // list returns the paths of dir's entries that keep accepts and that are
 // regular files or links to them, sorted by name, at most MaxDirFiles.
-// Hidden names are skipped.
-func (r *reader) list(dir string, keep func(string) bool) []string {
+// Hidden names are skipped. When there are more, the rest are left out
+// and the cut is recorded in set (tooMany).
+func (r *reader) list(dir, set, from string, keep func(string) bool) []string {
 	des, err := r.fsys.ReadDir(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
@@ -366,7 +379,7 @@ func (r *reader) list(dir string, keep func(string) bool) []string {
 			continue
 		}
 		if len(out) >= MaxDirFiles {
-			r.errorf("%s: more than %d files, the rest are skipped", dir, MaxDirFiles)
+			r.tooMany(dir, set, from)
 			break
 		}
 		out = append(out, p)
@@ -382,9 +395,19 @@ func (r *reader) systemd(name, set string) {
 	for _, d := range systemdConfDirs {
 		dirs = append(dirs, d+"/"+name+".conf.d")
 	}
-	files, _ := collect.DropIns(r.fsys, dirs, MaxDirFiles, name+".conf.d", r.errorf)
+	// One more than the cap: DropIns stops quietly (but for a message) at
+	// its max, so a count above MaxDirFiles is how a cut shows here. The
+	// files past the cap are not read.
+	files, names := collect.DropIns(r.fsys, dirs, MaxDirFiles+1, name+".conf.d", r.errorf)
+	if names > MaxDirFiles {
+		files = files[:min(len(files), MaxDirFiles)]
+	}
 	for _, f := range files {
 		r.file(f, set, synINI, "")
+	}
+	if names > MaxDirFiles {
+		r.add(host.ConfigFile{Path: "/etc/systemd/" + name + ".conf.d", Set: set, Exists: true,
+			Error: fmt.Sprintf("more than %d drop-ins in the %s.conf.d directories; the rest were not read", MaxDirFiles, name)})
 	}
 }
 
@@ -401,14 +424,15 @@ func (r *reader) dconf() {
 			continue
 		}
 		if n++; n > MaxDirFiles {
-			r.errorf("/etc/dconf/db: more than %d databases, the rest are skipped", MaxDirFiles)
+			r.add(host.ConfigFile{Path: "/etc/dconf/db", Set: SetDconf, Exists: true,
+				Error: fmt.Sprintf("more than %d databases; the rest were not read", MaxDirFiles)})
 			return
 		}
 		d := path.Join("/etc/dconf/db", de.Name())
-		for _, p := range r.list(d, func(string) bool { return true }) {
+		for _, p := range r.list(d, SetDconf, "", func(string) bool { return true }) {
 			r.file(p, SetDconf, synINI, "")
 		}
-		for _, p := range r.list(d+"/locks", func(string) bool { return true }) {
+		for _, p := range r.list(d+"/locks", SetDconf, "", func(string) bool { return true }) {
 			r.file(p, SetDconf, synShell, "")
 		}
 	}

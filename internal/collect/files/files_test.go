@@ -257,12 +257,17 @@ func TestHostileFiles(t *testing.T) {
 	}
 	grubd := 0
 	for _, f := range cf.Files {
-		if f.Set == files.SetDefaultGrub && f.Exists {
+		if f.Set == files.SetDefaultGrub && f.Exists && f.Error == "" {
 			grubd++
 		}
 	}
 	if grubd != files.MaxDirFiles {
 		t.Errorf("%d grub.d files read, want the cap %d", grubd, files.MaxDirFiles)
+	}
+	// The cut is a fact of the set, not only a log line: the files left
+	// out are the last ones, whose settings win.
+	if f := file(t, cf, "/etc/default/grub.d"); f.Set != files.SetDefaultGrub || !f.Exists || !strings.Contains(f.Error, "more than 256 files; the rest were not read") {
+		t.Errorf("no record of the cut grub.d: %+v", f)
 	}
 	if run.Status != host.StatusPartial || !slices.ContainsFunc(run.Errors, func(e string) bool { return strings.Contains(e, "more than") }) {
 		t.Errorf("run: %s %v", run.Status, run.Errors)
@@ -406,5 +411,98 @@ func TestBannersKeepHashLines(t *testing.T) {
 	}
 	if f := file(t, cf, "/etc/dconf/db/gdm.d/01-banner"); f.Lines[0].Section != "org/gnome/login-screen" {
 		t.Errorf("dconf section: %+v", f.Lines)
+	}
+}
+
+// TestGrubSplitsCommands: a kept command (set superusers, linux) shares
+// its line with a password command after ";" or inside braces; each
+// command is judged alone, and no hash survives whatever surrounds it.
+func TestGrubSplitsCommands(t *testing.T) {
+	const hash = "grub.pbkdf2.sha512.10000.SALTSALT.HASHHASH"
+	in := `set superusers="root"; password_pbkdf2 root ` + hash + `
+menuentry 'x' { linux /vmlinuz root=/dev/sda1 ro ${extra} apparmor=1; password legacy s3cr3t; }
+if true; then linux /vmlinuz-2 apparmor=0 && password_pbkdf2 bob ` + hash + `; fi
+set superusers="a;b" other=` + hash + `
+linux /vmlinuz-3 quiet \
+  init=/x || password root pl41n
+linux /vmlinuz-4 "q;uoted" # password root commented
+set superusers=root 'x' GRUB.PBKDF2.SHA512.1.UP.PER
+`
+	got := files.ExtractGrub([]byte(in))
+	var texts []string
+	for _, l := range got {
+		texts = append(texts, fmt.Sprintf("%d: %s", l.N, l.Text))
+	}
+	want := []string{
+		`1: set superusers="root"`,
+		"1: password_pbkdf2 root " + files.GrubPBKDF2Hash,
+		"2: linux /vmlinuz root=/dev/sda1 ro ${extra} apparmor=1",
+		"2: password legacy " + files.GrubPlainText,
+		"3: linux /vmlinuz-2 apparmor=0",
+		"3: password_pbkdf2 bob " + files.GrubPBKDF2Hash,
+		`4: set superusers="a;b"`,
+		"5: linux /vmlinuz-3 quiet init=/x",
+		"5: password root " + files.GrubPlainText,
+		`7: linux /vmlinuz-4 "q;uoted"`,
+		"8: set superusers=root",
+	}
+	if !slices.Equal(texts, want) {
+		t.Errorf("grub lines:\n got %q\nwant %q", texts, want)
+	}
+	for _, l := range got {
+		if strings.Contains(strings.ToLower(l.Text), "grub.pbkdf2.") || strings.Contains(l.Text, "s3cr3t") || strings.Contains(l.Text, "pl41n") {
+			t.Errorf("kept a secret: %q", l.Text)
+		}
+	}
+	// The guard: a hash in an argument of a kept command is replaced.
+	got = files.ExtractGrub([]byte("linux /vmlinuz x=" + hash + " ro\n"))
+	if len(got) != 1 || got[0].Text != "linux /vmlinuz x="+files.GrubPBKDF2Hash+" ro" {
+		t.Errorf("kernel line with a hash: %+v", got)
+	}
+}
+
+// TestSystemdDropInCut: more journald drop-ins than the cap; the ones past
+// it are not read and the set says so.
+func TestSystemdDropInCut(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/systemd/journald.conf", "[Journal]\nStorage=persistent\n")
+	for i := range files.MaxDirFiles + 3 {
+		write(t, root, fmt.Sprintf("usr/lib/systemd/journald.conf.d/%04d.conf", i), "[Journal]\nCompress=yes\n")
+	}
+	cf, _ := collectFiles(t, root)
+	read := 0
+	for _, f := range cf.Files {
+		if f.Set == files.SetJournald && f.Error == "" && f.Exists {
+			read++
+		}
+	}
+	if read != files.MaxDirFiles+1 {
+		t.Errorf("%d journald files read, want journald.conf and %d drop-ins", read, files.MaxDirFiles)
+	}
+	if f := file(t, cf, "/etc/systemd/journald.conf.d"); f.Set != files.SetJournald || !strings.Contains(f.Error, "more than 256 drop-ins") {
+		t.Errorf("no record of the cut: %+v", f)
+	}
+}
+
+// TestSudoersBindingIsOneWord: a Defaults binding naming a group or user
+// with blanks (quoted or escaped) stays one word, so that rules matching
+// "Defaults\S* !authenticate" see bound settings whatever the names.
+func TestSudoersBindingIsOneWord(t *testing.T) {
+	in := "Defaults:%\"domain admins\" !authenticate\n" +
+		"Defaults:domain\\ users, bob\t!use_pty\n" +
+		"Defaults>\"run\tas\" timestamp_timeout=30\n" +
+		"Defaults:a\fb !logfile\n"
+	var got []string
+	for _, l := range files.ParseSudoers([]byte(in)) {
+		got = append(got, l.Line.Text)
+	}
+	want := []string{
+		`Defaults:%"domain\x20admins" !authenticate`,
+		`Defaults:domain\x20users,bob !use_pty`,
+		`Defaults>"run\x09as" timestamp_timeout=30`,
+		`Defaults:a\x0cb !logfile`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
 	}
 }

@@ -18,6 +18,7 @@ func FuzzParseSudoers(f *testing.F) {
 		"Defaults>root,\\\n  op !use_pty\n#include \"/etc/sudo ers\"\n#1000 ALL=(ALL) ALL\n",
 		"Defaults!/usr/bin/less noexec\nDefaults@host1 , host2 env_keep+=\"A B\"\n",
 		"Defaults\n\"\\\n#includedir\n@include \"\n",
+		"Defaults:%\"domain admins\" !authenticate\nDefaults:a\\ b,\"c\td\" !use_pty\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -39,41 +40,61 @@ func FuzzParseSudoers(f *testing.F) {
 				t.Fatalf("directive without a path: %q", l.Line.Text)
 			}
 			if rest, ok := strings.CutPrefix(l.Line.Text, "Defaults"); ok && rest != "" && strings.ContainsRune(" :@!>", rune(rest[0])) {
-				if _, param, ok := strings.Cut(l.Line.Text, " "); !ok || param == "" {
+				binding, param, ok := strings.Cut(l.Line.Text, " ")
+				if !ok || param == "" {
 					t.Fatalf("Defaults line without a parameter: %q", l.Line.Text)
+				}
+				// The binding is one word: the first blank is not inside
+				// its quotes, and it holds no other blank.
+				if quotes := strings.Count(strings.ReplaceAll(binding, `\"`, ""), `"`); quotes%2 != 0 || strings.ContainsAny(binding, "\t\r\f") {
+					t.Fatalf("binding of %q is not one word", l.Line.Text)
 				}
 			}
 		}
 	})
 }
 
-// FuzzExtractGrub: any input yields only the kept kinds of lines, and a
-// password line never keeps what followed the user name.
+// FuzzExtractGrub: any input yields only the kept kinds of commands, a
+// password command never keeps what followed the user name, a set command
+// keeps only superusers=, and no grub.pbkdf2 hash survives anywhere (in
+// any case, after ";", "&&", "{", inside quotes or arguments).
 func FuzzExtractGrub(f *testing.F) {
 	for _, s := range []string{
 		"set superusers=\"root\"\npassword_pbkdf2 root grub.pbkdf2.sha512.10000.AA.BB\n",
 		"menuentry 'x' {\n\tlinux /vmlinuz root=/dev/sda1 ro \\\n apparmor=1\n}\n",
 		"password root plain\npassword_pbkdf2\npassword_pbkdf2 root\n# password root x\n",
+		"set superusers=\"root\"; password_pbkdf2 root grub.pbkdf2.sha512.10000.SALT.HASH\n",
+		"menuentry 'x' { linux /vmlinuz ${extra} apparmor=1; password root s; }\n",
+		"if x; then linux /v a=1 && password_pbkdf2 r GRUB.pbkdf2.X || set superusers='a;b' x=grub.pbkdf2.Y\nfi\n",
+		"linux /v \"unclosed grub.pbkdf2.sha512.1.A.B\nset superusers=\\\n\"r\" 'grub.pbkdf2.sha512.1.C.D'\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, l := range files.ExtractGrub(b) {
+			if strings.Contains(strings.ToLower(l.Text), "grub.pbkdf2.") {
+				t.Fatalf("a grub.pbkdf2 hash kept: %q", l.Text)
+			}
 			fl := strings.Fields(l.Text)
 			if len(fl) == 0 {
 				t.Fatalf("empty line kept")
 			}
 			switch fl[0] {
-			case "set", "linux", "linux16", "linuxefi":
+			case "linux", "linux16", "linuxefi":
+			case "set":
+				if !strings.HasPrefix(l.Text, "set superusers=") {
+					t.Fatalf("set line other than superusers: %q", l.Text)
+				}
 			case "password", "password_pbkdf2":
-				// The keyword, the user name (one field) and a placeholder.
-				rest := strings.TrimPrefix(strings.TrimPrefix(l.Text, fl[0]+" "), fl[1]+" ")
-				switch rest {
-				case files.GrubPBKDF2Hash, files.GrubNotPBKDF2, files.GrubPlainText, files.GrubMissingHash:
-				default:
-					if !(fl[1] == "<no" && rest == "user> "+files.GrubMissingHash) {
-						t.Fatalf("password line keeps more than a placeholder: %q", l.Text)
+				// The keyword, the user name and a placeholder.
+				ok := false
+				for _, p := range []string{files.GrubPBKDF2Hash, files.GrubNotPBKDF2, files.GrubPlainText, files.GrubMissingHash} {
+					if user, found := strings.CutSuffix(strings.TrimPrefix(l.Text, fl[0]+" "), " "+p); found && user != "" {
+						ok = true
 					}
+				}
+				if !ok {
+					t.Fatalf("password line keeps more than a placeholder: %q", l.Text)
 				}
 			default:
 				t.Fatalf("kept %q", l.Text)

@@ -83,22 +83,22 @@ func (r *reader) includer(p, set string, syn syntax, from string, chain []string
 			continue
 		}
 		at := fmt.Sprintf("%s:%d", p, l.N)
-		for _, f := range r.expand(d, path.Dir(p), at) {
+		for _, f := range r.expand(d, set, path.Dir(p), at) {
 			r.includer(f, set, syn, at, chain)
 		}
 	}
 }
 
 // expand lists the files an include directive names, relative paths taken
-// from dir.
-func (r *reader) expand(d directive, dir, at string) []string {
+// from dir; a directory cut at MaxDirFiles is recorded in set.
+func (r *reader) expand(d directive, set, dir, at string) []string {
 	var out []string
 	if d.confdir {
 		byName := map[string]string{}
 		var names []string
 		for _, g := range d.globs {
 			g = abs(g, dir)
-			for _, f := range r.list(g, func(n string) bool { return strings.HasSuffix(n, d.ext) }) {
+			for _, f := range r.list(g, set, at, func(n string) bool { return strings.HasSuffix(n, d.ext) }) {
 				if _, seen := byName[path.Base(f)]; !seen {
 					byName[path.Base(f)] = f
 					names = append(names, path.Base(f))
@@ -121,7 +121,7 @@ func (r *reader) expand(d directive, dir, at string) []string {
 		}
 		if !strings.ContainsAny(base, "*?[") {
 			if fi, err := r.fsys.Stat(g); err == nil && fi.IsDir() {
-				out = append(out, r.list(g, func(string) bool { return true })...)
+				out = append(out, r.list(g, set, at, func(string) bool { return true })...)
 			} else if err == nil {
 				out = append(out, g)
 			}
@@ -131,7 +131,7 @@ func (r *reader) expand(d directive, dir, at string) []string {
 			r.errorf("%s: %s: bad pattern", at, g)
 			continue
 		}
-		out = append(out, r.list(pd, func(n string) bool {
+		out = append(out, r.list(pd, set, at, func(n string) bool {
 			ok, _ := path.Match(base, n)
 			return ok
 		})...)

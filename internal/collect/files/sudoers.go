@@ -32,7 +32,9 @@ type SudoersLine struct {
 //     "Defaults logfile=/var/log/sudo.log" (quotes removed, blanks around
 //     "=", "+=" and "-=" removed, an odd run of "!" written as one "!",
 //     an even one as none), so that a rule can match one parameter per
-//     line whatever the layout;
+//     line whatever the layout; the binding holds no blank (a blank in a
+//     quoted or escaped name is written "\x20", a tab "\x09"), so a rule
+//     can match any binding with "Defaults\S* ";
 //   - other lines are kept with runs of blanks written as one space.
 func ParseSudoers(b []byte) []SudoersLine {
 	var out []SudoersLine
@@ -148,16 +150,27 @@ func parseDefaults(rest string) []string {
 			c := rest[i]
 			switch {
 			case c == '\\' && i+1 < len(rest):
-				list.WriteString(rest[i : i+2])
+				if e := escapeBlanks(rest[i+1 : i+2]); e != rest[i+1:i+2] {
+					list.WriteString(e)
+				} else {
+					list.WriteString(rest[i : i+2])
+				}
 				i += 2
+			case c == '\r' || c == '\f' || c == '\v':
+				list.WriteString(escapeBlanks(rest[i : i+1]))
+				i++
 			case c == '"':
+				// A quoted name may hold blanks (%"domain admins"):
+				// they are written as \xNN, so that the binding is one
+				// word and "Defaults\S* " always ends where the
+				// parameter starts.
 				j := strings.IndexByte(rest[i+1:], '"')
 				if j < 0 {
-					list.WriteString(rest[i:])
+					list.WriteString(escapeBlanks(rest[i:]))
 					i = len(rest)
 					break scan
 				}
-				list.WriteString(rest[i : i+j+2])
+				list.WriteString(escapeBlanks(rest[i : i+j+2]))
 				i += j + 2
 			case c == ' ' || c == '\t':
 				j := i
@@ -186,6 +199,13 @@ func parseDefaults(rest string) []string {
 		}
 	}
 	return out
+}
+
+// escapeBlanks writes each blank of a binding name (quoted or escaped, or
+// a control blank sudo takes as part of a name) as a \xNN escape, which
+// holds no blank.
+func escapeBlanks(s string) string {
+	return strings.NewReplacer(" ", `\x20`, "\t", `\x09`, "\r", `\x0d`, "\f", `\x0c`, "\v", `\x0b`).Replace(s)
 }
 
 // splitParams splits a Defaults parameter list at commas outside quotes
@@ -313,7 +333,7 @@ func (r *reader) sudoers(p, from string, chain []string) {
 			r.sudoers(target, at, chain)
 			continue
 		}
-		for _, f := range r.list(target, sudoersDirName) {
+		for _, f := range r.list(target, SetSudoers, at, sudoersDirName) {
 			r.sudoers(f, at, chain)
 		}
 	}
