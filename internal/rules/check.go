@@ -132,27 +132,36 @@ func (c *Check) kind() kind {
 }
 
 // kindValues names the check kinds of c and its combinations as the
-// rule's prose and a tailoring file name them: a kind by its YAML name,
-// a kind repeated in a combination with "_<n>" added, n its index among
-// the combination's sub-checks. Each value is the pointer to the kind.
+// rule's prose and a tailoring file name them: in depth-first order (a
+// combination's checks in the order written, all, then any, then none),
+// the first check of a kind by the kind's YAML name, the next ones with
+// "_1", "_2", ... added. The names depend only on the rule's text. Each
+// value is the pointer to the kind.
 func (c *Check) kindValues() map[string]reflect.Value {
 	out := map[string]reflect.Value{}
-	v := reflect.ValueOf(c).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
-			out[strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]] = f
+	seen := map[string]int{}
+	var walk func(c *Check)
+	walk = func(c *Check) {
+		v := reflect.ValueOf(c).Elem()
+		t := v.Type()
+		for i := range t.NumField() {
+			if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+				name := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+				if n := seen[name]; n > 0 {
+					out[fmt.Sprintf("%s_%d", name, n)] = f
+				} else {
+					out[name] = f
+				}
+				seen[name]++
+			}
 		}
-	}
-	for i, sub := range slices.Concat(c.All, c.Any, c.None) {
-		for k, v := range sub.kindValues() {
-			if _, dup := out[k]; !dup {
-				out[k] = v
-			} else {
-				out[fmt.Sprintf("%s_%d", k, i)] = v
+		for _, list := range [][]Check{c.All, c.Any, c.None} {
+			for i := range list {
+				walk(&list[i])
 			}
 		}
 	}
+	walk(c)
 	return out
 }
 

@@ -20,3 +20,23 @@ func TestEveryKindFieldImplementsKind(t *testing.T) {
 		}
 	}
 }
+
+// Kinds repeated in nested combinations are named in the order the rule
+// writes them, the same every time (a map's order must not leak into the
+// prose or into what a tailoring file changes).
+func TestKindValuesNaming(t *testing.T) {
+	sc := func(k string) Check { return Check{Sysctl: &SysctlKey{Key: k, Equals: "0"}} }
+	c := Check{All: []Check{sc("a"), {Any: []Check{sc("b"), {All: []Check{sc("c"), sc("d")}}}}, {None: []Check{sc("e")}}}}
+	want := map[string]string{"sysctl": "a", "sysctl_1": "b", "sysctl_2": "c", "sysctl_3": "d", "sysctl_4": "e"}
+	for range 50 {
+		got := c.kindValues()
+		if len(got) != len(want) {
+			t.Fatalf("names %v", got)
+		}
+		for name, key := range want {
+			if v, ok := got[name]; !ok || v.Interface().(*SysctlKey).Key != key {
+				t.Fatalf("%s: %v, want key %s", name, got[name], key)
+			}
+		}
+	}
+}

@@ -28,7 +28,8 @@ const maxTailoringSize = 1 << 20
 // rule's severity, and changes its check's parameters (thresholds, and
 // allow-lists by adding to or removing from list parameters). Parameters
 // are named as the rule's prose names them: "<kind>.<parameter>", and
-// "<kind>_<n>.<parameter>" for the n-th repeated kind of a combination
+// "<kind>_<n>.<parameter>" for the n-th repetition of a kind, in the order
+// the rule writes its checks
 // (kensa rules list --params shows them).
 type Tailoring struct {
 	Version     int    `yaml:"tailoring"`
