@@ -29,8 +29,7 @@ const maxTailoringSize = 1 << 20
 // allow-lists by adding to or removing from list parameters). Parameters
 // are named as the rule's prose names them: "<kind>.<parameter>", and
 // "<kind>_<n>.<parameter>" for the n-th repetition of a kind, in the order
-// the rule writes its checks
-// (kensa rules list --params shows them).
+// the rule writes its checks (kensa rules list --params shows them).
 type Tailoring struct {
 	Version     int    `yaml:"tailoring"`
 	Title       string `yaml:"title"`
