@@ -22,6 +22,9 @@ const (
 	ciphers80 = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com"
 	macs80    = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1"
 	kex80     = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
+	// OpenSSH 8.2 removed diffie-hellman-group14-sha1 from the server's
+	// default, which 8.0 and 8.1 still offer last.
+	kex80sha1 = kex80 + ",diffie-hellman-group14-sha1"
 	// OpenSSH 8.5 put the post-quantum hybrid first.
 	kex85 = "sntrup761x25519-sha512@openssh.com," + kex80
 )
@@ -40,13 +43,15 @@ func DefaultAlgorithms(v Version, keyword string) (string, bool) {
 	case "macs":
 		return macs80, true
 	case "kexalgorithms":
-		if v.AtLeast(8, 5) {
-			if v.SntrupAlias {
-				return "sntrup761x25519-sha512," + kex85, true
-			}
+		switch {
+		case v.AtLeast(8, 5) && v.SntrupAlias:
+			return "sntrup761x25519-sha512," + kex85, true
+		case v.AtLeast(8, 5):
 			return kex85, true
+		case v.AtLeast(8, 2):
+			return kex80, true
 		}
-		return kex80, true
+		return kex80sha1, true
 	}
 	return "", false
 }

@@ -1,6 +1,7 @@
 package sshd_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/collect/sshd"
@@ -45,6 +46,14 @@ func TestDefaultAlgorithmsVersions(t *testing.T) {
 	}{{"7.4p1", false}, {"8.0p1", true}, {"9.2p1", true}, {"9.8p1", true}, {"9.9p1", false}, {"", false}} {
 		if _, ok := sshd.DefaultAlgorithms(sshd.ParseVersion(c.version), "kexalgorithms"); ok != c.known {
 			t.Errorf("%q: known %v, want %v", c.version, ok, c.known)
+		}
+	}
+	// 8.2 dropped diffie-hellman-group14-sha1 from the default (its
+	// release notes).
+	for v, want := range map[string]bool{"8.0p1": true, "8.1p1": true, "8.2p1": false, "9.2p1": false} {
+		k, _ := sshd.DefaultAlgorithms(sshd.ParseVersion(v), "kexalgorithms")
+		if got := strings.Contains(k, "diffie-hellman-group14-sha1"); got != want {
+			t.Errorf("%s offers group14-sha1: %v, want %v", v, got, want)
 		}
 	}
 	k84, _ := sshd.DefaultAlgorithms(sshd.ParseVersion("8.4p1"), "kexalgorithms")
