@@ -97,7 +97,7 @@ func (c *ListeningCheck) evaluate(inv *host.Inventory) Outcome {
 	if o != nil {
 		return *o
 	}
-	if !n.SocketsKnown {
+	if !n.SocketsKnown && len(n.SocketsIncomplete) == 0 {
 		return notApplicable("listening sockets are not known: " + n.SocketsSource)
 	}
 	protos := c.Protos
@@ -137,8 +137,19 @@ func (c *ListeningCheck) evaluate(inv *host.Inventory) Outcome {
 	if !n.OwnersKnown && n.OwnersSource != "" && unowned {
 		notes = append(notes, n.OwnersSource)
 	}
+	var partial []string
+	for _, why := range n.SocketsIncomplete {
+		partial = append(partial, "socket table incomplete: "+why)
+	}
 	if len(bad) > 0 {
-		return fail(slices.Concat(bad, notes)...)
+		// A socket seen reachable fails whatever could not be read.
+		return fail(slices.Concat(bad, notes, partial)...)
+	}
+	if len(partial) > 0 {
+		// What could not be read may hold a reachable socket.
+		o := errorf("the socket table is not fully known: %s", strings.Join(n.SocketsIncomplete, "; "))
+		o.Evidence = slices.Concat(local, notes)
+		return o
 	}
 	if len(local) == 0 {
 		return pass(slices.Concat([]string{"no " + what + " socket listens (" + n.SocketsSource + ")"}, notes)...)

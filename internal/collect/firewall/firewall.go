@@ -13,7 +13,11 @@
 //   - nftables: /etc/nftables.conf, the file nftables.service loads, and
 //     the files it includes (a relative name is looked up in /etc, nft's
 //     default include directory; a glob matches in lexical order), at
-//     most MaxIncludes files and MaxIncludeDepth levels.
+//     most MaxIncludes files and MaxIncludeDepth levels, each read where
+//     its include statement is. A missing include makes nft -f load
+//     nothing (LoadError, a fact the rules fail on); one that exists but
+//     cannot be read here leaves the ruleset not fully known (Truncated,
+//     an error for the rules).
 //   - iptables-persistent: /etc/iptables/rules.v4 and rules.v6
 //     (iptables-save format), which netfilter-persistent restores at boot.
 //

@@ -263,11 +263,16 @@ func TestShellVar(t *testing.T) {
 }
 
 func FuzzParseNFT(f *testing.F) {
-	for _, s := range []string{debianNFTConf, cisNFTConf, "}}}{{{", "table inet x { chain y { { { } } }", "add rule a b c \\\n{", `"`} {
+	for _, s := range []string{debianNFTConf, cisNFTConf, "}}}{{{", "table inet x { chain y { { { } } }", "add rule a b c \\\n{", `"`,
+		cisNFTConf + "delete table inet filter\nflush chain inet filter input\ndestroy chain inet filter services\n",
+		"table t { chain c { iif lo log flags tcp; reject with; counter packets } }\ndelete rule t c handle 1\nflush ruleset ip\ndelete"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		rs, _ := ParseNFT(s, "f")
+		if len(rs.Incomplete) > 20 || rs.Truncated != (len(rs.Incomplete) > 0) {
+			t.Fatalf("incomplete %v, truncated %v", rs.Incomplete, rs.Truncated)
+		}
 		for _, c := range rs.Chains {
 			for _, r := range c.Rules {
 				if len(r.Text) > MaxRuleText+3 {

@@ -95,7 +95,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	}
 	inv.Config.Network = n
 	env.Count(len(n.Listening) + len(n.Wireless))
-	if !n.SocketsKnown && !n.WirelessKnown {
+	if !n.SocketsKnown && len(n.SocketsIncomplete) == 0 && !n.WirelessKnown {
 		return collect.NotApplicable("no live network facts: %s; %s", n.SocketsSource, n.WirelessSource)
 	}
 	return nil
@@ -105,14 +105,22 @@ func missing(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// readSockets reads the proc/net files of the scanned root.
+// readSockets reads the proc/net files of the scanned root. The table is
+// known only when proc/net/tcp and udp (and tcp6 and udp6 where they
+// exist: a kernel without IPv6 has none) were read and parsed whole; any
+// file that could not be read, a line that did not parse or a bound
+// reached is named in SocketsIncomplete, so that a rule fails on a
+// socket it saw but never passes on a partial table.
 func readSockets(ctx context.Context, env *collect.Env, n *host.Network) {
-	var read []string
+	var read, absent, incomplete []string
 	for _, pf := range procNetFiles {
 		b, err := hostfs.ReadFileLimit(env.FS, pf.file, ProcNetLimit)
 		if err != nil {
-			if !missing(err) {
+			if missing(err) {
+				absent = append(absent, pf.file)
+			} else {
 				env.Errorf("read %s: %v", pf.file, err)
+				incomplete = append(incomplete, fmt.Sprintf("%s could not be read: %v", pf.file, err))
 			}
 			continue
 		}
@@ -121,6 +129,9 @@ func readSockets(ctx context.Context, env *collect.Env, n *host.Network) {
 		for _, e := range errs {
 			env.Errorf("%s: %v", pf.file, e)
 		}
+		if len(errs) > 0 {
+			incomplete = append(incomplete, fmt.Sprintf("%s: lines not understood (first: %v)", pf.file, errs[0]))
+		}
 		tcp := strings.HasPrefix(pf.proto, "tcp")
 		for _, e := range entries {
 			if !e.Listening(tcp) {
@@ -128,6 +139,7 @@ func readSockets(ctx context.Context, env *collect.Env, n *host.Network) {
 			}
 			if len(n.Listening) >= MaxListening {
 				env.Errorf("more than %d listening sockets, the rest are skipped", MaxListening)
+				incomplete = append(incomplete, fmt.Sprintf("%s: more than %d listening sockets, the rest are skipped", pf.file, MaxListening))
 				break
 			}
 			n.Listening = append(n.Listening, host.Socket{
@@ -141,17 +153,22 @@ func readSockets(ctx context.Context, env *collect.Env, n *host.Network) {
 			})
 		}
 	}
-	if len(read) == 0 {
+	if len(read) == 0 && len(incomplete) == 0 {
 		n.SocketsSource = "not available: no proc/net in the scanned root (an image has no running kernel)"
 		return
 	}
-	// Both address families must be read: a root with proc/net/tcp but
-	// no tcp6 is a kernel without IPv6, which is a fact, but a file that
-	// could not be read leaves the picture partial.
-	n.SocketsKnown = slices.Contains(read, "/proc/net/tcp") && slices.Contains(read, "/proc/net/udp")
+	// tcp6 and udp6 may be absent (a kernel without IPv6, a fact), but a
+	// table with tcp and no udp, or the reverse, is a partial picture.
+	for _, f := range absent {
+		if len(read) > 0 && (f == "/proc/net/tcp" || f == "/proc/net/udp") {
+			incomplete = append(incomplete, f+" does not exist while other socket tables do")
+		}
+	}
+	n.SocketsIncomplete = incomplete
+	n.SocketsKnown = len(incomplete) == 0
 	n.SocketsSource = strings.Join(read, ", ")
-	if !n.SocketsKnown {
-		n.SocketsSource += " (proc/net/tcp or proc/net/udp missing: the socket table is incomplete)"
+	if len(read) == 0 {
+		n.SocketsSource = "no socket table could be read"
 	}
 	if !env.FS.Live() {
 		n.OwnersSource = "owning processes are only looked up on a live host"

@@ -237,3 +237,57 @@ func TestWirelessBuiltinDriver(t *testing.T) {
 		t.Errorf("up: %+v", o)
 	}
 }
+
+// A socket table read in part (a file that could not be read, a line
+// that did not parse, udp without tcp) never passes: the listening check
+// gives error naming what is missing, unless a socket it did see is
+// reachable, which fails.
+func TestPartialSocketTable(t *testing.T) {
+	const (
+		lo25     = "   0: 0100007F:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 101 1 0 100 0 0 10 0\n"
+		any25    = "   0: 00000000:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 101 1 0 100 0 0 10 0\n"
+		mapped25 = "   0: 0000000000000000FFFF00000100007F:0019 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 104 1 0 100 0 0 10 0\n"
+		udp68    = "   1: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 105 2 0 0\n"
+	)
+	mta := rules.Check{Listening: &rules.ListeningCheck{Protos: []string{"tcp"}, Ports: []int{25}}}
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		dirs   []string
+		status string
+		ev     string
+	}{
+		{"whole", map[string]string{"tcp": header + lo25, "tcp6": header + mapped25, "udp": header + udp68, "udp6": header}, nil,
+			finding.StatusPass, "tcp6 [::ffff:127.0.0.1]:25 (/proc/net/tcp6:2): loopback"},
+		{"no IPv6 in the kernel", map[string]string{"tcp": header + lo25, "udp": header + udp68}, nil,
+			finding.StatusPass, "tcp 127.0.0.1:25 (/proc/net/tcp:2): loopback"},
+		{"tcp6 unreadable", map[string]string{"tcp": header + lo25, "udp": header + udp68, "udp6": header}, []string{"proc/net/tcp6"},
+			finding.StatusError, "/proc/net/tcp6 could not be read"},
+		{"tcp6 line not understood", map[string]string{"tcp": header + lo25, "tcp6": header + "   0: 00000000000000000000000000000000:0019 garbage\n", "udp": header + udp68, "udp6": header}, nil,
+			finding.StatusError, "/proc/net/tcp6: lines not understood (first: line 2:"},
+		{"udp without tcp", map[string]string{"udp": header + udp68}, nil,
+			finding.StatusError, "/proc/net/tcp does not exist while other socket tables do"},
+		{"nothing readable", nil, []string{"proc/net/tcp", "proc/net/udp"},
+			finding.StatusError, "/proc/net/tcp could not be read"},
+		{"a reachable socket fails", map[string]string{"tcp": header + any25, "udp": header + udp68, "udp6": header}, []string{"proc/net/tcp6"},
+			finding.StatusFail, "socket table incomplete: /proc/net/tcp6 could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for name, body := range tc.files {
+				write(t, root, "proc/net/"+name, body)
+			}
+			for _, d := range tc.dirs {
+				if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			inv := testfixture.Collect(t, root, netstate.New())
+			o := mta.Evaluate(inv)
+			text := strings.Join(o.Evidence, "\n") + "\n" + o.Reason
+			if o.Status != tc.status || !strings.Contains(text, tc.ev) {
+				t.Errorf("got %s, want %s with %q:\n%s\nnetwork: %+v", o.Status, tc.status, tc.ev, text, inv.Config.Network)
+			}
+		})
+	}
+}

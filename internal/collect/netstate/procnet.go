@@ -11,13 +11,12 @@ import (
 
 // ProcNetEntry is one line of proc/net/{tcp,tcp6,udp,udp6}.
 type ProcNetEntry struct {
-	Local      netip.AddrPort
-	Remote     netip.AddrPort
-	State      uint8
-	UID        int
-	Inode      uint64
-	Line       int
-	IPv6Format bool
+	Local  netip.AddrPort
+	Remote netip.AddrPort
+	State  uint8
+	UID    int
+	Inode  uint64
+	Line   int
 }
 
 // TCP states of include/net/tcp_states.h the collector looks at.
@@ -86,7 +85,6 @@ func parseEntry(f []string, order binary.ByteOrder) (ProcNetEntry, error) {
 	if e.Remote, err = parseAddrPort(f[2], order); err != nil {
 		return e, fmt.Errorf("remote address: %w", err)
 	}
-	e.IPv6Format = e.Local.Addr().Is6()
 	st, err := strconv.ParseUint(f[3], 16, 8)
 	if err != nil {
 		return e, fmt.Errorf("state %q: %w", f[3], err)
@@ -139,17 +137,4 @@ func (e ProcNetEntry) Listening(tcp bool) bool {
 		return e.State == StateListen
 	}
 	return e.Local.Port() != 0 && e.Remote.Port() == 0 && e.State == StateClose
-}
-
-// AddrString writes an address as the rules show it: an IPv4-mapped IPv6
-// address stays in its ::ffff: form, so "::ffff:127.0.0.1" on tcp6 and
-// "127.0.0.1" on tcp are told apart.
-func AddrString(a netip.Addr) string {
-	return a.String()
-}
-
-// IsLoopback reports whether a local address only receives traffic from
-// the host itself: 127.0.0.0/8, ::1, or an IPv4-mapped loopback address.
-func IsLoopback(a netip.Addr) bool {
-	return a.Unmap().IsLoopback()
 }

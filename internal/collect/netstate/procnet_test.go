@@ -3,7 +3,6 @@ package netstate
 import (
 	"bytes"
 	"encoding/binary"
-	"net/netip"
 	"testing"
 )
 
@@ -111,17 +110,6 @@ func TestParseProcNetBadLines(t *testing.T) {
 		got, errs := ParseProcNet([]byte("  sl  local_address rem_address st\n" + line + "\n"))
 		if len(got) != 0 || len(errs) != 1 {
 			t.Errorf("%q: got %+v, errors %v; want one error", line, got, errs)
-		}
-	}
-}
-
-func TestLoopback(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "::ffff:127.0.0.1": true,
-		"0.0.0.0": false, "::": false, "10.0.0.1": false, "::ffff:10.0.0.1": false,
-	} {
-		if got := IsLoopback(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("IsLoopback(%s) = %v", addr, got)
 		}
 	}
 }
