@@ -178,3 +178,11 @@ func OpenAt(fsys fs.FS, name string, maxSize int64) (io.ReaderAt, int64, io.Clos
 	}
 	return bytes.NewReader(b), int64(len(b)), io.NopCloser(nil), nil
 }
+
+// Missing reports whether err says a name does not exist in the root: the
+// file is absent, or a component of its path is absent or not a
+// directory. Collectors treat that as "not configured", and every other
+// error as a fact they could not read.
+func Missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}

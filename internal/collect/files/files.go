@@ -56,13 +56,11 @@ package files
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -259,7 +257,7 @@ func (r *reader) load(p, set, from string) ([]byte, host.ConfigFile, bool) {
 	}
 	fi, err := r.fsys.Stat(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		if hostfs.Missing(err) {
 			return nil, cf, false
 		}
 		cf.Exists = true
@@ -357,7 +355,7 @@ func (r *reader) tooMany(dir, set, from string) {
 func (r *reader) list(dir, set, from string, keep func(string) bool) []string {
 	des, err := r.fsys.ReadDir(dir)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		if !hostfs.Missing(err) {
 			r.errorf("read %s: %v", dir, err)
 		}
 		return nil

@@ -33,13 +33,10 @@ package firewall
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/collect"
@@ -101,16 +98,12 @@ func NewWithOptions(opts Options) *Collector {
 // Name implements collect.Collector.
 func (*Collector) Name() string { return "config/firewall" }
 
-func missing(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-}
-
 // read returns a file's text; ok is false when it is absent (or could not
 // be read, which is reported).
 func read(env *collect.Env, name string) (string, bool) {
 	b, err := hostfs.ReadFileLimit(env.FS, name, FileLimit)
 	if err != nil {
-		if !missing(err) {
+		if !hostfs.Missing(err) {
 			env.Errorf("read %s: %v", name, err)
 		}
 		return "", false
@@ -246,7 +239,7 @@ func (c *Collector) readNFT(env *collect.Env, text string) *host.FirewallRuleset
 			t, err := hostfs.ReadFileLimit(env.FS, name, FileLimit)
 			if err != nil {
 				env.Errorf("%s:%d: include %q: read %s: %v", in.file, in.line, in.pattern, name, err)
-				if missing(err) {
+				if hostfs.Missing(err) {
 					b.refuse(in.file, in.line, fmt.Sprintf("include %q: %s does not exist, nft -f fails and loads nothing", in.pattern, name))
 				} else {
 					b.unknown(in.file, in.line, fmt.Sprintf("include %q: %s could not be read: %v", in.pattern, name, err))
@@ -282,7 +275,7 @@ func expand(env *collect.Env, b *nftBuilder, in include) []string {
 	dir, pat := path.Split(p)
 	des, err := env.FS.ReadDir(path.Clean(dir))
 	if err != nil {
-		if !missing(err) {
+		if !hostfs.Missing(err) {
 			env.Errorf("%s:%d: include %q: %v", in.file, in.line, in.pattern, err)
 			b.unknown(in.file, in.line, fmt.Sprintf("include %q: %v", in.pattern, err))
 		}

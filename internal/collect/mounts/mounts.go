@@ -129,7 +129,7 @@ func readLive(env *collect.Env) (out []host.Mount, file string, found bool) {
 // readFstab reads /etc/fstab; found is false when it does not exist.
 func readFstab(env *collect.Env) ([]host.Mount, bool) {
 	if _, err := env.FS.Stat(Fstab); err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		if hostfs.Missing(err) {
 			return nil, false
 		}
 		env.Errorf("%s: %v", Fstab, err)

@@ -35,15 +35,12 @@ package netstate
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/collect/kmod"
@@ -101,10 +98,6 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	return nil
 }
 
-func missing(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-}
-
 // readSockets reads the proc/net files of the scanned root. The table is
 // known only when proc/net/tcp and udp (and tcp6 and udp6 where they
 // exist: a kernel without IPv6 has none) were read and parsed whole; any
@@ -116,7 +109,7 @@ func readSockets(ctx context.Context, env *collect.Env, n *host.Network) {
 	for _, pf := range procNetFiles {
 		b, err := hostfs.ReadFileLimit(env.FS, pf.file, ProcNetLimit)
 		if err != nil {
-			if missing(err) {
+			if hostfs.Missing(err) {
 				absent = append(absent, pf.file)
 			} else {
 				env.Errorf("read %s: %v", pf.file, err)
@@ -214,7 +207,7 @@ func findOwners(ctx context.Context, env *collect.Env, n *host.Network) {
 		dir := "/proc/" + de.Name() + "/fd"
 		links, err := env.FS.ReadDir(dir)
 		if err != nil {
-			if !missing(err) {
+			if !hostfs.Missing(err) {
 				denied++
 			}
 			continue
@@ -232,7 +225,7 @@ func findOwners(ctx context.Context, env *collect.Env, n *host.Network) {
 				// A process of another user (or under another
 				// security context) lists its descriptors but hides
 				// where they lead: its sockets stay without owner.
-				if !missing(err) && !linkDenied {
+				if !hostfs.Missing(err) && !linkDenied {
 					linkDenied = true
 					denied++
 				}
@@ -308,7 +301,7 @@ func readWireless(ctx context.Context, env *collect.Env, n *host.Network) {
 	const dir = "/sys/class/net"
 	des, err := env.FS.ReadDir(dir)
 	if err != nil || len(des) == 0 {
-		if err != nil && !missing(err) {
+		if err != nil && !hostfs.Missing(err) {
 			env.Errorf("read %s: %v", dir, err)
 		}
 		n.WirelessSource = "not available: no sys/class/net in the scanned root (an image has no running kernel)"
