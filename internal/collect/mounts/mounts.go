@@ -31,7 +31,6 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-	"syscall"
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/host"
@@ -101,7 +100,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 func readLive(env *collect.Env) (out []host.Mount, file string, found bool) {
 	for _, p := range ProcMounts {
 		if _, err := env.FS.Lstat(p); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			if !hostfs.Missing(err) {
 				env.Errorf("%s: %v", p, err)
 			}
 			continue
