@@ -93,3 +93,75 @@ func (a *Accounts) LoginShell(shell string) bool {
 	}
 	return slices.Contains(a.Shells, shell)
 }
+
+// AccountFiles says how each account database file was read.
+type AccountFiles struct {
+	Passwd  AccountFile `json:"passwd"`
+	Group   AccountFile `json:"group"`
+	Shadow  AccountFile `json:"shadow"`
+	GShadow AccountFile `json:"gshadow"`
+}
+
+// MaxSkippedLines caps the line numbers kept in AccountFile's lists.
+const MaxSkippedLines = 8
+
+// AccountFile says how one account file was read and which of its lines
+// were left out of Inventory.Users or Groups. Only line numbers, names
+// and ids are kept: never a line's content, which may hold a hash.
+type AccountFile struct {
+	Path string `json:"path"`
+	// Read is true when the file was read; Missing when it does not
+	// exist; Error says why it could not be read otherwise. All false
+	// and empty: the file was not looked at (/etc/gshadow when
+	// /etc/group could not be read).
+	Read    bool   `json:"read"`
+	Missing bool   `json:"missing,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Compat counts the NIS compat lines, those whose name starts with
+	// "+" or "-" ("+", "+name", "-name", "+@netgroup"); CompatLines are
+	// the first MaxSkippedLines of their numbers. nss_compat replaces
+	// them with NIS accounts a scan of files cannot see; nss_files
+	// enumerates them (getpwent) under their literal name but never
+	// returns them to a lookup by name or id.
+	Compat      int   `json:"compat,omitempty"`
+	CompatLines []int `json:"compat_lines,omitempty"`
+	// CompatIDs are the compat entries that spell a uid or gid
+	// explicitly, with their name, in file order (at most MaxCompatIDs).
+	CompatIDs []CompatEntry `json:"compat_ids,omitempty"`
+	// Unparsed counts the other lines that are not blank or comments and
+	// were not taken as entries (not in the form glibc reads, or too
+	// long); UnparsedLines are the first MaxSkippedLines numbers.
+	Unparsed      int   `json:"unparsed,omitempty"`
+	UnparsedLines []int `json:"unparsed_lines,omitempty"`
+}
+
+// MaxCompatIDs caps AccountFile.CompatIDs.
+const MaxCompatIDs = 64
+
+// CompatEntry is a NIS compat line that spells an id. UID is only set
+// for /etc/passwd; nil means the field was empty.
+type CompatEntry struct {
+	Line int    `json:"line"`
+	Name string `json:"name"`
+	UID  *int   `json:"uid,omitempty"`
+	GID  *int   `json:"gid,omitempty"`
+}
+
+// Skipped reports whether lines of the file were left out.
+func (f *AccountFile) Skipped() bool { return f.Compat > 0 || f.Unparsed > 0 }
+
+// AddCompat records a compat line.
+func (f *AccountFile) AddCompat(line int) {
+	f.Compat++
+	if len(f.CompatLines) < MaxSkippedLines {
+		f.CompatLines = append(f.CompatLines, line)
+	}
+}
+
+// AddUnparsed records a line that was not taken as an entry.
+func (f *AccountFile) AddUnparsed(line int) {
+	f.Unparsed++
+	if len(f.UnparsedLines) < MaxSkippedLines {
+		f.UnparsedLines = append(f.UnparsedLines, line)
+	}
+}

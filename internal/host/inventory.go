@@ -30,6 +30,10 @@ type Inventory struct {
 	Software []Software `json:"software"`
 	Users    []User     `json:"users"`
 	Groups   []Group    `json:"groups"`
+	// AccountFiles says how /etc/passwd, group, shadow and gshadow were
+	// read and which of their lines were not taken as entries; nil in
+	// older inventories.
+	AccountFiles *AccountFiles `json:"account_files,omitempty"`
 	// Collectors records what each collector did, including failures, so a
 	// consumer can tell "nothing found" from "not looked at".
 	Collectors []CollectorRun `json:"collectors"`

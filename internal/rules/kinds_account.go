@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 )
 
@@ -84,7 +85,88 @@ func (c *AccountCheck) evaluate(inv *host.Inventory) Outcome {
 	if len(inv.Users) == 0 {
 		return errorf("no accounts were collected (/etc/passwd unread)")
 	}
-	return accountAssertions[c.Assert](c, inv)
+	o := accountAssertions[c.Assert](c, inv)
+	if o.Status == finding.StatusPass {
+		// A pass says "no entry is bad"; a line that was not read as an
+		// entry may be one. A fail stands: a read entry decided it.
+		if why := skippedLines(inv, assertionFiles(c.Assert)); why != "" {
+			return Outcome{Status: finding.StatusError, Evidence: o.Evidence, Reason: why}
+		}
+	}
+	return o
+}
+
+// assertionFiles names the account files whose every entry an
+// assertion's pass speaks for.
+func assertionFiles(assert string) []string {
+	switch assert {
+	case "only_root_gid_0", "unique_gids", "unique_group_names":
+		return []string{"group"}
+	case "primary_groups_exist":
+		return []string{"passwd", "group"}
+	case "shadow_group_empty":
+		return []string{"passwd", "group", "gshadow"}
+	case "root_password_controlled", "no_future_password_change", "invalid_shell_locked", "no_empty_passwords":
+		return []string{"passwd", "shadow"}
+	case "root_path_safe":
+		return nil
+	}
+	return []string{"passwd"}
+}
+
+// skippedLines says which lines of files were not read as entries (NIS
+// compat lines, lines glibc's parser would reject or that were too
+// long), or "" when none were. An older inventory without
+// AccountFiles cannot say, and is taken as it is.
+func skippedLines(inv *host.Inventory, files []string) string {
+	af := inv.AccountFiles
+	if af == nil {
+		return ""
+	}
+	var why []string
+	for _, name := range files {
+		f := map[string]*host.AccountFile{"passwd": &af.Passwd, "group": &af.Group, "shadow": &af.Shadow, "gshadow": &af.GShadow}[name]
+		if f == nil || !f.Skipped() {
+			continue
+		}
+		var parts []string
+		if f.Compat > 0 {
+			parts = append(parts, fmt.Sprintf("%d NIS compat lines (+/-; line %s), whose accounts nss_compat takes from NIS, unseen by this scan", f.Compat, lineList(f.CompatLines, f.Compat)))
+		}
+		if f.Unparsed > 0 {
+			parts = append(parts, fmt.Sprintf("%d lines that were not read as entries (not in the form glibc reads, or too long; line %s)", f.Unparsed, lineList(f.UnparsedLines, f.Unparsed)))
+		}
+		why = append(why, f.Path+": "+strings.Join(parts, " and "))
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return strings.Join(why, "; ") + ": an entry there may break the rule; fix or remove those lines, or judge them by hand"
+}
+
+// lineList spells the recorded line numbers, with "..." when there were
+// more than were kept.
+func lineList(lines []int, total int) string {
+	var s []string
+	for _, n := range lines {
+		s = append(s, strconv.Itoa(n))
+	}
+	if total > len(lines) {
+		s = append(s, "...")
+	}
+	return strings.Join(s, ", ")
+}
+
+// compatIDs returns the NIS compat entries of f that spell an id the
+// pick function returns, other than for the account named root.
+func compatIDs(f *host.AccountFile, id int, pick func(host.CompatEntry) *int) []host.CompatEntry {
+	var out []host.CompatEntry
+	for _, e := range f.CompatIDs {
+		if v := pick(e); v != nil && *v == id && len(e.Name) > 0 && e.Name[1:] != "root" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // passwdAt spells where an account is defined.
@@ -139,6 +221,11 @@ func (c *AccountCheck) onlyRootUID0(inv *host.Inventory) Outcome {
 			bad = append(bad, fmt.Sprintf("%s: %s has uid 0", passwdAt(u), u.Name))
 		}
 	}
+	if af := inv.AccountFiles; af != nil {
+		for _, e := range compatIDs(&af.Passwd, 0, func(e host.CompatEntry) *int { return e.UID }) {
+			bad = append(bad, fmt.Sprintf("/etc/passwd:%d: the NIS compat entry %s spells uid 0 (glibc's getpwent lists it as an account of that name with uid 0)", e.Line, e.Name))
+		}
+	}
 	if len(bad) > 0 {
 		return fail(bad...)
 	}
@@ -164,6 +251,13 @@ func (c *AccountCheck) rootGID0(inv *host.Inventory) Outcome {
 	if !found {
 		bad = append(bad, "/etc/passwd: no root account")
 	}
+	if af := inv.AccountFiles; af != nil {
+		for _, e := range compatIDs(&af.Passwd, 0, func(e host.CompatEntry) *int { return e.GID }) {
+			if !slices.Contains(c.Exempt, e.Name[1:]) {
+				bad = append(bad, fmt.Sprintf("/etc/passwd:%d: the NIS compat entry %s spells primary gid 0", e.Line, e.Name))
+			}
+		}
+	}
 	if len(bad) > 0 {
 		return fail(bad...)
 	}
@@ -178,6 +272,11 @@ func (c *AccountCheck) onlyRootGID0(inv *host.Inventory) Outcome {
 	for _, g := range inv.Groups {
 		if g.GID == 0 && g.Name != "root" {
 			bad = append(bad, fmt.Sprintf("%s: group %s has gid 0", groupAt(g), g.Name))
+		}
+	}
+	if af := inv.AccountFiles; af != nil {
+		for _, e := range compatIDs(&af.Group, 0, func(e host.CompatEntry) *int { return e.GID }) {
+			bad = append(bad, fmt.Sprintf("/etc/group:%d: the NIS compat entry %s spells gid 0", e.Line, e.Name))
 		}
 	}
 	if len(bad) > 0 {
@@ -435,7 +534,22 @@ func (c *AccountCheck) shadowGroupEmpty(inv *host.Inventory) Outcome {
 	if len(bad) > 0 {
 		return fail(bad...)
 	}
-	return pass(fmt.Sprintf("/etc/group: group shadow (gid %d) has no members and is no account's primary group", gids[0]))
+	ev := fmt.Sprintf("/etc/group: group shadow (gid %d) has no members and is no account's primary group", gids[0])
+	// Members listed only in /etc/gshadow get the group too (newgrp,
+	// and initgroups on some systems): say whether it was read.
+	af := inv.AccountFiles
+	switch {
+	case af == nil:
+		return pass(ev, "/etc/gshadow: whether it was read is not recorded (an older inventory); its member list was not judged")
+	case af.GShadow.Read:
+		return pass(ev, "/etc/gshadow: read; the shadow group lists no members there")
+	case af.GShadow.Missing:
+		return pass(ev, "/etc/gshadow does not exist: only /etc/group was read")
+	case af.GShadow.Error != "":
+		return Outcome{Status: finding.StatusError, Evidence: []string{ev},
+			Reason: "/etc/gshadow exists but could not be read (" + af.GShadow.Error + "): the members it gives the shadow group are unknown"}
+	}
+	return Outcome{Status: finding.StatusError, Evidence: []string{ev}, Reason: "/etc/gshadow was not read"}
 }
 
 // duplicates lists the keys used by more than one entry, with where.

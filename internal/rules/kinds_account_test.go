@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,62 @@ func TestAccountValidate(t *testing.T) {
 		if c.validate() == nil {
 			t.Errorf("%+v: want an error", c)
 		}
+	}
+}
+
+// TestAccountSkippedLinesAndGShadow: a pass over the accounts becomes an
+// error when lines of the file it judges were not read as entries; a
+// compat line that spells uid 0 fails; shadow_group_empty says whether
+// /etc/gshadow was read and errors when it exists but could not be.
+func TestAccountSkippedLinesAndGShadow(t *testing.T) {
+	root := host.User{Name: "root", UID: 0, GID: 0, Shell: "/bin/bash", PasswdField: "shadowed", Line: 1}
+	groups := []host.Group{{Name: "root", GID: 0, Line: 1}, {Name: "shadow", GID: 42, Line: 2}}
+	zero := 0
+	files := func(edit func(*host.AccountFiles)) *host.AccountFiles {
+		af := &host.AccountFiles{Passwd: host.AccountFile{Path: "/etc/passwd", Read: true}, Group: host.AccountFile{Path: "/etc/group", Read: true},
+			Shadow: host.AccountFile{Path: "/etc/shadow", Read: true}, GShadow: host.AccountFile{Path: "/etc/gshadow", Read: true}}
+		edit(af)
+		return af
+	}
+	for _, tc := range []struct {
+		name   string
+		assert string
+		af     *host.AccountFiles
+		want   string
+		reason string
+		ev     string
+	}{
+		{"clean", "only_root_uid_0", files(func(*host.AccountFiles) {}), finding.StatusPass, "", ""},
+		{"unparsed passwd line", "only_root_uid_0", files(func(f *host.AccountFiles) { f.Passwd.AddUnparsed(7) }), finding.StatusError, "line 7", ""},
+		{"compat passwd line", "unique_uids", files(func(f *host.AccountFiles) { f.Passwd.AddCompat(3) }), finding.StatusError, "NIS compat", ""},
+		{"compat uid 0", "only_root_uid_0", files(func(f *host.AccountFiles) {
+			f.Passwd.AddCompat(3)
+			f.Passwd.CompatIDs = []host.CompatEntry{{Line: 3, Name: "+toor", UID: &zero}}
+		}), finding.StatusFail, "", "/etc/passwd:3: the NIS compat entry +toor spells uid 0"},
+		{"compat root is root", "only_root_uid_0", files(func(f *host.AccountFiles) {
+			f.Passwd.AddCompat(3)
+			f.Passwd.CompatIDs = []host.CompatEntry{{Line: 3, Name: "+root", UID: &zero}}
+		}), finding.StatusError, "NIS compat", ""},
+		{"compat group gid 0", "only_root_gid_0", files(func(f *host.AccountFiles) {
+			f.Group.AddCompat(2)
+			f.Group.CompatIDs = []host.CompatEntry{{Line: 2, Name: "+wheel", GID: &zero}}
+		}), finding.StatusFail, "", "/etc/group:2: the NIS compat entry +wheel spells gid 0"},
+		{"skipped group line does not touch passwd rules", "only_root_uid_0", files(func(f *host.AccountFiles) { f.Group.AddUnparsed(2) }), finding.StatusPass, "", ""},
+		{"skipped group line", "unique_gids", files(func(f *host.AccountFiles) { f.Group.AddUnparsed(2) }), finding.StatusError, "/etc/group", ""},
+		{"gshadow read", "shadow_group_empty", files(func(*host.AccountFiles) {}), finding.StatusPass, "", "/etc/gshadow: read"},
+		{"gshadow missing", "shadow_group_empty", files(func(f *host.AccountFiles) { f.GShadow = host.AccountFile{Path: "/etc/gshadow", Missing: true} }), finding.StatusPass, "", "/etc/gshadow does not exist: only /etc/group was read"},
+		{"gshadow unreadable", "shadow_group_empty", files(func(f *host.AccountFiles) {
+			f.GShadow = host.AccountFile{Path: "/etc/gshadow", Error: "open /etc/gshadow: permission denied"}
+		}), finding.StatusError, "could not be read", ""},
+		{"gshadow older inventory", "shadow_group_empty", nil, finding.StatusPass, "", "not recorded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := host.Inventory{Users: []host.User{root}, Groups: groups, AccountFiles: tc.af}
+			got := (&AccountCheck{Assert: tc.assert}).evaluate(&inv)
+			ev := strings.Join(got.Evidence, "\n")
+			if got.Status != tc.want || !strings.Contains(got.Reason, tc.reason) || !strings.Contains(ev, tc.ev) {
+				t.Errorf("%s (%s %q), want %s with reason %q and evidence %q", got.Status, got.Reason, got.Evidence, tc.want, tc.reason, tc.ev)
+			}
+		})
 	}
 }

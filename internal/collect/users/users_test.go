@@ -248,3 +248,151 @@ func FuzzParseGShadow(f *testing.F) {
 		}
 	})
 }
+
+// TestGlibcID: ids are read as glibc's strtoul-based parser reads them.
+func TestGlibcID(t *testing.T) {
+	for in, want := range map[string]int{
+		"0": 0, " 0": 0, "\t+0": 0, "+0": 0, "-0": 0, "007": 7, "1000": 1000,
+		"4294967295": 4294967295, "4294967296": 4294967295, "99999999999999999999999": 4294967295,
+		"-1": 4294967295, "-18446744073709551615": 1,
+	} {
+		if got, ok := GlibcID(in); !ok || got != want {
+			t.Errorf("GlibcID(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", " ", "+", "-", "0 ", "0x0", "1e3", "++0", "+-0", "٣"} {
+		if got, ok := GlibcID(in); ok {
+			t.Errorf("GlibcID(%q) = %d, want rejected", in, got)
+		}
+	}
+}
+
+// TestGlibcFormsAndSkippedLines: lines glibc reads as accounts are
+// accounts here (a blank before the uid, a "+" sign, missing trailing
+// fields, leading white space); NIS compat lines and rejected lines are
+// counted with their line numbers on inv.AccountFiles, never their
+// content, and the ids a compat line spells are kept.
+func TestGlibcFormsAndSkippedLines(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte(strings.Join([]string{
+		"root:x:0:0:root:/root:/bin/bash",
+		"evil:x: 0:0::/root:/bin/bash",
+		"plus:x:+0:0::/root:/bin/bash",
+		"  short:x:5:6",
+		"+toor:" + hash + ":0:0::/root:/bin/bash",
+		"+",
+		"-bob::::::",
+		"musl0:" + hash + "::0::/root:/bin/sh",
+		"# comment",
+		"shell:x:7:7::/:/bin/sh:odd",
+	}, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\n+wheel:x:0:\nstaff:x: 50\nbad:x:5x:\n"), 0o644)
+	inv := testfixture.Collect(t, root, New())
+	var got []string
+	for _, u := range inv.Users {
+		got = append(got, fmt.Sprintf("%s:%d:%d:%s:%d", u.Name, u.UID, u.GID, u.Shell, u.Line))
+	}
+	want := []string{"root:0:0:/bin/bash:1", "evil:0:0:/bin/bash:2", "plus:0:0:/bin/bash:3", "short:5:6::4", "shell:7:7:/bin/sh:odd:10"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("users (-want +got):\n%s", d)
+	}
+	af := inv.AccountFiles
+	if af == nil {
+		t.Fatal("no AccountFiles")
+	}
+	zero := 0
+	wantPW := host.AccountFile{Path: "/etc/passwd", Read: true, Compat: 3, CompatLines: []int{5, 6, 7},
+		CompatIDs: []host.CompatEntry{{Line: 5, Name: "+toor", UID: &zero, GID: &zero}}, Unparsed: 1, UnparsedLines: []int{8}}
+	if d := cmp.Diff(wantPW, af.Passwd); d != "" {
+		t.Errorf("passwd (-want +got):\n%s", d)
+	}
+	wantGR := host.AccountFile{Path: "/etc/group", Read: true, Compat: 1, CompatLines: []int{2},
+		CompatIDs: []host.CompatEntry{{Line: 2, Name: "+wheel", GID: &zero}}, Unparsed: 1, UnparsedLines: []int{4}}
+	if d := cmp.Diff(wantGR, af.Group); d != "" {
+		t.Errorf("group (-want +got):\n%s", d)
+	}
+	if len(inv.Groups) != 2 || inv.Groups[1].Name != "staff" || inv.Groups[1].GID != 50 {
+		t.Errorf("groups = %+v", inv.Groups)
+	}
+	if !af.Shadow.Missing || af.Shadow.Read || !af.GShadow.Missing {
+		t.Errorf("shadow %+v, gshadow %+v: want missing", af.Shadow, af.GShadow)
+	}
+	b, _ := json.Marshal(inv)
+	if strings.Contains(string(b), "SECRET") {
+		t.Fatal("a password hash leaked into the inventory")
+	}
+}
+
+// TestSkippedLinesCapped: the line numbers kept are bounded, the count
+// is not.
+func TestSkippedLinesCapped(t *testing.T) {
+	var af host.AccountFile
+	parsePasswd([]byte(strings.Repeat("+\nx:x:a:0::/:/bin/sh\n", 50)), &af)
+	if af.Compat != 50 || af.Unparsed != 50 || len(af.CompatLines) != host.MaxSkippedLines || len(af.UnparsedLines) != host.MaxSkippedLines || af.UnparsedLines[1] != 4 {
+		t.Errorf("af = %+v", af)
+	}
+	// The rest of a file skipped after too many problems counts.
+	af = host.AccountFile{}
+	parsePasswd([]byte(strings.Repeat("bad\n", collect.MaxProblems+5)), &af)
+	if af.Unparsed != collect.MaxProblems+1 {
+		t.Errorf("unparsed = %d", af.Unparsed)
+	}
+}
+
+// TestGShadowReadRecorded: whether /etc/gshadow was read, is missing or
+// could not be read is recorded, so shadow_group_empty can say so.
+func TestGShadowReadRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mk   func(root string)
+		want func(f host.AccountFile) bool
+	}{
+		{"read", func(root string) { os.WriteFile(filepath.Join(root, "etc/gshadow"), []byte("shadow:!::\n"), 0o600) }, func(f host.AccountFile) bool { return f.Read && !f.Missing && f.Error == "" }},
+		{"missing", func(string) {}, func(f host.AccountFile) bool { return !f.Read && f.Missing && f.Error == "" }},
+		{"unreadable", func(root string) { os.MkdirAll(filepath.Join(root, "etc/gshadow"), 0o755) }, func(f host.AccountFile) bool { return !f.Read && !f.Missing && f.Error != "" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+			os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/bash\n"), 0o644)
+			os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\nshadow:x:42:\n"), 0o644)
+			tc.mk(root)
+			inv := testfixture.Collect(t, root, New())
+			if inv.AccountFiles == nil || !tc.want(inv.AccountFiles.GShadow) {
+				t.Errorf("gshadow = %+v", inv.AccountFiles)
+			}
+		})
+	}
+}
+
+// FuzzParsePasswd: any input parses without panic; every user has a
+// name that is not a compat name, ids in 32 bits and a line; skipped
+// lines are counted and bounded.
+func FuzzParsePasswd(f *testing.F) {
+	f.Add([]byte("root:x:0:0:root:/root:/bin/bash\nevil:x: +0:0::/:/bin/sh\n+toor:x:0:0::/:\n+\n-x\n"))
+	f.Add([]byte("a:b:-1:99999999999999999999:\x00x\r\n  \t#c\nshort:x:1:2\n:x:0:0::/:\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var af host.AccountFile
+		users, errs := parsePasswd(b, &af)
+		for _, u := range users {
+			if u.Name == "" || compat(u.Name) || strings.ContainsAny(u.Name, ":\n\x00") || u.UID < 0 || u.UID > 0xffffffff || u.GID < 0 || u.GID > 0xffffffff || u.Line < 1 {
+				t.Fatalf("bad user %+v", u)
+			}
+		}
+		if len(af.CompatLines) > host.MaxSkippedLines || len(af.UnparsedLines) > host.MaxSkippedLines || len(af.CompatIDs) > host.MaxCompatIDs ||
+			af.Compat < len(af.CompatLines) || af.Unparsed < len(af.UnparsedLines) {
+			t.Fatalf("af = %+v", af)
+		}
+		if len(errs) > collect.KeptProblems+2 {
+			t.Fatalf("%d errors", len(errs))
+		}
+		var gaf host.AccountFile
+		groups, _ := parseGroup(b, &gaf)
+		for _, g := range groups {
+			if g.Name == "" || compat(g.Name) || g.GID < 0 || g.GID > 0xffffffff {
+				t.Fatalf("bad group %+v", g)
+			}
+		}
+	})
+}
