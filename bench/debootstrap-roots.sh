@@ -593,11 +593,16 @@ EOF
 	echo "tools: fstab: $(grep -vE '^\s*(#|$)' "$dir/etc/fstab" | awk '{print $2" "$4}' | paste -sd';' || true)"
 
 	# What the PAM stack really enforces: change passwords in the chroot
-	# (/etc/shadow and the history file are restored afterwards). On the
+	# (the files they change are restored afterwards). On the
 	# default root as the user (root skips pam_unix's checks), on the
 	# hardened root as root (enforce_for_root; the user has PASS_MIN_DAYS 1).
-	cp -p "$dir/etc/shadow" "$dir.shadow.bak"
-	if [ -e "$dir/etc/security/opasswd" ]; then cp -p "$dir/etc/security/opasswd" "$dir.opasswd.bak"; fi
+	# passwd rewrites shadow and shadow-, pam_pwhistory opasswd and
+	# opasswd.old: each is saved (or noted absent) and put back after.
+	pam_files=(etc/shadow etc/shadow- etc/security/opasswd etc/security/opasswd.old)
+	bak=$(mktemp -d)
+	for f in "${pam_files[@]}"; do
+		if [ -e "$dir/$f" ]; then cp -p "$dir/$f" "$bak/${f//\//_}"; fi
+	done
 	try_pw() { # label, then the passwd conversation
 		local out rc=0
 		out=$(printf '%s\n' "${@:2}" | in_root "$dir" timeout 20 "${passwd_cmd[@]}" 2>&1) || rc=$?
@@ -616,8 +621,9 @@ EOF
 		try_pw "4 repeated characters" 'Kq7!zvbbbbmwtL' 'Kq7!zvbbbbmwtL'
 		try_pw "a 4-letter sequence" 'Kq7!zvabcdmwtL' 'Kq7!zvabcdmwtL'
 	fi
-	cp -p "$dir.shadow.bak" "$dir/etc/shadow"
-	rm -f "$dir.shadow.bak" "$dir/etc/security/opasswd"
-	if [ -e "$dir.opasswd.bak" ]; then mv "$dir.opasswd.bak" "$dir/etc/security/opasswd"; fi
+	for f in "${pam_files[@]}"; do
+		if [ -e "$bak/${f//\//_}" ]; then cp -p "$bak/${f//\//_}" "$dir/$f"; else rm -f "$dir/$f"; fi
+	done
+	rm -rf "$bak"
 done
 step "done in $(($(date +%s) - t0))s"
