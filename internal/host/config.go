@@ -148,6 +148,16 @@ type PAM struct {
 	// PWHistory is pwhistory.conf (read by pam_pwhistory from Linux-PAM
 	// 1.5.3 on): lower-case key to its first setting.
 	PWHistory map[string]Setting `json:"pwhistory,omitempty"`
+	// Unread maps a stack to what could not be read into it ("file:
+	// why"): a file that could not be read, an include not found, includes
+	// nested too deep or in a loop, entries past the bound. Such a stack
+	// is incomplete, so a line missing from it may be in what was not read.
+	Unread map[string][]string `json:"unread,omitempty"`
+	// ConfErrors maps a module configuration file that exists but could
+	// not be read (pwquality.conf and its drop-ins, faillock.conf,
+	// pwhistory.conf) to why: a value the module would take from it is
+	// not known.
+	ConfErrors map[string]string `json:"conf_errors,omitempty"`
 }
 
 // PAMEntry is one PAM rule line.

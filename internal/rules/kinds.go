@@ -632,6 +632,9 @@ func (c *PasswordPolicy) evaluate(inv *host.Inventory) Outcome {
 	if p.Service == "" {
 		return errorf("no PAM password stack was found (passwd, common-password, system-auth)")
 	}
+	if len(p.Unread) > 0 {
+		return errorf("the password policy depends on what could not be read: %s", strings.Join(p.Unread, "; "))
+	}
 	var ev []string
 	good := true
 	if c.MinLength > 0 || c.MinClasses > 0 {

@@ -145,6 +145,61 @@ func (c *PAMModuleCheck) what() string {
 	return w
 }
 
+// pamEvidence gathers evidence lines that several stacks share: a line
+// included into several stacks (common-auth into login, su, sshd, ...)
+// with the same verdict is shown once, naming every stack.
+type pamEvidence struct {
+	order []string
+	svcs  map[string][]string
+	bad   map[string]bool
+}
+
+func (pe *pamEvidence) add(svc, text string, bad bool) {
+	if pe.svcs == nil {
+		pe.svcs, pe.bad = map[string][]string{}, map[string]bool{}
+	}
+	key := strconv.FormatBool(bad) + "\x00" + text
+	if _, ok := pe.svcs[key]; !ok {
+		pe.order = append(pe.order, key)
+		pe.bad[key] = bad
+	}
+	if !slices.Contains(pe.svcs[key], svc) {
+		pe.svcs[key] = append(pe.svcs[key], svc)
+	}
+}
+
+func (pe *pamEvidence) lines(bad bool) []string {
+	var out []string
+	for _, k := range pe.order {
+		if pe.bad[k] == bad {
+			_, text, _ := strings.Cut(k, "\x00")
+			out = append(out, "pam.d/"+strings.Join(pe.svcs[k], ", ")+": "+text)
+		}
+	}
+	return out
+}
+
+// pamStack is the stack examined for svc (auth.ServiceStack: a service
+// without a file of its own runs "other"), the label evidence gives it,
+// and what could not be read into it.
+func pamStack(p *host.PAM, svc string) (stack []host.PAMEntry, label string, unread []string, ok bool) {
+	stack, used, ok := auth.ServiceStack(p, svc)
+	label = svc
+	if used != svc {
+		label = fmt.Sprintf("%s (no file of its own: libpam runs %s)", svc, used)
+	}
+	return stack, label, p.Unread[used], ok
+}
+
+// unreadError is the outcome when a stack examined could not be read in
+// full and nothing certain was found wrong: what is missing may hold the
+// line sought, or a jump over it.
+func unreadError(unread []string, found []string) Outcome {
+	o := errorf("%s", strings.Join(unread, "; "))
+	o.Evidence = append(o.Evidence, found...)
+	return o
+}
+
 func (c *PAMModuleCheck) evaluate(inv *host.Inventory) Outcome {
 	p, o := pamFacts(inv)
 	if o != nil {
@@ -152,56 +207,65 @@ func (c *PAMModuleCheck) evaluate(inv *host.Inventory) Outcome {
 	}
 	// The evidence of a failure is what is wrong; of a pass, the lines
 	// that satisfied the check.
-	var ev, badEv []string
-	bad := func(s string) { badEv = append(badEv, s) }
-	// A line included into several stacks (common-auth into login, su,
-	// sshd, ...) is judged and shown once, under the first stack.
-	seen := map[string]bool{}
+	var ev pamEvidence
+	var unread []string
 	for _, svc := range pamServices(p, c.Services) {
-		stack, ok := p.Stacks[svc]
+		stack, label, missing, ok := pamStack(p, svc)
 		if !ok {
-			if c.IfPresent {
-				continue
+			if !c.IfPresent {
+				ev.add(label, fmt.Sprintf("not found, so no %s", c.what()), true)
 			}
-			bad(fmt.Sprintf("pam.d/%s: not found, so no %s", svc, c.what()))
 			continue
+		}
+		// In a stack that could not be read in full, only what a line
+		// found says for itself (its control, its arguments) is certain:
+		// its absence, order and any jump over it depend on what is
+		// missing.
+		incomplete := len(missing) > 0
+		if incomplete {
+			unread = append(unread, fmt.Sprintf("pam.d/%s could not be read in full, so its %s lines are not known: %s", label, c.Module, strings.Join(missing, "; ")))
 		}
 		sel := pamSelect(stack, c.Type, c.Module, c.WithArgs)
 		if len(sel) == 0 {
-			if !c.IfPresent {
-				bad(fmt.Sprintf("pam.d/%s: no %s (includes followed)", svc, c.what()))
+			if !c.IfPresent && !incomplete {
+				ev.add(label, fmt.Sprintf("no %s (includes followed)", c.what()), true)
 			}
 			continue
 		}
 		for _, i := range sel {
 			e := stack[i]
-			if k := fmt.Sprintf("%s:%d", e.File, e.Line); seen[k] {
-				continue
-			} else {
-				seen[k] = true
-			}
 			var why []string
+			uncertain := func(s string) {
+				if !incomplete {
+					why = append(why, s)
+				}
+			}
 			if c.Enforcing && !enforces(auth.Control(e)) {
 				why = append(why, fmt.Sprintf("control %s does not fail the stack when the module fails", auth.Control(e)))
+			}
+			if c.Enforcing {
+				if j, w, skip := auth.Bypass(stack, i, c.After); skip {
+					uncertain(fmt.Sprintf("an earlier line can skip it (%s: %s), so its check may never run", entryRef(stack[j]), w))
+				}
 			}
 			if c.Before != "" {
 				other := pamSelect(stack, e.Type, c.Before, nil)
 				switch {
 				case len(other) == 0:
-					why = append(why, fmt.Sprintf("no %s %s line to come before", e.Type, c.Before))
+					uncertain(fmt.Sprintf("no %s %s line to come before", e.Type, c.Before))
 				case i > other[0]:
 					o := stack[other[0]]
-					why = append(why, fmt.Sprintf("comes after %s (%s:%d); it must come before it", c.Before, o.File, o.Line))
+					uncertain(fmt.Sprintf("comes after %s (%s:%d); it must come before it", c.Before, o.File, o.Line))
 				}
 			}
 			if c.After != "" {
 				other := pamSelect(stack, e.Type, c.After, nil)
 				switch {
 				case len(other) == 0:
-					why = append(why, fmt.Sprintf("no %s %s line to come after", e.Type, c.After))
+					uncertain(fmt.Sprintf("no %s %s line to come after", e.Type, c.After))
 				case i < other[0]:
 					o := stack[other[0]]
-					why = append(why, fmt.Sprintf("comes before %s (%s:%d); it must come after it", c.After, o.File, o.Line))
+					uncertain(fmt.Sprintf("comes before %s (%s:%d); it must come after it", c.After, o.File, o.Line))
 				}
 			}
 			for _, a := range c.Args {
@@ -219,25 +283,29 @@ func (c *PAMModuleCheck) evaluate(inv *host.Inventory) Outcome {
 			}
 			if c.EmptyGroupArg != "" {
 				if w, err := c.groupEmpty(inv, e); err != nil {
-					return errorf("pam.d/%s: %s: %v", svc, entryRef(e), err)
+					return errorf("pam.d/%s: %s: %v", label, entryRef(e), err)
 				} else if w != "" {
 					why = append(why, w)
 				}
 			}
 			if len(why) > 0 {
-				bad(fmt.Sprintf("pam.d/%s: %s: %s", svc, entryRef(e), strings.Join(why, "; ")))
+				ev.add(label, entryRef(e)+": "+strings.Join(why, "; "), true)
 			} else {
-				ev = append(ev, fmt.Sprintf("pam.d/%s: %s", svc, entryRef(e)))
+				ev.add(label, entryRef(e), false)
 			}
 		}
 	}
-	if len(badEv) > 0 {
-		return fail(badEv...)
+	if bad := ev.lines(true); len(bad) > 0 {
+		return fail(append(bad, unread...)...)
 	}
-	if len(ev) == 0 {
-		ev = append(ev, fmt.Sprintf("no %s line in the stacks examined", c.Module))
+	if len(unread) > 0 {
+		return unreadError(unread, ev.lines(false))
 	}
-	return pass(ev...)
+	good := ev.lines(false)
+	if len(good) == 0 {
+		good = append(good, fmt.Sprintf("no %s line in the stacks examined", c.Module))
+	}
+	return pass(good...)
 }
 
 // groupEmpty checks the group named by the EmptyGroupArg argument of e;
@@ -284,10 +352,14 @@ func (c *PAMModuleCheck) groupEmpty(inv *host.Inventory, e host.PAMEntry) (strin
 // pam_pwhistory where the installed Linux-PAM reads it), else the
 // module's default.
 type PAMOptionCheck struct {
-	Service string `yaml:"service"`
-	Type    string `yaml:"type"`
-	Module  string `yaml:"module"`
-	Option  string `yaml:"option"`
+	// Service, or Services, are the stacks examined; a service without a
+	// file of its own (passwd) is examined through "other", which libpam
+	// runs for it.
+	Service  string   `yaml:"service"`
+	Services []string `yaml:"services"`
+	Type     string   `yaml:"type"`
+	Module   string   `yaml:"module"`
+	Option   string   `yaml:"option"`
 	// Min and Max bound a numeric value (inclusive).
 	Min *int `yaml:"min"`
 	Max *int `yaml:"max"`
@@ -301,8 +373,8 @@ type PAMOptionCheck struct {
 }
 
 func (c *PAMOptionCheck) validate() error {
-	if c.Service == "" || c.Module == "" || c.Option == "" {
-		return errors.New("pam_option: service, module and option are required")
+	if (c.Service == "") == (len(c.Services) == 0) || c.Module == "" || c.Option == "" {
+		return errors.New("pam_option: one of service and services, module and option are required")
 	}
 	if c.Type != "" && !slices.Contains(pamTypes, c.Type) {
 		return fmt.Errorf("pam_option: type %q: want auth, account, password or session", c.Type)
@@ -361,51 +433,77 @@ func (c *PAMOptionCheck) evaluate(inv *host.Inventory) Outcome {
 	if o != nil {
 		return *o
 	}
-	stack, ok := p.Stacks[c.Service]
-	if !ok {
-		return fail(fmt.Sprintf("pam.d/%s: not found, so no %s and no %s", c.Service, c.Module, c.Option))
+	services := c.Services
+	if c.Service != "" {
+		services = []string{c.Service}
 	}
-	sel := pamSelect(stack, c.Type, c.Module, nil)
 	where := c.Module
 	if c.Type != "" {
 		where += " in the " + c.Type + " lines"
 	}
-	if len(sel) == 0 {
-		return fail(fmt.Sprintf("pam.d/%s: no %s (includes followed), so its %s does not apply; %s", c.Service, where, c.Option, c.want()))
-	}
 	version := auth.PAMVersion(inv.Packages)
-	var ev []string
-	good := true
-	for _, i := range sel {
-		e := stack[i]
-		opt, err := auth.ModuleOption(p, e, c.Option, version)
-		if err != nil {
-			return errorf("pam.d/%s: %v", c.Service, err)
+	var ev pamEvidence
+	var unread []string
+	for _, svc := range services {
+		stack, label, missing, ok := pamStack(p, svc)
+		if !ok {
+			ev.add(label, fmt.Sprintf("not found, so no %s and no %s", c.Module, c.Option), true)
+			continue
 		}
-		line := fmt.Sprintf("pam.d/%s: %s:%d %s: %s ", c.Service, e.File, e.Line, c.Module, c.Option)
-		if opt.Set {
-			line += fmt.Sprintf("%s (%s)", opt.Value.Value, opt.Value.Source)
-		} else {
-			line += "not set"
+		incomplete := len(missing) > 0
+		if incomplete {
+			unread = append(unread, fmt.Sprintf("pam.d/%s could not be read in full, so its %s lines are not known: %s", label, c.Module, strings.Join(missing, "; ")))
 		}
-		line += "; " + c.want()
-		if !c.accepts(opt) {
-			good = false
-			if (c.Min != nil || c.Max != nil) && opt.Set {
+		sel := pamSelect(stack, c.Type, c.Module, nil)
+		if len(sel) == 0 {
+			if !incomplete {
+				ev.add(label, fmt.Sprintf("no %s (includes followed), so its %s does not apply; %s", where, c.Option, c.want()), true)
+			}
+			continue
+		}
+		for _, i := range sel {
+			e := stack[i]
+			opt, err := auth.ModuleOption(p, e, c.Option, version)
+			if err != nil {
+				return errorf("pam.d/%s: %v", label, err)
+			}
+			line := fmt.Sprintf("%s:%d %s: %s ", e.File, e.Line, c.Module, c.Option)
+			if opt.Set {
+				line += fmt.Sprintf("%s (%s)", opt.Value.Value, opt.Value.Source)
+			} else {
+				line += "not set"
+			}
+			line += "; " + c.want()
+			bad := !c.accepts(opt)
+			if bad && (c.Min != nil || c.Max != nil) && opt.Set {
 				if _, isNum := opt.Int(); !isNum {
 					line += " (not a number)"
 				}
 			}
-		}
-		ev = append(ev, line)
-		for _, n := range opt.Notes {
-			ev = append(ev, "note: "+n)
+			// A line an earlier one can skip may never apply its value.
+			// pam_faillock's authfail line is meant to be skipped when
+			// pam_unix succeeds (it counts failures).
+			exempt := ""
+			if auth.ModuleName(e) == "pam_faillock" && slices.Contains(e.Args, "authfail") {
+				exempt = "pam_unix"
+			}
+			if j, w, skip := auth.Bypass(stack, i, exempt); skip && !incomplete {
+				bad = true
+				line += fmt.Sprintf(", but an earlier line can skip it (%s: %s), so the value may never apply", entryRef(stack[j]), w)
+			}
+			ev.add(label, line, bad)
+			for _, n := range opt.Notes {
+				ev.add(label, "note: "+n, bad)
+			}
 		}
 	}
-	if good {
-		return pass(ev...)
+	if bad := ev.lines(true); len(bad) > 0 {
+		return fail(append(append(bad, ev.lines(false)...), unread...)...)
 	}
-	return fail(ev...)
+	if len(unread) > 0 {
+		return unreadError(unread, ev.lines(false))
+	}
+	return pass(ev.lines(false)...)
 }
 
 // ShadowAging checks one aging field of /etc/shadow for every user with a
@@ -455,15 +553,30 @@ func (c *ShadowAging) want() string {
 	return fmt.Sprintf("at most %d days", *c.Max)
 }
 
+// evaluate judges every user. A user without shadow facts is judged by
+// the passwd password field: a hash there (or an empty field) is what
+// pam_unix uses without consulting /etc/shadow, so no aging applies and
+// the user fails; "x" with no shadow entry is no usable password (listed
+// in the evidence); "x" when /etc/shadow could not be read, or an
+// unknown field, leaves the user unknown, an error.
 func (c *ShadowAging) evaluate(inv *host.Inventory) Outcome {
 	if len(inv.Users) == 0 {
 		return errorf("no users were collected")
 	}
-	var bad, unread []string
+	var bad, unknown, noEntry []string
 	checked := 0
 	for _, u := range inv.Users {
 		if u.Shadow == nil {
-			unread = append(unread, u.Name)
+			switch {
+			case u.PasswdField == "other":
+				bad = append(bad, fmt.Sprintf("%s (password field of %s is not x: pam_unix uses it without /etc/shadow, so no aging applies)", u.Name, passwdAt(u)))
+			case u.PasswdField == "empty":
+				bad = append(bad, fmt.Sprintf("%s (empty password field in %s: login without a password, no aging applies)", u.Name, passwdAt(u)))
+			case u.NoShadowEntry && u.PasswdField == "shadowed":
+				noEntry = append(noEntry, u.Name)
+			default:
+				unknown = append(unknown, u.Name)
+			}
 			continue
 		}
 		if u.Shadow.PasswordState != "set" {
@@ -480,16 +593,25 @@ func (c *ShadowAging) evaluate(inv *host.Inventory) Outcome {
 		}
 	}
 	name := shadowFields[c.Field]
-	if len(bad) > 0 {
-		return fail(fmt.Sprintf("/etc/shadow: %s not %s for %d of %d users with a password: %s", name, c.want(), len(bad), checked, strings.Join(bad, ", ")))
+	var notes []string
+	if len(noEntry) > 0 {
+		notes = append(notes, fmt.Sprintf("no /etc/shadow entry, so no usable password (skipped): %s", strings.Join(noEntry, ", ")))
 	}
-	if len(unread) == len(inv.Users) {
-		return errorf("/etc/shadow could not be read (no entry for any user)")
+	if len(unknown) > 0 {
+		notes = append(notes, fmt.Sprintf("no shadow facts (/etc/shadow not read, or the passwd field not known): %s", strings.Join(unknown, ", ")))
+	}
+	if len(bad) > 0 {
+		return fail(append([]string{fmt.Sprintf("/etc/shadow: %s not %s for %d users with a password: %s", name, c.want(), len(bad), strings.Join(bad, ", "))}, notes...)...)
+	}
+	if len(unknown) > 0 {
+		o := errorf("no /etc/shadow facts for %d users, who may have a password: %s", len(unknown), strings.Join(unknown, ", "))
+		o.Evidence = notes
+		return o
 	}
 	if checked == 0 {
-		return pass("/etc/shadow: no user has a usable password")
+		return pass(append([]string{"/etc/shadow: no user has a usable password"}, notes...)...)
 	}
-	return pass(fmt.Sprintf("/etc/shadow: %s %s for all %d users with a password", name, c.want(), checked))
+	return pass(append([]string{fmt.Sprintf("/etc/shadow: %s %s for all %d users with a password", name, c.want(), checked)}, notes...)...)
 }
 
 // UserAddDefault checks a default useradd gives new accounts

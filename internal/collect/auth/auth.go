@@ -12,6 +12,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -107,7 +108,7 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 	if !pamOK {
 		return ctx.Err()
 	}
-	p := &host.PAM{Stacks: map[string][]host.PAMEntry{}}
+	p := &host.PAM{Stacks: map[string][]host.PAMEntry{}, ConfErrors: map[string]string{}}
 	r := &pamReader{env: env, files: map[string]*pamFile{}, reported: map[string]bool{}}
 	for _, svc := range Services {
 		if err := ctx.Err(); err != nil {
@@ -118,13 +119,23 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 			continue
 		}
 		entries := []host.PAMEntry{}
+		r.unread = nil
 		r.expand(svc, file, "", 0, nil, &entries)
 		p.Stacks[svc] = entries
+		if len(r.unread) > 0 {
+			if p.Unread == nil {
+				p.Unread = map[string][]string{}
+			}
+			p.Unread[svc] = r.unread
+		}
 		env.Count(len(entries))
 	}
-	p.PWQuality = readPWQuality(env)
-	p.Faillock = readFaillock(env)
-	p.PWHistory = readPWHistory(env)
+	p.PWQuality = readPWQuality(env, p.ConfErrors)
+	p.Faillock = readFaillock(env, p.ConfErrors)
+	p.PWHistory = readPWHistory(env, p.ConfErrors)
+	if len(p.ConfErrors) == 0 {
+		p.ConfErrors = nil
+	}
 	inv.Config.PAM = p
 	return nil
 }
@@ -133,12 +144,24 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 type pamFile struct {
 	lines []PAMLine
 	ok    bool
+	err   string // why it could not be read, when !ok
 }
 
 type pamReader struct {
 	env      *collect.Env
 	files    map[string]*pamFile
 	reported map[string]bool // include loops and full stacks already reported
+	// unread is what the stack being expanded misses (host.PAM.Unread):
+	// libpam would not run a stack whose files it cannot read, and a rule
+	// must not take a line absent from an incomplete stack as absent.
+	unread []string
+}
+
+// missed records that the stack being expanded misses something.
+func (r *pamReader) missed(s string) {
+	if !slices.Contains(r.unread, s) {
+		r.unread = append(r.unread, s)
+	}
 }
 
 // resolve returns the file libpam reads for an include name or service:
@@ -166,6 +189,7 @@ func (r *pamReader) load(file string) *pamFile {
 	b, err := hostfs.ReadFileLimit(r.env.FS, file, fileLimit)
 	if err != nil {
 		r.env.Errorf("pam: read %s: %v", file, err)
+		f.err = readErr(err)
 		return f
 	}
 	var errs []error
@@ -185,9 +209,11 @@ func (r *pamReader) load(file string) *pamFile {
 func (r *pamReader) expand(svc, file, only string, depth int, chain []string, out *[]host.PAMEntry) {
 	if depth > MaxIncludeDepth {
 		r.env.Errorf("pam: %s: includes nested deeper than %d at %s, not expanded", svc, MaxIncludeDepth, file)
+		r.missed(fmt.Sprintf("%s: includes nested deeper than %d, not expanded", file, MaxIncludeDepth))
 		return
 	}
 	if slices.Contains(chain, file) {
+		r.missed(fmt.Sprintf("%s: include loop", file))
 		if r.reported[svc+"\x00"+file] {
 			return
 		}
@@ -197,6 +223,7 @@ func (r *pamReader) expand(svc, file, only string, depth int, chain []string, ou
 	}
 	f := r.load(file)
 	if !f.ok {
+		r.missed(fmt.Sprintf("%s: %s", file, f.err))
 		return
 	}
 	chain = append(chain, file)
@@ -223,6 +250,7 @@ func (r *pamReader) expand(svc, file, only string, depth int, chain []string, ou
 		inc := r.resolve(target)
 		if inc == "" {
 			r.env.Errorf("pam: %s:%d: included file %s not found", file, l.Line, truncate(target, 100))
+			r.missed(fmt.Sprintf("%s (included at %s:%d): not found", truncate(target, 100), file, l.Line))
 			continue
 		}
 		r.expand(svc, inc, filter, depth+1, chain, out)
@@ -238,6 +266,7 @@ func (r *pamReader) full(svc string, out *[]host.PAMEntry) bool {
 	if len(*out) < maxEntries {
 		return false
 	}
+	r.missed(fmt.Sprintf("entries past the first %d left out", maxEntries))
 	if !r.reported[svc] {
 		r.reported[svc] = true
 		r.env.Errorf("pam: %s: reached %d entries after includes; any more are left out", svc, maxEntries)
@@ -273,7 +302,7 @@ func ModuleName(e host.PAMEntry) string {
 // setting or a bad number stops libpwquality: the rest of that file and
 // every file after it are not read, and nor are they here (the collector
 // records why).
-func readPWQuality(env *collect.Env) map[string]host.Setting {
+func readPWQuality(env *collect.Env, unread map[string]string) map[string]host.Setting {
 	out := map[string]host.Setting{}
 	var files []string
 	if ents, err := env.FS.ReadDir(PWQualityDir); err == nil {
@@ -291,6 +320,7 @@ func readPWQuality(env *collect.Env) map[string]host.Setting {
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		env.Errorf("pwquality: read %s: %v", PWQualityDir, err)
+		unread[PWQualityDir] = readErr(err)
 	}
 	files = append(files, PWQualityFile)
 	for _, file := range files {
@@ -298,6 +328,7 @@ func readPWQuality(env *collect.Env) map[string]host.Setting {
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) && !isDir(env, file) {
 				env.Errorf("pwquality: read %s: %v", file, err)
+				unread[file] = readErr(err)
 			}
 			continue
 		}
@@ -326,6 +357,15 @@ func readPWQuality(env *collect.Env) map[string]host.Setting {
 	return out
 }
 
+// readErr is why a read failed, without the path the caller names.
+func readErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return truncate(err.Error(), 200)
+}
+
 func isDir(env *collect.Env, file string) bool {
 	fi, err := env.FS.Stat(file)
 	return err == nil && fi.IsDir()
@@ -335,11 +375,12 @@ func isDir(env *collect.Env, file string) bool {
 // bare option (even_deny_root, audit, silent, ...) recorded as "true", the
 // last value of a key wins; keys are kept as written (pam_faillock
 // compares them case-sensitively and ignores unknown ones).
-func readFaillock(env *collect.Env) map[string]host.Setting {
+func readFaillock(env *collect.Env, unread map[string]string) map[string]host.Setting {
 	b, err := hostfs.ReadFileLimit(env.FS, FaillockFile, fileLimit)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			env.Errorf("faillock: read %s: %v", FaillockFile, err)
+			unread[FaillockFile] = readErr(err)
 		}
 		return nil
 	}
@@ -368,11 +409,12 @@ func readFaillock(env *collect.Env) map[string]host.Setting {
 // readPWHistory reads pwhistory.conf as pam_pwhistory looks keys up in it
 // (ParseSearchKey). Whether the installed pam_pwhistory reads the file at
 // all (Linux-PAM 1.5.3 and later) is for the rules to decide.
-func readPWHistory(env *collect.Env) map[string]host.Setting {
+func readPWHistory(env *collect.Env, unread map[string]string) map[string]host.Setting {
 	b, err := hostfs.ReadFileLimit(env.FS, PWHistoryFile, fileLimit)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			env.Errorf("pwhistory: read %s: %v", PWHistoryFile, err)
+			unread[PWHistoryFile] = readErr(err)
 		}
 		return nil
 	}

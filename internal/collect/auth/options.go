@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,7 +39,7 @@ func ModuleOption(p *host.PAM, e host.PAMEntry, name, pamVersion string) (Option
 	name = strings.ToLower(name)
 	switch ModuleName(e) {
 	case "pam_pwquality":
-		return pwqualityOption(p, e, name), nil
+		return pwqualityOption(p, e, name)
 	case "pam_faillock":
 		return faillockOption(p, e, name)
 	case "pam_pwhistory":
@@ -55,7 +56,7 @@ func ModuleOption(p *host.PAM, e host.PAMEntry, name, pamVersion string) (Option
 }
 
 func argSource(e host.PAMEntry) string {
-	return fmt.Sprintf("%s:%d (argument of %s)", e.File, e.Line, ModuleName(e))
+	return fmt.Sprintf("%s:%d%s%s)", e.File, e.Line, argMark, ModuleName(e))
 }
 
 func settingSource(s host.Setting) string {
@@ -65,7 +66,10 @@ func settingSource(s host.Setting) string {
 // pwqualityOption: libpwquality's defaults, then pwquality.conf(.d), then
 // the module's arguments, with minlen and minclass brought within
 // libpwquality's bounds (the computation EffectivePasswordPolicy makes).
-func pwqualityOption(p *host.PAM, e host.PAMEntry, name string) Option {
+//
+// A value not given by an argument may come from a pwquality file that
+// could not be read: that is an error.
+func pwqualityOption(p *host.PAM, e host.PAMEntry, name string) (Option, error) {
 	pol := Policy{Settings: map[string]Value{}, Quality: "pam_pwquality"}
 	for k, v := range pwqDefaults {
 		pol.Settings[k] = Value{v, "default (libpwquality)"}
@@ -77,7 +81,32 @@ func pwqualityOption(p *host.PAM, e host.PAMEntry, name string) Option {
 	clamp(&pol, "minlen", 6, true)
 	clamp(&pol, "minclass", 4, false)
 	v, ok := pol.Settings[name]
-	return Option{Set: ok, Value: v, Notes: pol.Notes}
+	if !strings.Contains(v.Source, argMark) {
+		if err := PWQualityUnread(p); err != nil {
+			return Option{}, fmt.Errorf("%s: %s is not set by an argument of %s:%d, so it may come from it", err, name, e.File, e.Line)
+		}
+	}
+	return Option{Set: ok, Value: v, Notes: pol.Notes}, nil
+}
+
+// argMark is in the Source of a value given by a module argument.
+const argMark = " (argument of "
+
+// PWQualityUnread returns an error naming the libpwquality configuration
+// files (pwquality.conf, pwquality.conf.d and its files) that exist but
+// could not be read, nil when there are none.
+func PWQualityUnread(p *host.PAM) error {
+	var bad []string
+	for f, why := range p.ConfErrors {
+		if f == PWQualityFile || f == PWQualityDir || strings.HasPrefix(f, PWQualityDir+"/") {
+			bad = append(bad, f+": "+why)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return fmt.Errorf("libpwquality configuration not read (%s)", strings.Join(bad, "; "))
 }
 
 // faillockFlags are pam_faillock's options without a value.
@@ -103,6 +132,7 @@ func faillockOption(p *host.PAM, e host.PAMEntry, name string) (Option, error) {
 		"unlock_time":   {"600", "default (pam_faillock)"},
 	}
 	var notes []string
+	fromArg := map[string]bool{}
 	for _, a := range e.Args {
 		if c, ok := strings.CutPrefix(a, "conf="); ok && c != FaillockFile {
 			return Option{}, fmt.Errorf("%s:%d: pam_faillock reads %s (conf=), which is not collected", e.File, e.Line, truncate(c, 100))
@@ -143,6 +173,12 @@ func faillockOption(p *host.PAM, e host.PAMEntry, name string) (Option, error) {
 			continue
 		}
 		set(k, v, argSource(e))
+		if strings.HasPrefix(vals[k].Source, argSource(e)) {
+			fromArg[k] = true
+		}
+	}
+	if why, bad := p.ConfErrors[FaillockFile]; bad && !fromArg[name] {
+		return Option{}, fmt.Errorf("%s could not be read (%s) and no argument of %s:%d sets %s, so it may come from that file", FaillockFile, why, e.File, e.Line, name)
 	}
 	if _, ok := vals["root_unlock_time"]; !ok {
 		u := vals["unlock_time"]
@@ -186,6 +222,9 @@ func pwhistoryOption(p *host.PAM, e host.PAMEntry, name, pamVersion string) (Opt
 		case !readsConf:
 			notes = append(notes, fmt.Sprintf("%s sets %s, but the installed Linux-PAM %s does not read pwhistory.conf (1.5.3 and later do)", settingSource(s), name, pamVersion))
 		}
+	}
+	if why, bad := p.ConfErrors[PWHistoryFile]; bad && conf == PWHistoryFile && !argSets(name) && (readsConf || !known) {
+		return Option{}, fmt.Errorf("%s could not be read (%s) and no argument of %s:%d sets %s, so it may come from that file", PWHistoryFile, why, e.File, e.Line, name)
 	}
 	if readsConf && conf != PWHistoryFile && !argSets(name) {
 		return Option{}, fmt.Errorf("%s:%d: pam_pwhistory reads %s (conf=), which is not collected", e.File, e.Line, truncate(conf, 100))

@@ -44,7 +44,7 @@ type Policy struct {
 	// change: the control treats the module's failure (PAM_AUTHTOK_ERR,
 	// PAM_MAXTRIES) as bad or die (required, requisite, or brackets whose
 	// action for it is bad or die), and libpwquality's enforcing is not 0.
-	// Jumps ("success=2") of earlier lines are not followed.
+	// An earlier line that can skip it (Bypass) makes it not enforced.
 	QualityEnforced bool `json:"quality_enforced"`
 
 	// The strength settings: for pam_pwquality (and when no module is
@@ -76,6 +76,11 @@ type Policy struct {
 
 	// Notes explain what the values above cannot say on their own.
 	Notes []string `json:"notes,omitempty"`
+	// Unread says what the policy may depend on but could not be read:
+	// files of the stack (host.PAM.Unread), libpwquality configuration
+	// files where a setting above does not come from an argument. A rule
+	// cannot judge the policy while it is not empty.
+	Unread []string `json:"unread,omitempty"`
 }
 
 // Defaults documented by libpwquality 1.4 (pwquality.conf(5), and the
@@ -122,16 +127,20 @@ func EffectivePasswordPolicy(p *host.PAM) Policy {
 	} else if pol.Service != "passwd" {
 		pol.Notes = append(pol.Notes, "no /etc/pam.d/passwd was collected; the "+pol.Service+" stack was examined instead")
 	}
+	for _, u := range p.Unread[pol.Service] {
+		pol.Unread = append(pol.Unread, "pam.d/"+pol.Service+": "+u)
+	}
 
 	// Strength.
 	var quality *host.PAMEntry
+	qi := -1
 	for i := range stack {
 		e := &stack[i]
 		if e.Type != "password" {
 			continue
 		}
 		if m := ModuleName(*e); m == "pam_pwquality" || m == "pam_cracklib" {
-			quality = e
+			quality, qi = e, i
 			break
 		}
 	}
@@ -164,6 +173,16 @@ func EffectivePasswordPolicy(p *host.PAM) Policy {
 		clamp(&pol, "minlen", 6, true)
 		clamp(&pol, "minclass", 4, false)
 	}
+	if pol.Quality != "pam_cracklib" {
+		if err := PWQualityUnread(p); err != nil {
+			for _, k := range []string{"minlen", "minclass", "dcredit", "ucredit", "lcredit", "ocredit", "enforcing"} {
+				if !strings.Contains(pol.Settings[k].Source, argMark) {
+					pol.Unread = append(pol.Unread, err.Error())
+					break
+				}
+			}
+		}
+	}
 	pol.MinLen, pol.MinClass = pol.Settings["minlen"], pol.Settings["minclass"]
 	pol.DCredit, pol.UCredit = pol.Settings["dcredit"], pol.Settings["ucredit"]
 	pol.LCredit, pol.OCredit = pol.Settings["lcredit"], pol.Settings["ocredit"]
@@ -171,6 +190,10 @@ func EffectivePasswordPolicy(p *host.PAM) Policy {
 		pol.QualityEnforced = failureCounts(Control(*quality), "authtok_err", "maxtries")
 		if !pol.QualityEnforced {
 			pol.Notes = append(pol.Notes, fmt.Sprintf("the control %q of %s does not fail the password change when the check fails", Control(*quality), pol.Quality))
+		}
+		if j, why, skip := Bypass(stack, qi, ""); skip {
+			pol.QualityEnforced = false
+			pol.Notes = append(pol.Notes, fmt.Sprintf("%s:%d (%s %s) can skip %s: %s", stack[j].File, stack[j].Line, Control(stack[j]), stack[j].Module, pol.Quality, why))
 		}
 		if pol.Quality == "pam_pwquality" {
 			if n, ok := pol.Settings["enforcing"].Int(); ok && n == 0 {
