@@ -26,6 +26,11 @@ type Units struct {
 	ActiveUnreadable bool `json:"active_unreadable,omitempty"`
 	// Source lists the directories read and anything left out (caps).
 	Source string `json:"source"`
+	// Incomplete is true when the listing left something out: a unit
+	// directory or dependency directory cut at a cap or unreadable, or
+	// units past the cap. A unit missing from Units may then exist, and
+	// a unit's links may be missing: "not in use" cannot be decided.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // Unit is one unit's state.

@@ -71,7 +71,11 @@ type unitView struct {
 	active string
 	// activeTriggers are trigger units the running systemd has active.
 	activeTriggers []string
-	line           string
+	// unknown says why the unit's state could not be told (its file
+	// could not be read, or it is missing from an incomplete listing);
+	// boot may still be true when links enable it.
+	unknown string
+	line    string
 }
 
 // running reports whether an ACTIVE column value means the unit runs (or
@@ -88,6 +92,20 @@ func viewUnit(u *host.Units, name string) unitView {
 	for i := 0; ok && unit.State == "alias" && unit.AliasOf != "" && i < 8; i++ {
 		prefix += " (alias of " + unit.AliasOf + ")"
 		unit, ok = u.Units[unit.AliasOf]
+	}
+	if (!ok || unit.State == "not-found") && u.Incomplete {
+		// The unit file may be among the entries that were not read;
+		// links to it still say it starts at boot.
+		v.unknown = "the unit listing is incomplete (" + u.Source + "): " + name + " may have a unit file that was not read"
+		v.line = prefix + ": no unit file among the entries read (the listing is incomplete)"
+		if links := append(append([]string(nil), unit.Links...), unit.VendorLinks...); len(links) > 0 {
+			v.boot = true
+			v.line += "; enabled by " + strings.Join(links, ", ")
+		}
+		if u.ActiveKnown && ok {
+			v.active = unit.Active
+		}
+		return v
 	}
 	if !ok || unit.State == "not-found" {
 		v.line = prefix + ": no unit file (not-found)"
@@ -106,6 +124,17 @@ func viewUnit(u *host.Units, name string) unitView {
 	case "enabled", "enabled-runtime":
 		v.boot = true
 		why = append(why, unit.State+" by "+strings.Join(unit.Links, ", "))
+	case "bad":
+		// The unit file could not be read (too large, a loop, an I/O
+		// error): what it says is unknown, but links to it enable it
+		// all the same.
+		v.unknown = "the unit file " + unit.Path + " could not be read"
+		if len(unit.Links) > 0 {
+			v.boot = true
+			why = append(why, "unit file "+unit.Path+" could not be read; enabled by "+strings.Join(unit.Links, ", "))
+		} else {
+			why = append(why, "unit file "+unit.Path+" could not be read")
+		}
 	case "generated", "sysv":
 		if len(unit.Links) > 0 {
 			v.boot = true
@@ -245,6 +274,7 @@ func (c *ServiceStateCheck) notInUse(inv *host.Inventory, installed map[string]s
 		return *o
 	}
 	good := true
+	var unknown []string
 	for _, name := range c.Units {
 		v := viewUnit(u, name)
 		inUse := v.boot || running(v.active) || len(v.activeTriggers) > 0
@@ -253,10 +283,22 @@ func (c *ServiceStateCheck) notInUse(inv *host.Inventory, installed map[string]s
 			ev = append(ev, v.line+"; want it disabled or masked, and stopped")
 		} else {
 			ev = append(ev, v.line)
+			if v.unknown != "" {
+				unknown = append(unknown, v.unknown)
+			}
 		}
 	}
 	if !u.ActiveKnown {
 		ev = append(ev, activeNote(u))
+	}
+	if good && len(unknown) > 0 {
+		return Outcome{Status: finding.StatusError, Evidence: ev, Reason: strings.Join(unknown, "; ")}
+	}
+	if good && u.Incomplete {
+		// A link that would enable a unit found here may be among the
+		// entries that were not read.
+		return Outcome{Status: finding.StatusError, Evidence: ev,
+			Reason: "the unit listing is incomplete (" + u.Source + "): a link that enables one of the units may not have been read"}
 	}
 	if good && u.ActiveUnreadable {
 		return Outcome{Status: finding.StatusError, Evidence: ev,
@@ -286,9 +328,15 @@ func (c *ServiceStateCheck) enabled(inv *host.Inventory, installed map[string]st
 		return notApplicable("the system is not run by systemd (" + u.Manager + ")")
 	}
 	good := true
+	var unknown []string
 	for _, name := range c.Units {
 		v := viewUnit(u, name)
 		switch {
+		case v.unknown != "" && (v.boot || u.Incomplete):
+			// Enabled by links to a file that could not be read, or
+			// perhaps present among the entries that were not read.
+			unknown = append(unknown, v.unknown)
+			ev = append(ev, v.line)
 		case !v.boot:
 			good = false
 			ev = append(ev, v.line+"; want it enabled")
@@ -302,6 +350,9 @@ func (c *ServiceStateCheck) enabled(inv *host.Inventory, installed map[string]st
 	if !u.ActiveKnown {
 		ev = append(ev, activeNote(u))
 	}
+	if good && len(unknown) > 0 {
+		return Outcome{Status: finding.StatusError, Evidence: ev, Reason: strings.Join(unknown, "; ")}
+	}
 	if good {
 		return pass(ev...)
 	}
@@ -313,7 +364,7 @@ func (c *ServiceStateCheck) oneOf(inv *host.Inventory) Outcome {
 	if o != nil {
 		return *o
 	}
-	var ev, chosen []string
+	var ev, chosen, unknown []string
 	seen := map[string]bool{}
 	for _, name := range c.Units {
 		v := viewUnit(u, name)
@@ -327,12 +378,20 @@ func (c *ServiceStateCheck) oneOf(inv *host.Inventory) Outcome {
 		}
 		seen[real] = true
 		ev = append(ev, v.line)
+		if v.unknown != "" {
+			unknown = append(unknown, v.unknown)
+			continue
+		}
 		if v.boot && (!u.ActiveKnown || running(v.active) || len(v.activeTriggers) > 0) {
 			chosen = append(chosen, real)
 		}
 	}
 	if !u.ActiveKnown {
 		ev = append(ev, activeNote(u))
+	}
+	if len(chosen) < 2 && len(unknown) > 0 {
+		// One unknown unit may be the one in use, or a second one.
+		return Outcome{Status: finding.StatusError, Evidence: ev, Reason: strings.Join(unknown, "; ")}
 	}
 	switch len(chosen) {
 	case 1:

@@ -26,6 +26,11 @@ func TestServiceStateLive(t *testing.T) {
 	enabled := host.Unit{State: "enabled", Path: "/lib/systemd/system/x.service", Links: []string{"/etc/systemd/system/multi-user.target.wants/x.service"}}
 	disabled := host.Unit{State: "disabled", Path: "/lib/systemd/system/x.service"}
 	with := func(u host.Unit, active string) host.Unit { u.Active = active; return u }
+	incomplete := func(i *host.Inventory) *host.Inventory {
+		i.Config.Units.Incomplete = true
+		i.Config.Units.Source = "only the first 10000 entries of /lib/systemd/system were read"
+		return i
+	}
 	notInUse := &rules.ServiceStateCheck{Want: "not_in_use", Packages: []string{"avahi-daemon"}, Units: []string{"avahi-daemon.service", "avahi-daemon.socket"}}
 	enable := &rules.ServiceStateCheck{Want: "enabled", Packages: []string{"cron"}, Units: []string{"cron.service"}}
 	oneOf := &rules.ServiceStateCheck{Want: "one_of", Units: []string{"systemd-timesyncd.service", "chrony.service", "chronyd.service"}}
@@ -67,6 +72,18 @@ func TestServiceStateLive(t *testing.T) {
 			"systemd-timesyncd.service": with(enabled, "active"),
 		}), finding.StatusFail, "more than one"},
 		{"one of: enabled but not running", oneOf, inv(true, map[string]host.Unit{"chrony.service": with(enabled, "inactive")}), finding.StatusFail, "none of"},
+		// A unit file that could not be read: its links still enable it.
+		{"unreadable unit with a link", notInUse, inv(false, map[string]host.Unit{"avahi-daemon.service": {State: "bad", Path: "/lib/systemd/system/avahi-daemon.service", Links: enabled.Links}}, "avahi-daemon"), finding.StatusFail, "could not be read; enabled by /etc/systemd/system/multi-user.target.wants/x.service"},
+		{"unreadable unit without links", notInUse, inv(false, map[string]host.Unit{"avahi-daemon.service": {State: "bad", Path: "/lib/systemd/system/avahi-daemon.service"}}, "avahi-daemon"), finding.StatusError, "could not be read"},
+		{"unreadable unit, enabled wanted", enable, inv(false, map[string]host.Unit{"cron.service": {State: "bad", Path: "/lib/systemd/system/cron.service", Links: enabled.Links}}, "cron"), finding.StatusError, "could not be read"},
+		// An incomplete listing: a missing unit may exist, a found one
+		// may have lost its links.
+		{"incomplete: not-found with a link", notInUse, incomplete(inv(false, map[string]host.Unit{"avahi-daemon.service": {State: "not-found", Links: enabled.Links}}, "avahi-daemon")), finding.StatusFail, "listing is incomplete); enabled by"},
+		{"incomplete: not-found", notInUse, incomplete(inv(false, map[string]host.Unit{}, "avahi-daemon")), finding.StatusError, "may have a unit file that was not read"},
+		{"incomplete: disabled", notInUse, incomplete(inv(false, map[string]host.Unit{"avahi-daemon.service": disabled, "avahi-daemon.socket": disabled}, "avahi-daemon")), finding.StatusError, "a link that enables one of the units may not have been read"},
+		{"incomplete: enabled wanted, not found", enable, incomplete(inv(false, map[string]host.Unit{}, "cron")), finding.StatusError, "may have a unit file"},
+		{"incomplete: one of, one unknown", oneOf, incomplete(inv(false, map[string]host.Unit{"chrony.service": enabled})), finding.StatusError, "listing is incomplete"},
+		{"complete: not-found passes", notInUse, inv(false, map[string]host.Unit{}, "avahi-daemon"), finding.StatusPass, "no unit file (not-found)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := (&rules.Check{ServiceState: tc.check}).Evaluate(tc.inv)

@@ -110,6 +110,9 @@ const (
 	MaxUnitLinks = 64
 	// MaxUnits caps the units kept.
 	MaxUnits = 10000
+	// MaxLinkUnits caps the units only links name kept past MaxUnits
+	// (each dependency link is already bounded by MaxEntries).
+	MaxLinkUnits = 10000
 	// FileLimit caps one unit file (they are a few KiB).
 	FileLimit = 1 << 20
 	// DefaultTimeout bounds `systemctl list-units`.
@@ -175,11 +178,17 @@ type scan struct {
 	order    []string
 	parsed   map[string]UnitFile
 	cutDirs  []string
+	// incomplete is set when anything of the listing was left out
+	// (host.Units.Incomplete).
+	incomplete bool
+	// linkUnits counts the units only links name, created past MaxUnits.
+	linkUnits int
 }
 
 func (s *scan) count() bool {
 	s.entries++
 	if s.entries > MaxEntries {
+		s.incomplete = true
 		if !s.capped {
 			s.capped = true
 			s.errorf("more than %d entries in the unit directories, the rest are skipped", MaxEntries)
@@ -197,6 +206,7 @@ func (s *scan) dirCap(dir string, i int) bool {
 	}
 	s.errorf("%s: more than %d entries, the rest are skipped", dir, MaxDirEntries)
 	s.cutDirs = append(s.cutDirs, dir)
+	s.incomplete = true
 	return false
 }
 
@@ -212,6 +222,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		if err != nil {
 			if !notExist(err) {
 				env.Errorf("resolve %s: %v", dir, err)
+				s.incomplete = true
 			}
 			continue
 		}
@@ -234,6 +245,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		if len(u.Units) >= MaxUnits {
 			env.Errorf("more than %d units, the rest are skipped", MaxUnits)
 			sources = append(sources, fmt.Sprintf("only the first %d units were kept", MaxUnits))
+			s.incomplete = true
 			break
 		}
 		s.examine(u, name)
@@ -255,8 +267,12 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	if s.capped {
 		sources = append(sources, fmt.Sprintf("the walk stopped after %d entries: units after that are missing", MaxEntries))
 	}
+	if s.linkUnits > MaxLinkUnits {
+		sources = append(sources, fmt.Sprintf("only %d units past the cap that only links name were kept", MaxLinkUnits))
+	}
 	u.DefaultTarget = s.defaultTarget()
 	u.Source = strings.Join(sources, "; ")
+	u.Incomplete = s.incomplete
 	if u.Manager == "" {
 		return collect.NotApplicable("no systemd unit files (%s) and no %s scripts", strings.Join(UnitDirs, ", "), initDir)
 	}
@@ -291,6 +307,7 @@ func (s *scan) readDir(dir string) {
 	if err != nil {
 		if !notExist(err) {
 			s.errorf("read %s: %v", dir, err)
+			s.incomplete = true
 		}
 		return
 	}
@@ -325,6 +342,7 @@ func (s *scan) readDepDir(unitDir, dir string) {
 	des, err := s.fsys.ReadDir(dir)
 	if err != nil {
 		s.errorf("read %s: %v", dir, err)
+		s.incomplete = true
 		return
 	}
 	for i, de := range des {
@@ -339,6 +357,7 @@ func (s *scan) readDepDir(unitDir, dir string) {
 		target, err := s.fsys.ReadLink(p)
 		if err != nil {
 			s.errorf("readlink %s: %v", p, err)
+			s.incomplete = true
 			continue
 		}
 		s.depLinks = append(s.depLinks, link{path: p, name: name, target: target, dir: unitDir})
@@ -421,8 +440,19 @@ func (s *scan) credit(u *host.Units) {
 					return // credited to the template
 				}
 			}
+			// A unit only links name is kept past MaxUnits, up to
+			// MaxLinkUnits more: when the unit files were cut at a
+			// cap, the link is what shows a unit the rules ask about
+			// is enabled.
 			if len(u.Units) >= MaxUnits {
-				return
+				s.linkUnits++
+				if s.linkUnits > MaxLinkUnits {
+					if s.linkUnits == MaxLinkUnits+1 {
+						s.errorf("more than %d units only links name past the cap of %d units, the rest are skipped", MaxLinkUnits, MaxUnits)
+					}
+					s.incomplete = true
+					return
+				}
 			}
 			unit = host.Unit{State: "not-found"}
 		}
@@ -559,6 +589,7 @@ func (s *scan) sysv(u *host.Units) int {
 		}
 		if len(u.Units) >= MaxUnits {
 			s.errorf("more than %d units, SysV script %s skipped", MaxUnits, name)
+			s.incomplete = true
 			continue
 		}
 		unit := host.Unit{Path: path.Join(initDir, name), Links: starts[name]}
@@ -654,6 +685,7 @@ func (c *Collector) live(ctx context.Context, env *collect.Env, u *host.Units) {
 		unit, ok := u.Units[l.Name]
 		if !ok {
 			if len(u.Units) >= MaxUnits {
+				u.Incomplete = true
 				continue
 			}
 			unit.State = "runtime"

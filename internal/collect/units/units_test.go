@@ -272,13 +272,63 @@ func TestCaps(t *testing.T) {
 	if u == nil || run.Status != host.StatusPartial || !strings.Contains(u.Source, "only the first 10000 entries of /etc/systemd/system/multi-user.target.wants") {
 		t.Fatalf("run %+v, source %q", run, u.Source)
 	}
-	if len(u.Units) != units.MaxUnits {
-		t.Errorf("%d units kept, want the cap %d (a.service and names only links give)", len(u.Units), units.MaxUnits)
+	// a.service and the 10000 names the links read give: units only
+	// links name are kept past MaxUnits (up to MaxLinkUnits more).
+	if len(u.Units) != units.MaxDirEntries+1 || !u.Incomplete {
+		t.Errorf("%d units kept, want %d; incomplete %v", len(u.Units), units.MaxDirEntries+1, u.Incomplete)
 	}
 	// The flooded directory does not hide the next one; the links all
 	// lead to a.service and enable it, and at most MaxUnitLinks are kept.
 	if a := state(t, u, "a.service", "enabled"); len(a.Links) != units.MaxUnitLinks {
 		t.Errorf("a.service keeps %d links", len(a.Links))
+	}
+}
+
+// TestFloodKeepsEnablingLinks: a vendor directory flooded past
+// MaxDirEntries hides the unit files after the cut, but the listing is
+// marked incomplete and the link that enables a hidden unit is still
+// recorded on it, though the units are at MaxUnits.
+func TestFloodKeepsEnablingLinks(t *testing.T) {
+	root := tree(t, map[string]string{
+		"lib/systemd/system/rsync.service":                          wanted,
+		"etc/systemd/system/multi-user.target.wants/rsync.service":  "->/lib/systemd/system/rsync.service",
+		"etc/systemd/system/multi-user.target.wants/zzz.service":    "->/lib/systemd/system/zzz.service",
+		"etc/systemd/system/multi-user.target.wants/cron@x.service": "->/lib/systemd/system/cron@.service",
+	})
+	for i := range units.MaxDirEntries + 1 {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("lib/systemd/system/a%05d.service", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, run := collectUnits(t, root, units.New())
+	if u == nil || run.Status != host.StatusPartial || !u.Incomplete {
+		t.Fatalf("run %+v, units %v", run, u != nil && u.Incomplete)
+	}
+	r := state(t, u, "rsync.service", "not-found")
+	if !slices.Equal(r.Links, []string{"/etc/systemd/system/multi-user.target.wants/rsync.service"}) {
+		t.Errorf("rsync.service links %v", r.Links)
+	}
+	if _, ok := u.Units["cron@.service"]; !ok {
+		t.Errorf("the template an instance link enables was dropped")
+	}
+}
+
+// TestIncompleteFlag: a complete listing is not marked incomplete; one
+// with an unreadable unit directory is.
+func TestIncompleteFlag(t *testing.T) {
+	files := map[string]string{
+		"lib/systemd/system/rsync.service":                         wanted,
+		"etc/systemd/system/multi-user.target.wants/rsync.service": "->/lib/systemd/system/rsync.service",
+	}
+	u, _ := collectUnits(t, tree(t, files), units.New())
+	if u.Incomplete {
+		t.Errorf("complete listing marked incomplete (%s)", u.Source)
+	}
+	// /etc/systemd/system a link to itself: a unit directory that
+	// exists but cannot be read.
+	u, _ = collectUnits(t, tree(t, map[string]string{"lib/systemd/system/rsync.service": wanted, "etc/systemd/system": "->system"}), units.New())
+	if !u.Incomplete {
+		t.Errorf("an unreadable unit directory left the listing complete (%s)", u.Source)
 	}
 }
 
