@@ -274,6 +274,13 @@ func combine(inv *host.Inventory, subs []Check, op string) Outcome {
 		case counts[finding.StatusNotApplicable] == len(outs):
 			return Outcome{Status: finding.StatusNotApplicable, Evidence: ev, Reason: reason}
 		}
+		// The parts that could not apply are said, so a pass never hides
+		// what was not judged (a running value on an image).
+		for _, o := range outs {
+			if o.Status == finding.StatusNotApplicable && o.Reason != "" {
+				ev = append(ev, "not applicable: "+o.Reason)
+			}
+		}
 		return Outcome{Status: finding.StatusPass, Evidence: ev}
 	case "any":
 		switch {

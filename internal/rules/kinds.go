@@ -348,6 +348,11 @@ func (c *ShadowMaxAge) evaluate(inv *host.Inventory) Outcome {
 type SysctlKey struct {
 	Key    string `yaml:"key"`
 	Equals string `yaml:"equals"`
+	// RunningOnly judges the running value alone (best practices' ASLR);
+	// otherwise a persisted value (sysctl.conf, sysctl.d) that differs
+	// fails too, since it applies at the next boot, and an image, which
+	// has no running kernel, is judged on its persisted value.
+	RunningOnly bool `yaml:"running_only"`
 }
 
 func (c *SysctlKey) validate() error {
@@ -363,21 +368,33 @@ func (c *SysctlKey) evaluate(inv *host.Inventory) Outcome {
 	}
 	sc := inv.Config.Sysctl
 	persisted := "not persisted"
-	if p, ok := sc.Persisted[c.Key]; ok {
+	p, isPersisted := sc.Persisted[c.Key]
+	if isPersisted {
 		persisted = fmt.Sprintf("persisted %s (%s)", p.Value, where(p))
 	}
+	persistedBad := isPersisted && strings.TrimSpace(p.Value) != c.Equals && !c.RunningOnly
 	if sc.Running == nil {
-		return notApplicable(fmt.Sprintf("no running kernel to read %s from (an image); %s", c.Key, persisted))
+		if c.RunningOnly || !isPersisted {
+			return notApplicable(fmt.Sprintf("no running kernel to read %s from (an image); %s", c.Key, persisted))
+		}
+		ev := fmt.Sprintf("sysctl %s %s, applied at boot (an image has no running value); want %s", c.Key, persisted, c.Equals)
+		if persistedBad {
+			return fail(ev)
+		}
+		return pass(ev)
 	}
 	v, ok := sc.Running[c.Key]
 	if !ok {
 		return errorf("the running kernel has no %s (not built in, or its module is not loaded), so the setting cannot be checked; %s", c.Key, persisted)
 	}
 	ev := fmt.Sprintf("sysctl %s = %s (running), %s; want %s", c.Key, v, persisted, c.Equals)
-	if strings.TrimSpace(v) == c.Equals {
-		return pass(ev)
+	switch {
+	case strings.TrimSpace(v) != c.Equals:
+		return fail(ev)
+	case persistedBad:
+		return fail(ev + ": the persisted value applies at the next boot")
 	}
-	return fail(ev)
+	return pass(ev)
 }
 
 // CPUNX checks that data execution prevention is enforced: on x86 every
