@@ -39,6 +39,11 @@ func (c *PendingUpdates) matches(suite string) bool {
 }
 
 func (c *PendingUpdates) evaluate(inv *host.Inventory) Outcome {
+	// A host none of whose sources names such an archive receives no
+	// security updates at all, whatever its lists say.
+	if as := aptSources(inv); as != nil && len(as.Sources) > 0 && !c.anySource(as) {
+		return fail(fmt.Sprintf("no apt source names a %s archive (%s): this host receives no security updates", strings.Join(c.Suites, " or "), strings.Join(as.Files, ", ")))
+	}
 	if inv.Updates == nil {
 		for _, r := range inv.Collectors {
 			if r.Name == "pkg/apt-updates" && r.Reason != "" {
@@ -85,4 +90,21 @@ func suiteOfList(name string) string {
 	}
 	suite, _, _ := strings.Cut(rest, "_")
 	return suite
+}
+
+func aptSources(inv *host.Inventory) *host.AptSources {
+	if inv.Config == nil {
+		return nil
+	}
+	return inv.Config.AptSources
+}
+
+// anySource reports whether a configured source names a matching suite.
+func (c *PendingUpdates) anySource(as *host.AptSources) bool {
+	for _, s := range as.Sources {
+		if slices.ContainsFunc(s.Suites, c.matches) {
+			return true
+		}
+	}
+	return false
 }
