@@ -69,8 +69,10 @@ type KernelModule struct {
 type Mounts struct {
 	// Live are the mounts of proc/mounts (nil for an image).
 	Live []Mount `json:"live,omitempty"`
-	// Fstab are the entries of /etc/fstab.
-	Fstab []Mount `json:"fstab,omitempty"`
+	// Fstab are the entries of /etc/fstab; FstabFound tells a file
+	// without entries (debootstrap's "UNCONFIGURED FSTAB") from none.
+	Fstab      []Mount `json:"fstab,omitempty"`
+	FstabFound bool    `json:"fstab_found,omitempty"`
 	// Source says where the facts came from, or why some are missing.
 	Source string `json:"source"`
 }

@@ -141,7 +141,7 @@ func (c *MountOptionCheck) evaluate(inv *host.Inventory) Outcome {
 			ev = append(ev, fmt.Sprintf("no /etc/fstab entry for %s (an image): mounted at boot with the default options %s", mp, strings.Join(c.DefaultOptions, ",")))
 		default:
 			what := fmt.Sprintf("/etc/fstab: no entry for %s (an image without proc/mounts: a systemd .mount unit is not examined)", mp)
-			if ms.Fstab == nil {
+			if ms.Fstab == nil && !ms.FstabFound {
 				what = fmt.Sprintf("no /etc/fstab and no proc/mounts: nothing mounts %s separately (a systemd .mount unit is not examined)", mp)
 			}
 			if c.RequireMount {

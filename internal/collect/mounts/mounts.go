@@ -78,7 +78,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	}
 	fstab, fstabFound := readFstab(env)
 	if fstabFound {
-		m.Fstab = fstab
+		m.Fstab, m.FstabFound = fstab, true
 		src = append(src, fmt.Sprintf("%s (%d entries)", Fstab, len(fstab)))
 	} else {
 		src = append(src, "no "+Fstab)

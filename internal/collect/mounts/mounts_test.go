@@ -108,7 +108,7 @@ func TestImageHasNoLiveMounts(t *testing.T) {
 	if inv.Config.Mounts.Live != nil {
 		t.Errorf("live %+v, want nil for an image", inv.Config.Mounts.Live)
 	}
-	if len(inv.Config.Mounts.Fstab) != 5 {
+	if len(inv.Config.Mounts.Fstab) != 5 || !inv.Config.Mounts.FstabFound {
 		t.Errorf("fstab %+v", inv.Config.Mounts.Fstab)
 	}
 }
@@ -263,4 +263,14 @@ func FuzzParse(f *testing.F) {
 		}
 		mounts.ParseFstab(b, "x", func(string, ...any) {})
 	})
+}
+
+// debootstrap's fstab has no entry: found, but empty, unlike no file.
+func TestEmptyFstabIsFound(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/fstab", "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n")
+	inv, run := collectRoot(t, root)
+	if run.Status != host.StatusOK || !inv.Config.Mounts.FstabFound || len(inv.Config.Mounts.Fstab) != 0 {
+		t.Errorf("run %+v mounts %+v", run, inv.Config.Mounts)
+	}
 }
