@@ -527,7 +527,7 @@ func (c *PathMode) evaluate(inv *host.Inventory) Outcome {
 		return errorf("could not examine: %s", strings.Join(unread, "; "))
 	}
 	if checked == 0 {
-		return notApplicable("none of the paths exists")
+		return notApplicable("none of the paths exists: " + strings.Join(c.Paths, ", "))
 	}
 	var want []string
 	if c.Owner != "" {

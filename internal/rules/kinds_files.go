@@ -453,7 +453,7 @@ func (c *FileLineCheck) judge(pat *regexp.Regexp, lines []fileLine, existing []s
 
 // byDefault judges the default value when no line sets one.
 func (c *FileLineCheck) byDefault(existing []string) Outcome {
-	ev := fmt.Sprintf("%s: not set, the default %s applies", joinCapped(existing, maxEvidence), *c.Default)
+	ev := fmt.Sprintf("%s: %s not set, the default %s applies", joinCapped(existing, maxEvidence), c.settingName(), *c.Default)
 	if ok, why := c.valueOK(*c.Default); !ok {
 		return fail(ev + " (" + why + ")")
 	}
@@ -486,4 +486,19 @@ func requirePackage(inv *host.Inventory, names []string) (Outcome, bool) {
 		}
 	}
 	return notApplicable(strings.Join(names, " or ") + " is not installed"), false
+}
+
+// settingWord is the name a select pattern starts with ("^Storage\s*=").
+var settingWord = regexp.MustCompile(`^\^?([A-Za-z_][A-Za-z0-9_.-]*)`)
+
+// settingName names what the check reads, for evidence: the setting its
+// select pattern starts with, else its what.
+func (c *FileLineCheck) settingName() string {
+	if m := settingWord.FindStringSubmatch(c.Select); m != nil {
+		return m[1]
+	}
+	if c.What != "" {
+		return c.What
+	}
+	return "the setting"
 }

@@ -192,7 +192,7 @@ func TestFileLineEvidenceCapped(t *testing.T) {
 		want        string
 	}{
 		{"no line", "\n    set: sudoers\n    pattern: '^Defaults use_pty$'\n    want: present\n    missing: fail", inv, "and 290 more: no line matches"},
-		{"default", "\n    set: sudoers\n    select: 'timestamp_timeout='\n    pattern: '=(\\S+)$'\n    want: last\n    max: 15\n    default: \"15\"\n    missing: fail", inv, "and 290 more: not set, the default 15 applies"},
+		{"default", "\n    set: sudoers\n    select: 'timestamp_timeout='\n    pattern: '=(\\S+)$'\n    want: last\n    max: 15\n    default: \"15\"\n    missing: fail", inv, "and 290 more: timestamp_timeout not set, the default 15 applies"},
 		{"unreadable", "\n    set: sudoers\n    pattern: '!authenticate'\n    want: absent\n    missing: pass",
 			&host.Inventory{Config: &host.Config{Files: &host.ConfigFiles{Files: bad}}}, "binary content and 290 more"},
 	} {

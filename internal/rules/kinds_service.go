@@ -397,7 +397,11 @@ func (c *ServiceStateCheck) oneOf(inv *host.Inventory) Outcome {
 	case 1:
 		return pass(append([]string{"in use: " + chosen[0]}, ev...)...)
 	case 0:
-		return fail(append([]string{"none of " + strings.Join(c.Units, ", ") + " is enabled and active; want exactly one"}, ev...)...)
+		state := "starts at boot and runs"
+		if !u.ActiveKnown {
+			state = "starts at boot"
+		}
+		return fail(append([]string{"none of " + strings.Join(c.Units, ", ") + " " + state + "; want exactly one"}, ev...)...)
 	}
 	return fail(append([]string{"more than one is in use: " + strings.Join(chosen, ", ") + "; want exactly one"}, ev...)...)
 }
