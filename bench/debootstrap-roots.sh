@@ -27,8 +27,9 @@
 #             no boot loader).
 #
 # The roots stay images: proc/ is mounted only for apt and unmounted before
-# Kensa scans them, so the running-kernel rules (sysctl, AppArmor profiles,
-# listening sockets, wireless) are not_applicable.
+# Kensa scans them, so the running-kernel rules (AppArmor profiles,
+# listening sockets, wireless) are not_applicable, and the sysctl rules are
+# judged on the values sysctl.d persists.
 #
 # For each root it prints every best-practices and cis result (rule,
 # status, the finding's first evidence line or the result's reason) and the
@@ -203,8 +204,7 @@ tmpfs	/dev/shm	tmpfs	defaults,rw,nosuid,nodev,noexec,relatime	0	0
 EOF
 
 # 1.5.x, 3.3.x: kernel and network parameters, persisted in sysctl.d (an
-# image has no running kernel: the scan reports them not_applicable and
-# shows these persisted values).
+# image has no running kernel: the scan judges these persisted values).
 cat >"$H/etc/sysctl.d/60-kernel_sysctl.conf" <<'EOF'
 # CIS Debian 12 1.5.1, 1.5.2, 1.5.3
 kernel.randomize_va_space = 2
