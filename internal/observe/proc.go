@@ -1,0 +1,103 @@
+package observe
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ExeFromProc returns the executable of a live process (readlink
+// /proc/PID/exe), or "" when it exited or cannot be read.
+func ExeFromProc(pid int) string {
+	e, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return ""
+	}
+	return e
+}
+
+// ListenerOwner finds, through procRoot (normally "/proc"), a process that
+// holds a TCP socket listening on port (IPv4 or IPv6). It is how inbound
+// connections to a socket that started listening before the window get a
+// process: the kernel completes handshakes outside any process context.
+// It returns pid 0 when no owner is found. Cost: one pass over every
+// process's fd directory.
+func ListenerOwner(procRoot string, port uint16) (pid int, uid uint32, comm string) {
+	inodes := map[string]bool{}
+	for _, f := range []string{"net/tcp", "net/tcp6"} {
+		listeningInodes(filepath.Join(procRoot, f), port, inodes)
+	}
+	if len(inodes) == 0 {
+		return 0, 0, ""
+	}
+	ents, err := os.ReadDir(procRoot)
+	if err != nil {
+		return 0, 0, ""
+	}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join(procRoot, e.Name())
+		fds, err := os.ReadDir(filepath.Join(dir, "fd"))
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			t, err := os.Readlink(filepath.Join(dir, "fd", fd.Name()))
+			if err != nil || !strings.HasPrefix(t, "socket:[") {
+				continue
+			}
+			if inodes[strings.TrimSuffix(strings.TrimPrefix(t, "socket:["), "]")] {
+				c, _ := os.ReadFile(filepath.Join(dir, "comm"))
+				return p, procUID(dir), string(bytes.TrimSpace(c))
+			}
+		}
+	}
+	return 0, 0, ""
+}
+
+// listeningInodes adds the inodes of sockets in state LISTEN (0A) on port
+// from a /proc/net/tcp{,6} table.
+func listeningInodes(path string, port uint16, into map[string]bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 10 || fields[3] != "0A" {
+			continue
+		}
+		_, ps, ok := strings.Cut(fields[1], ":")
+		if !ok {
+			continue
+		}
+		if p, err := strconv.ParseUint(ps, 16, 16); err == nil && uint16(p) == port {
+			into[fields[9]] = true
+		}
+	}
+}
+
+func procUID(dir string) uint32 {
+	b, err := os.ReadFile(filepath.Join(dir, "status"))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				u, _ := strconv.ParseUint(f[0], 10, 32)
+				return uint32(u)
+			}
+		}
+	}
+	return 0
+}
