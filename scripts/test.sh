@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests need: rpm (oracle for the rpm collector).
+# Debian packages the tests need: rpm (oracle for the rpm collector),
+# checksec (oracle for internal/elfsec).
 need=()
 command -v rpm >/dev/null || need+=(rpm)
+command -v checksec >/dev/null || need+=(checksec)
 if ((${#need[@]})); then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		echo "scripts/test.sh: installing ${need[*]}" >&2
