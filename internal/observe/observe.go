@@ -22,6 +22,10 @@ type Method string
 // on the inet_sock_set_state and sched_process_exec tracepoints.
 const MethodEBPF Method = "ebpf"
 
+// MethodProc is the polling method (package observe/procpoll): the socket
+// tables and the process list of /proc, read at an interval.
+const MethodProc Method = "proc"
+
 // Direction of a TCP connection as seen from this host.
 type Direction string
 
@@ -115,6 +119,15 @@ func BlindSpots(m Method) []string {
 			"outbound local ports are ephemeral and aggregated as port 0",
 			"process names (comm) are truncated to 15 bytes; executables of processes that exited before being resolved are unknown",
 			"events lost when the ring buffer is full are counted, not recovered",
+		}
+	case MethodProc:
+		return []string{
+			"connections that open and close between two polls (1 s by default) are not seen at all",
+			"UDP and other non-TCP traffic is not observed",
+			"bytes transferred are not counted; a connection is counted once however long it lasts",
+			"connections established before the window are not seen",
+			"the direction is inferred: a connection whose local port is listening is inbound",
+			"a process that starts and exits between two polls is not seen; an exec is seen as a changed executable; a socket's owner is looked up after the fact and may be gone",
 		}
 	}
 	return nil
