@@ -284,7 +284,9 @@ func cstring(b []byte) string {
 }
 
 // Stats returns what was delivered and lost so far, read from the kernel's
-// per-CPU drop counters; after Close, the totals at Close.
+// per-CPU drop counters; after Close, the totals at Close. Lost counts
+// records the ring buffer had no room for plus the programs' recursion
+// misses (runs the kernel skipped, see recursionMisses).
 func (o *Observer) Stats() observe.Stats {
 	select {
 	case <-o.closed:
@@ -292,9 +294,26 @@ func (o *Observer) Stats() observe.Stats {
 	default:
 	}
 	s := observe.Stats{Events: o.events.Load()}
-	s.Lost = o.dropCount(dropRingbufFull)
+	s.Lost = o.dropCount(dropRingbufFull) + o.recursionMisses()
 	s.Unattributed = o.dropCount(dropNoOwner)
 	return s
+}
+
+// recursionMisses is how many times the kernel skipped one of the programs
+// because a BPF program was already running on that CPU (for instance a
+// tracepoint hit inside another BPF program, or an NMI): each is an event
+// that never reached the ring. Counted since Linux 5.12; 0 before.
+func (o *Observer) recursionMisses() uint64 {
+	var n uint64
+	for _, p := range []*ebpf.Program{o.objs.InetSockSetState, o.objs.SchedProcessExec} {
+		if p == nil {
+			continue
+		}
+		if st, err := p.Stats(); err == nil {
+			n += st.RecursionMisses
+		}
+	}
+	return n
 }
 
 func (o *Observer) dropCount(reason uint32) uint64 {

@@ -141,6 +141,20 @@ func TestObserverSeesLoopbackConnectionsAndExecs(t *testing.T) {
 	}
 	conns, execs := col.snapshot()
 	pid, uid := os.Getpid(), uint32(os.Getuid())
+	// The ring is shared with every process on the host and a program run
+	// can be skipped by the kernel (recursion miss): on a busy machine an
+	// event of ours may be lost. Then only what was seen is checked, and
+	// the test is skipped rather than failed on a missing event.
+	st := o.Stats()
+	lossy := st.Lost > 0
+	missing := func(format string, args ...any) {
+		t.Helper()
+		if lossy {
+			t.Logf("lost events (Stats.Lost %d), not checked: "+format, append([]any{st.Lost}, args...)...)
+			return
+		}
+		t.Errorf(format, args...)
+	}
 
 	type key struct {
 		dir           observe.Direction
@@ -158,20 +172,20 @@ func TestObserverSeesLoopbackConnectionsAndExecs(t *testing.T) {
 		out, ok := seen[key{observe.Outbound, p.client, p.server}]
 		switch {
 		case !ok:
-			t.Errorf("outbound %v → %v not seen", p.client, p.server)
+			missing("outbound %v → %v not seen", p.client, p.server)
 		case out.PID != pid || out.UID != uid || out.Failed || out.Comm == "":
 			t.Errorf("outbound %v → %v: pid %d uid %d comm %q failed %v, want pid %d uid %d", p.client, p.server, out.PID, out.UID, out.Comm, out.Failed, pid, uid)
 		}
 		in, ok := seen[key{observe.Inbound, p.server, p.client}]
 		switch {
 		case !ok:
-			t.Errorf("inbound %v ← %v not seen", p.server, p.client)
+			missing("inbound %v ← %v not seen", p.server, p.client)
 		case in.PID != pid || in.UID != uid:
 			t.Errorf("inbound %v ← %v: pid %d uid %d, want the listener's owner %d uid %d", p.server, p.client, in.PID, in.UID, pid, uid)
 		}
 	}
 	if !refused {
-		t.Errorf("refused connect to %v not seen as a failed outbound connection", deadAddr)
+		missing("refused connect to %v not seen as a failed outbound connection", deadAddr)
 	}
 
 	for _, c := range children {
@@ -183,19 +197,18 @@ func TestObserverSeesLoopbackConnectionsAndExecs(t *testing.T) {
 		}
 		switch {
 		case got == nil:
-			t.Errorf("exec of /bin/true as pid %d not seen", c)
+			missing("exec of /bin/true as pid %d not seen", c)
 		case got.PPID != pid || got.Filename != "/bin/true" || got.Comm != "true" || got.UID != uid || got.Time.IsZero():
 			t.Errorf("exec pid %d: %+v, want ppid %d filename /bin/true comm true uid %d", c, *got, pid, uid)
 		}
 	}
-	st := o.Stats()
-	if st.Lost != 0 {
-		// the ring is shared with every other process's events: a busy CI
-		// machine could fill it; the per-connection checks above decide
-		t.Logf("Stats.Lost = %d: the ring buffer was full at times", st.Lost)
-	}
 	if st.Events < uint64(2*len(pairs)+len(children)) {
-		t.Errorf("Stats.Events = %d, want ≥ %d", st.Events, 2*len(pairs)+len(children))
+		missing("Stats.Events = %d, want ≥ %d", st.Events, 2*len(pairs)+len(children))
+	}
+	if lossy {
+		t.Skipf("the kernel lost %d events host-wide (ring buffer full or BPF recursion misses; stats %+v): "+
+			"seen events were checked, missing ones could not be; %d connection pairs and %d execs expected",
+			st.Lost, st, len(pairs), len(children))
 	}
 	t.Logf("%d connection pairs and %d execs checked; stats %+v", len(pairs), len(children), st)
 }
