@@ -61,7 +61,19 @@ type Observer struct {
 	err   error
 }
 
-type tuple struct{ local, remote netip.AddrPort }
+// connKey identifies one connection: its endpoints and its socket's
+// inode (a later connection on the same endpoints is another socket).
+type connKey struct {
+	local, remote netip.AddrPort
+	inode         uint64
+}
+
+// absentPolls is how many polls in a row a connection must be missing
+// from the table before it is forgotten: /proc/net/tcp is read in several
+// read() calls and is no consistent snapshot, so a live connection can be
+// missing from one poll while others open and close, and must not then
+// count as new when it reappears.
+const absentPolls = 3
 
 // Start takes a first snapshot (connections and processes that exist now
 // are the baseline, not events) and polls in the background. The sink is
@@ -73,7 +85,7 @@ func Start(ctx context.Context, sink observe.Sink, opts Options) (*Observer, err
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
 	}
-	p := &poller{root: opts.ProcRoot, conns: map[tuple]bool{}, pids: map[int]string{}}
+	p := &poller{root: opts.ProcRoot, conns: map[connKey]int{}, pids: map[int]string{}}
 	if err := p.snapshot(); err != nil {
 		return nil, err
 	}
@@ -139,8 +151,10 @@ func (o *Observer) poll(p *poller) {
 // poller holds the previous snapshot: the established connections, and
 // each process with its executable (a changed executable is an exec).
 type poller struct {
-	root  string
-	conns map[tuple]bool
+	root string
+	// conns maps each connection to the poll it was last seen in (gen).
+	conns map[connKey]int
+	gen   int
 	pids  map[int]string
 }
 
@@ -180,7 +194,7 @@ func (p *poller) snapshot() error {
 		return fmt.Errorf("procpoll: %w", err)
 	}
 	for _, e := range est {
-		p.conns[tuple{unmap(e.Local), unmap(e.Remote)}] = true
+		p.conns[key(e)] = p.gen
 	}
 	pids, err := p.listPIDs()
 	if err != nil {
@@ -197,17 +211,22 @@ func (p *poller) snapshot() error {
 func (p *poller) poll() ([]observe.ConnectionEvent, []observe.ProcessStart, error) {
 	now := time.Now()
 	est, listening, err := p.table()
-	seen := make(map[tuple]bool, len(est))
+	p.gen++
 	var fresh []netstate.ProcNetEntry
 	for _, e := range est {
-		t := tuple{unmap(e.Local), unmap(e.Remote)}
-		seen[t] = true
-		if !p.conns[t] {
+		k := key(e)
+		if _, known := p.conns[k]; !known {
 			fresh = append(fresh, e)
 		}
+		p.conns[k] = p.gen
 	}
 	if err == nil {
-		p.conns = seen // a failed read keeps the old baseline: no false "new" next time
+		// A failed read forgets nothing: no false "new" next time.
+		for k, last := range p.conns {
+			if p.gen-last >= absentPolls {
+				delete(p.conns, k)
+			}
+		}
 	}
 	var conns []observe.ConnectionEvent
 	if len(fresh) > 0 {
@@ -229,10 +248,16 @@ func (p *poller) poll() ([]observe.ConnectionEvent, []observe.ProcessStart, erro
 		current := make(map[int]string, len(pids))
 		for _, pid := range pids {
 			exe := p.exe(pid)
+			prev, known := p.pids[pid]
+			if known && exe == "" {
+				// Unreadable now (a zombie, or exiting): unknown, not
+				// another executable.
+				exe = prev
+			}
 			current[pid] = exe
 			// A new pid, or a known one running another executable (an
 			// exec after a fork seen earlier) starts a process.
-			if prev, known := p.pids[pid]; !known || prev != exe {
+			if !known || prev != exe {
 				starts = append(starts, p.process(now, pid, exe))
 			}
 		}
@@ -351,6 +376,10 @@ func readCapped(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
 	}
 	return b, nil
+}
+
+func key(e netstate.ProcNetEntry) connKey {
+	return connKey{unmap(e.Local), unmap(e.Remote), e.Inode}
 }
 
 // unmap turns an IPv4-mapped IPv6 endpoint into IPv4, as the eBPF method

@@ -112,3 +112,30 @@ func TestStartWithoutProc(t *testing.T) {
 		t.Error("no error for a proc root without socket tables")
 	}
 }
+
+// A process that was running before the window and becomes a zombie in it
+// (its executable can no longer be read) has not started again.
+func TestZombieIsNotAStart(t *testing.T) {
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skipf("no /proc/net/tcp here: %v", err)
+	}
+	cmd := exec.Command("/bin/sleep", "0.3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // running: part of the baseline
+	rec := observe.NewRecorder(nil)
+	o, err := procpoll.Start(context.Background(), rec, procpoll.Options{Interval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // it exits and stays a zombie: not waited for yet
+	o.Close()
+	cmd.Wait()
+	starts, _ := rec.ProcessStarts()
+	for _, s := range starts {
+		if s.PID == cmd.Process.Pid {
+			t.Errorf("a start reported for the pre-window process %d: %+v", s.PID, s)
+		}
+	}
+}
