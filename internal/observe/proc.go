@@ -26,15 +26,38 @@ func ExeFromProc(pid int) string {
 // It returns pid 0 when no owner is found. Cost: one pass over every
 // process's fd directory.
 func ListenerOwner(procRoot string, port uint16) (pid int, uid uint32, comm string) {
-	inodes := map[string]bool{}
-	for _, f := range []string{"net/tcp", "net/tcp6"} {
-		listeningInodes(filepath.Join(procRoot, f), port, inodes)
-	}
-	if len(inodes) == 0 {
-		return 0, 0, ""
-	}
+	return ListenerOwnerInNetns(procRoot, 0, port)
+}
+
+// ListenerOwnerInNetns is ListenerOwner for the network namespace whose
+// inode (as in the link /proc/PID/ns/net → "net:[INODE]") is netns; 0 means
+// procRoot's own ("self"). Socket tables are per namespace, so the port is
+// looked up in the tables of a process inside netns; the listening sockets
+// found there are then matched against every process's fds (socket inodes
+// are unique host-wide). Cost: up to two passes over the processes.
+func ListenerOwnerInNetns(procRoot string, netns uint32, port uint16) (pid int, uid uint32, comm string) {
 	ents, err := os.ReadDir(procRoot)
 	if err != nil {
+		return 0, 0, ""
+	}
+	tables := procRoot // procRoot/net is self's namespace
+	if netns != 0 && nsInode(filepath.Join(procRoot, "self")) != netns {
+		tables = ""
+		for _, e := range ents {
+			if _, err := strconv.Atoi(e.Name()); err == nil && nsInode(filepath.Join(procRoot, e.Name())) == netns {
+				tables = filepath.Join(procRoot, e.Name())
+				break
+			}
+		}
+		if tables == "" {
+			return 0, 0, "" // no process left in that namespace
+		}
+	}
+	inodes := map[string]bool{}
+	for _, f := range []string{"net/tcp", "net/tcp6"} {
+		listeningInodes(filepath.Join(tables, f), port, inodes)
+	}
+	if len(inodes) == 0 {
 		return 0, 0, ""
 	}
 	for _, e := range ents {
@@ -84,6 +107,20 @@ func listeningInodes(path string, port uint16, into map[string]bool) {
 			into[fields[9]] = true
 		}
 	}
+}
+
+// nsInode returns the network namespace inode of the process at dir (a
+// /proc/PID directory), or 0 when it cannot be read.
+func nsInode(dir string) uint32 {
+	l, err := os.Readlink(filepath.Join(dir, "ns", "net"))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(l, "net:["), "]"), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(n)
 }
 
 func procUID(dir string) uint32 {

@@ -2,7 +2,10 @@ package ebpf
 
 import (
 	"encoding/binary"
+	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/observe"
@@ -12,7 +15,7 @@ import (
 // so the record layout and listener attribution are checked without root.
 func TestDecodeRecords(t *testing.T) {
 	col := &collector{}
-	o := &Observer{sink: col, procRoot: t.TempDir(), listeners: map[uint16]owner{}}
+	o := &Observer{sink: col, procRoot: t.TempDir(), listeners: map[listenKey]owner{}}
 	rec := func(v any) []byte {
 		b, err := binary.Append(nil, binary.NativeEndian, v)
 		if err != nil {
@@ -53,5 +56,53 @@ func TestDecodeRecords(t *testing.T) {
 	}
 	if o.events.Load() != 3 {
 		t.Errorf("events = %d, want 3", o.events.Load())
+	}
+}
+
+// TestListenerKeyedByNetns: the same port listening in two network
+// namespaces keeps two owners.
+func TestListenerKeyedByNetns(t *testing.T) {
+	col := &collector{}
+	o := &Observer{sink: col, procRoot: t.TempDir(), listeners: map[listenKey]owner{}}
+	rec := func(v any) []byte {
+		b, err := binary.Append(nil, binary.NativeEndian, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	lo := [16]byte{127, 0, 0, 1}
+	o.dispatch(rec(observerConnEvent{Kind: kindListen, Family: 2, Sport: 80, Saddr: lo, Netns: 1, Owner: observerOwner{Tgid: 10}}))
+	o.dispatch(rec(observerConnEvent{Kind: kindListen, Family: 2, Sport: 80, Saddr: lo, Netns: 2, Owner: observerOwner{Tgid: 20}}))
+	o.dispatch(rec(observerConnEvent{Kind: kindAccept, Family: 2, Sport: 80, Dport: 1, Saddr: lo, Daddr: lo, Netns: 2}))
+	o.dispatch(rec(observerConnEvent{Kind: kindAccept, Family: 2, Sport: 80, Dport: 2, Saddr: lo, Daddr: lo, Netns: 1}))
+	conns, _ := col.snapshot()
+	if len(conns) != 2 || conns[0].PID != 20 || conns[1].PID != 10 {
+		t.Errorf("conns = %+v, want pids 20 then 10", conns)
+	}
+}
+
+// TestListenerOwnerInOwnNetns looks a listener up by this process's own
+// network namespace inode.
+func TestListenerOwnerInOwnNetns(t *testing.T) {
+	l, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Skip(err)
+	}
+	var ns uint32
+	if _, err := fmt.Sscanf(l, "net:[%d]", &ns); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	if pid, _, _ := observe.ListenerOwnerInNetns("/proc", ns, port); pid != os.Getpid() {
+		t.Errorf("ListenerOwnerInNetns(%d, %d) = pid %d, want %d", ns, port, pid, os.Getpid())
+	}
+	if pid, _, _ := observe.ListenerOwnerInNetns("/proc", ns+1, port); pid != 0 {
+		t.Errorf("ListenerOwnerInNetns in an unknown namespace = pid %d, want 0", pid)
 	}
 }

@@ -7,6 +7,20 @@
 // shared/design/dependencies.md); CO-RE relocations against the running
 // kernel's BTF make one committed object fit every kernel with BTF.
 //
+// Two goroutines: one drains the ring into an in-memory queue and does
+// nothing else, so a slow Sink or a slow /proc lookup cannot make the
+// kernel drop records; the other decodes the queue in order, attributes
+// inbound connections and calls the Sink.
+//
+// Inbound handshakes complete in softirq, outside any process: they are
+// attributed to the process that made the socket listen, remembered per
+// (network namespace inode, port) from the LISTEN transition. A socket that
+// was listening before the window is looked up once in /proc
+// (observe.ListenerOwnerInNetns); that lookup finds nothing when no process
+// of that namespace is visible in ProcRoot (e.g. another PID namespace).
+// Without CONFIG_NET_NS the kernel reports namespace 0 and ports are keyed
+// alone.
+//
 // Loading needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF. When it
 // is refused, Start returns an *UnavailableError so the caller can fall back
 // to another method and report why.
@@ -52,6 +66,10 @@ const (
 	dropNoOwner     = 1
 )
 
+// maxQueued bounds the records waiting between the ring reader and the
+// Sink; beyond it records are counted in Stats.Lost like a full ring.
+const maxQueued = 1 << 17
+
 // DefaultRingBufferBytes holds about 14,000 connection records. The reader
 // normally keeps the ring near empty; the size covers bursts while the
 // Go scheduler is busy elsewhere.
@@ -90,13 +108,22 @@ type Observer struct {
 	reader   *ringbuf.Reader
 	bootWall time.Time // wall clock at monotonic 0, to convert bpf_ktime_get_ns
 
-	// listeners maps a local port to the process that made it listen, so
-	// inbound handshakes (completed in softirq) get a process. Only the
-	// reading goroutine touches it.
-	listeners map[uint16]owner
+	// listeners maps a listening socket to the process that made it
+	// listen, so inbound handshakes (completed in softirq) get a process.
+	// Only the delivering goroutine touches it.
+	listeners map[listenKey]owner
+
+	// queue holds raw records from the ring reader (run) for the
+	// delivering goroutine (deliver).
+	qmu       sync.Mutex
+	qcond     *sync.Cond
+	queue     [][]byte
+	drained   bool   // run has returned: nothing more will be queued
+	queueLost uint64 // records dropped because the queue was full
 
 	events    atomic.Uint64
 	done      chan struct{} // closed when run returns
+	delivered chan struct{} // closed when deliver returns
 	closed    chan struct{} // closed once final is set
 	closeOnce sync.Once
 	closeErr  error
@@ -104,6 +131,11 @@ type Observer struct {
 
 	mu      sync.Mutex
 	stopCtx func() bool // unregisters the ctx watcher
+}
+
+type listenKey struct {
+	netns uint32 // network namespace inode
+	port  uint16
 }
 
 type owner struct {
@@ -136,9 +168,11 @@ func Start(ctx context.Context, sink observe.Sink, opts Options) (*Observer, err
 	spec.Maps[observerMapEvents].MaxEntries = uint32(size)
 
 	o := &Observer{
-		sink: sink, procRoot: opts.ProcRoot, listeners: map[uint16]owner{},
-		done: make(chan struct{}), closed: make(chan struct{}), bootWall: bootWallClock(),
+		sink: sink, procRoot: opts.ProcRoot, listeners: map[listenKey]owner{},
+		done: make(chan struct{}), delivered: make(chan struct{}), closed: make(chan struct{}),
+		bootWall: bootWallClock(),
 	}
+	o.qcond = sync.NewCond(&o.qmu)
 	if o.procRoot == "" {
 		o.procRoot = "/proc"
 	}
@@ -158,6 +192,7 @@ func Start(ctx context.Context, sink observe.Sink, opts Options) (*Observer, err
 		return nil, fmt.Errorf("ebpf observer: ring buffer reader: %w", err)
 	}
 	go o.run()
+	go o.deliver()
 	stop := context.AfterFunc(ctx, func() { o.Close() })
 	o.mu.Lock()
 	o.stopCtx = stop
@@ -195,15 +230,48 @@ func bootWallClock() time.Time {
 	return now.Add(-time.Duration(ts.Nano()))
 }
 
+// run drains the ring into the queue as fast as it can: it never blocks on
+// the Sink or on /proc.
 func (o *Observer) run() {
 	defer close(o.done)
-	var rec ringbuf.Record
 	for {
-		if err := o.reader.ReadInto(&rec); err != nil {
+		rec, err := o.reader.Read() // a fresh RawSample each time: it is queued
+		o.qmu.Lock()
+		if err != nil {
 			// ErrFlushed: Close drained the ring; ErrClosed: closed under us.
+			o.drained = true
+			o.qcond.Broadcast()
+			o.qmu.Unlock()
 			return
 		}
-		o.dispatch(rec.RawSample)
+		if len(o.queue) >= maxQueued {
+			o.queueLost++
+		} else {
+			o.queue = append(o.queue, rec.RawSample)
+			o.qcond.Signal()
+		}
+		o.qmu.Unlock()
+	}
+}
+
+// deliver decodes the queued records in order and calls the Sink, until
+// run has returned and the queue is empty.
+func (o *Observer) deliver() {
+	defer close(o.delivered)
+	for {
+		o.qmu.Lock()
+		for len(o.queue) == 0 && !o.drained {
+			o.qcond.Wait()
+		}
+		batch := o.queue
+		o.queue = nil
+		o.qmu.Unlock()
+		if len(batch) == 0 {
+			return // drained and empty
+		}
+		for _, b := range batch {
+			o.dispatch(b)
+		}
 	}
 }
 
@@ -242,13 +310,14 @@ func (o *Observer) conn(ev *observerConnEvent) {
 	remote := netip.AddrPortFrom(addr(ev.Family, ev.Daddr), ev.Dport)
 	who := owner{pid: int(ev.Owner.Tgid), uid: ev.Owner.Uid, comm: cstring(ev.Owner.Comm[:])}
 	out := observe.ConnectionEvent{Time: o.bootWall.Add(time.Duration(ev.TsNs)), Local: local, Remote: remote}
+	key := listenKey{netns: ev.Netns, port: ev.Sport}
 	switch ev.Kind {
 	case kindListen:
-		o.listeners[ev.Sport] = who
+		o.listeners[key] = who
 		return
 	case kindUnlisten:
-		if o.listeners[ev.Sport].pid == who.pid {
-			delete(o.listeners, ev.Sport)
+		if o.listeners[key].pid == who.pid {
+			delete(o.listeners, key)
 		}
 		return
 	case kindConnect:
@@ -256,11 +325,12 @@ func (o *Observer) conn(ev *observerConnEvent) {
 		out.Failed = ev.Newstate != tcpEstablished
 	case kindAccept:
 		out.Direction = observe.Inbound
-		w, ok := o.listeners[ev.Sport]
+		w, ok := o.listeners[key]
 		if !ok {
-			// listening since before the window: ask /proc once per port
-			w.pid, w.uid, w.comm = observe.ListenerOwner(o.procRoot, ev.Sport)
-			o.listeners[ev.Sport] = w
+			// listening since before the window: ask /proc once per socket
+			// (on the delivering goroutine; the ring reader goes on)
+			w.pid, w.uid, w.comm = observe.ListenerOwnerInNetns(o.procRoot, ev.Netns, ev.Sport)
+			o.listeners[key] = w
 		}
 		who = w
 	}
@@ -294,7 +364,10 @@ func (o *Observer) Stats() observe.Stats {
 	default:
 	}
 	s := observe.Stats{Events: o.events.Load()}
-	s.Lost = o.dropCount(dropRingbufFull) + o.recursionMisses()
+	o.qmu.Lock()
+	s.Lost = o.queueLost
+	o.qmu.Unlock()
+	s.Lost += o.dropCount(dropRingbufFull) + o.recursionMisses()
 	s.Unattributed = o.dropCount(dropNoOwner)
 	return s
 }
@@ -350,6 +423,7 @@ func (o *Observer) Close() error {
 		errs = append(errs, o.reader.Flush())
 		<-o.done
 		errs = append(errs, o.reader.Close())
+		<-o.delivered
 		o.final = o.Stats()
 		close(o.closed)
 		errs = append(errs, o.objs.Close())

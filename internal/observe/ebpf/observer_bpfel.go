@@ -25,6 +25,8 @@ type observerConnEvent struct {
 	Owner    observerOwner
 	Saddr    [16]uint8
 	Daddr    [16]uint8
+	Netns    uint32
+	Pad      uint32
 	_        [4]byte
 }
 

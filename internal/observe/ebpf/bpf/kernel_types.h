@@ -28,6 +28,20 @@ struct in6_addr {
 	} in6_u;
 } __attribute__((preserve_access_index));
 
+// include/linux/ns_common.h, include/net/net_namespace.h
+struct ns_common {
+	unsigned int inum; // the inode behind /proc/PID/ns/net
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+// possible_net_t: net exists only with CONFIG_NET_NS (bpf_core_field_exists)
+struct possible_net {
+	struct net *net;
+} __attribute__((preserve_access_index));
+
 struct sock_common {
 	__u32 skc_daddr;     // __be32
 	__u32 skc_rcv_saddr; // __be32
@@ -36,6 +50,7 @@ struct sock_common {
 	unsigned short skc_family;
 	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
+	struct possible_net skc_net;
 } __attribute__((preserve_access_index));
 
 struct sock {

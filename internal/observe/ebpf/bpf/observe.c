@@ -56,6 +56,8 @@ struct conn_event {
 	struct owner owner; // zero for KIND_ACCEPT
 	__u8 saddr[16]; // local address; first 4 bytes for AF_INET
 	__u8 daddr[16]; // remote address
+	__u32 netns; // inode of the socket's network namespace; 0 without CONFIG_NET_NS
+	__u32 pad;
 };
 
 struct exec_event {
@@ -142,6 +144,10 @@ static __always_inline int emit_conn(const struct sock *sk, __u8 kind, int oldst
 			((__u32 *)e->daddr)[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
 		}
 	}
+	e->netns = 0;
+	e->pad = 0;
+	if (bpf_core_field_exists(sk->__sk_common.skc_net.net))
+		e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
