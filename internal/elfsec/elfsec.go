@@ -53,6 +53,11 @@ const (
 // ErrNotELF is returned for input that does not start with the ELF magic.
 var ErrNotELF = errors.New("elfsec: not an ELF file")
 
+// ErrTooLarge is wrapped by the error for a file whose headers are past one
+// of the caps above (MaxSections, MaxHeaderBytes): it is refused, not
+// misjudged.
+var ErrTooLarge = errors.New("past a documented cap")
+
 // Status is the verdict on one property.
 type Status string
 
@@ -162,8 +167,12 @@ func Analyze(r io.ReaderAt, size int64) (res *Result, err error) {
 	if err := precheck(sr); err != nil {
 		return nil, err
 	}
-	f, err := elf.NewFile(&budgetReader{r: sr, left: MaxHeaderBytes})
+	br := &budgetReader{r: sr, left: MaxHeaderBytes}
+	f, err := elf.NewFile(br)
 	if err != nil {
+		if br.exceeded {
+			return nil, fmt.Errorf("elfsec: headers larger than the cap of %d bytes: %w", MaxHeaderBytes, ErrTooLarge)
+		}
 		return nil, fmt.Errorf("elfsec: %w", err)
 	}
 	a := &analysis{f: f, sr: sr, res: &Result{
@@ -235,7 +244,7 @@ func precheck(sr *io.SectionReader) error {
 			}
 		}
 		if n > MaxSections {
-			return fmt.Errorf("elfsec: %d section headers, more than the cap of %d", n, MaxSections)
+			return fmt.Errorf("elfsec: %d section headers, more than the cap of %d: %w", n, MaxSections, ErrTooLarge)
 		}
 	}
 	return nil
@@ -243,12 +252,14 @@ func precheck(sr *io.SectionReader) error {
 
 // budgetReader fails once more than left bytes have been read through it.
 type budgetReader struct {
-	r    io.ReaderAt
-	left int64
+	r        io.ReaderAt
+	left     int64
+	exceeded bool
 }
 
 func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 	if int64(len(p)) > b.left {
+		b.exceeded = true
 		return 0, fmt.Errorf("headers larger than the cap of %d bytes", MaxHeaderBytes)
 	}
 	n, err := b.r.ReadAt(p, off)
