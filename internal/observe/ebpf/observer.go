@@ -34,6 +34,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,13 +123,20 @@ type Observer struct {
 	drained   bool   // run has returned: nothing more will be queued
 	queueLost uint64 // records dropped because the queue was full
 
-	events    atomic.Uint64
-	done      chan struct{} // closed when run returns
-	delivered chan struct{} // closed when deliver returns
-	closed    chan struct{} // closed once final is set
-	closeOnce sync.Once
-	closeErr  error
-	final     observe.Stats // Stats at Close, when the kernel maps are gone
+	events     atomic.Uint64
+	done       chan struct{} // closed when run returns
+	delivered  chan struct{} // closed when deliver returns
+	deliverGID atomic.Uint64 // goroutine running deliver (and the Sink)
+	stopped    atomic.Bool   // Close was called from the Sink: deliver no more
+	closing    atomic.Bool   // a Close has started
+	closed     chan struct{} // closed once the Close in progress has finished
+	closeErr   error
+
+	// statsMu orders Stats' reads of the kernel maps against Close freeing
+	// them.
+	statsMu sync.Mutex
+	freed   bool
+	final   observe.Stats // Stats at Close, when the kernel maps are gone
 
 	mu      sync.Mutex
 	stopCtx func() bool // unregisters the ctx watcher
@@ -258,6 +267,7 @@ func (o *Observer) run() {
 // run has returned and the queue is empty.
 func (o *Observer) deliver() {
 	defer close(o.delivered)
+	o.deliverGID.Store(goroutineID())
 	for {
 		o.qmu.Lock()
 		for len(o.queue) == 0 && !o.drained {
@@ -270,6 +280,9 @@ func (o *Observer) deliver() {
 			return // drained and empty
 		}
 		for _, b := range batch {
+			if o.stopped.Load() {
+				return
+			}
 			o.dispatch(b)
 		}
 	}
@@ -358,11 +371,17 @@ func cstring(b []byte) string {
 // records the ring buffer had no room for plus the programs' recursion
 // misses (runs the kernel skipped, see recursionMisses).
 func (o *Observer) Stats() observe.Stats {
-	select {
-	case <-o.closed:
+	o.statsMu.Lock()
+	defer o.statsMu.Unlock()
+	if o.freed {
 		return o.final
-	default:
 	}
+	return o.stats()
+}
+
+// stats reads the counters; the caller holds statsMu and the kernel
+// objects are not freed yet.
+func (o *Observer) stats() observe.Stats {
 	s := observe.Stats{Events: o.events.Load()}
 	o.qmu.Lock()
 	s.Lost = o.queueLost
@@ -407,29 +426,74 @@ func (o *Observer) dropCount(reason uint32) uint64 {
 // Close detaches the programs, delivers the events still in the ring
 // buffer, and frees the kernel objects. After it returns the Sink is not
 // called again. It is safe to call more than once and from any goroutine.
+//
+// Called from inside the Sink, Close cannot wait for the Sink's goroutine
+// (it is that goroutine): it stops delivery instead. The events not yet
+// delivered are discarded, the Sink is not called again once the current
+// call returns, and Close returns without waiting; if another Close is
+// already in progress it returns nil at once and that one finishes.
 func (o *Observer) Close() error {
-	o.closeOnce.Do(func() {
-		o.mu.Lock()
-		if o.stopCtx != nil {
-			o.stopCtx()
-		}
-		o.mu.Unlock()
-		var errs []error
-		for _, l := range o.links {
-			errs = append(errs, l.Close())
-		}
-		o.links = nil
-		// no new records can arrive: drain the rest, then stop the reader
-		errs = append(errs, o.reader.Flush())
-		<-o.done
-		errs = append(errs, o.reader.Close())
-		<-o.delivered
-		o.final = o.Stats()
-		close(o.closed)
-		errs = append(errs, o.objs.Close())
-		o.closeErr = errors.Join(errs...)
-	})
+	id := goroutineID()
+	inSink := id != 0 && id == o.deliverGID.Load()
+	if inSink {
+		o.stopped.Store(true)
+	}
+	if o.closing.CompareAndSwap(false, true) {
+		o.shutdown(!inSink)
+	} else if inSink {
+		return nil // the other Close waits for this Sink call to return
+	}
+	<-o.closed
+	if !inSink {
+		<-o.delivered // no Sink call in progress either
+	}
 	return o.closeErr
+}
+
+// shutdown does the work of the first Close; wait says whether it may wait
+// for the delivering goroutine (not when called from the Sink).
+func (o *Observer) shutdown(wait bool) {
+	o.mu.Lock()
+	if o.stopCtx != nil {
+		o.stopCtx()
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, l := range o.links {
+		errs = append(errs, l.Close())
+	}
+	o.links = nil
+	// no new records can arrive: drain the rest, then stop the reader
+	errs = append(errs, o.reader.Flush())
+	<-o.done
+	errs = append(errs, o.reader.Close())
+	if wait {
+		<-o.delivered
+	}
+	o.statsMu.Lock()
+	o.final = o.stats()
+	o.freed = true
+	errs = append(errs, o.objs.Close())
+	o.statsMu.Unlock()
+	o.closeErr = errors.Join(errs...)
+	close(o.closed)
+}
+
+// goroutineID returns the current goroutine's id, parsed from the first
+// line of its stack trace ("goroutine 42 [running]:"); 0 if unparsable. It
+// only serves Close to recognise a call from inside the Sink.
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(b, ' '); i >= 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseUint(string(b), 10, 64)
+	return id
 }
 
 // release frees what a failed Start had loaded.
