@@ -18,6 +18,16 @@ type spec struct {
 	imports  []string    // undefined functions in .dynsym
 	defines  []string    // defined functions in .dynsym
 	sections []string    // extra empty PROGBITS sections (".go.buildinfo")
+	// loads are PT_LOAD segments (flags; filesz 0 maps none of the file,
+	// as in a separate debug file); nobitsText adds a ".text" section of
+	// type SHT_NOBITS with SHF_ALLOC|SHF_EXECINSTR.
+	loads      []load
+	nobitsText bool
+}
+
+type load struct {
+	flags         elf.ProgFlag
+	filesz, memsz uint64
 }
 
 var le = binary.LittleEndian
@@ -29,10 +39,11 @@ func (s spec) build() []byte {
 		typ         elf.ProgType
 		flags       elf.ProgFlag
 		off, filesz uint64
+		memsz       uint64
 	}
 	var body bytes.Buffer
 	var segs []seg
-	nph := 0
+	nph := len(s.loads)
 	if s.interp {
 		nph++
 	}
@@ -54,15 +65,18 @@ func (s spec) build() []byte {
 		}
 		return off, uint64(len(b))
 	}
+	for _, l := range s.loads {
+		segs = append(segs, seg{elf.PT_LOAD, l.flags, 0, l.filesz, l.memsz})
+	}
 	if s.interp {
 		off, n := put([]byte("/lib64/ld-linux-x86-64.so.2\x00"))
-		segs = append(segs, seg{elf.PT_INTERP, elf.PF_R, off, n})
+		segs = append(segs, seg{elf.PT_INTERP, elf.PF_R, off, n, n})
 	}
 	if s.stack != 0 {
-		segs = append(segs, seg{elf.PT_GNU_STACK, s.stack, 0, 0})
+		segs = append(segs, seg{elf.PT_GNU_STACK, s.stack, 0, 0, 0})
 	}
 	if s.relro {
-		segs = append(segs, seg{elf.PT_GNU_RELRO, elf.PF_R, 0, 0})
+		segs = append(segs, seg{elf.PT_GNU_RELRO, elf.PF_R, 0, 0, 0})
 	}
 	var dynOff, dynN uint64
 	if s.dyn != nil {
@@ -72,7 +86,7 @@ func (s spec) build() []byte {
 			d = le.AppendUint64(d, e[1])
 		}
 		dynOff, dynN = put(d)
-		segs = append(segs, seg{elf.PT_DYNAMIC, elf.PF_R | elf.PF_W, dynOff, dynN})
+		segs = append(segs, seg{elf.PT_DYNAMIC, elf.PF_R | elf.PF_W, dynOff, dynN, dynN})
 	}
 	// .dynstr and .dynsym.
 	strtab := []byte{0}
@@ -100,13 +114,17 @@ func (s spec) build() []byte {
 		link      uint32
 		off, size uint64
 		entsize   uint64
+		flags     elf.SectionFlag // SHF_ALLOC when 0
 	}
-	secs := []sec{{}, {".dynstr", elf.SHT_STRTAB, 0, strOff, strN, 0}, {".dynsym", elf.SHT_DYNSYM, 1, symOff, symN, 24}}
+	secs := []sec{{}, {".dynstr", elf.SHT_STRTAB, 0, strOff, strN, 0, 0}, {".dynsym", elf.SHT_DYNSYM, 1, symOff, symN, 24, 0}}
 	if s.dyn != nil {
-		secs = append(secs, sec{".dynamic", elf.SHT_DYNAMIC, 1, dynOff, dynN, 16})
+		secs = append(secs, sec{".dynamic", elf.SHT_DYNAMIC, 1, dynOff, dynN, 16, 0})
 	}
 	for _, n := range s.sections {
-		secs = append(secs, sec{n, elf.SHT_PROGBITS, 0, strOff, 0, 0})
+		secs = append(secs, sec{n, elf.SHT_PROGBITS, 0, strOff, 0, 0, 0})
+	}
+	if s.nobitsText {
+		secs = append(secs, sec{".text", elf.SHT_NOBITS, 0, strOff, 0x1000, 0, elf.SHF_ALLOC | elf.SHF_EXECINSTR})
 	}
 	shstr := []byte{0}
 	nameOff := make([]uint32, len(secs)+1)
@@ -119,7 +137,7 @@ func (s spec) build() []byte {
 	nameOff[len(secs)] = uint32(len(shstr))
 	shstr = append(shstr, ".shstrtab\x00"...)
 	shOff, shN := put(shstr)
-	secs = append(secs, sec{".shstrtab", elf.SHT_STRTAB, 0, shOff, shN, 0})
+	secs = append(secs, sec{".shstrtab", elf.SHT_STRTAB, 0, shOff, shN, 0, 0})
 	shoff := base + uint64(body.Len())
 
 	var out []byte
@@ -145,14 +163,17 @@ func (s spec) build() []byte {
 		out = le.AppendUint64(out, p.off) // vaddr
 		out = le.AppendUint64(out, p.off) // paddr
 		out = le.AppendUint64(out, p.filesz)
-		out = le.AppendUint64(out, p.filesz)
+		out = le.AppendUint64(out, p.memsz)
 		out = le.AppendUint64(out, 8)
 	}
 	out = append(out, body.Bytes()...)
 	for i, x := range secs {
 		out = le.AppendUint32(out, nameOff[i])
 		out = le.AppendUint32(out, uint32(x.typ))
-		out = le.AppendUint64(out, uint64(elf.SHF_ALLOC))
+		if x.flags == 0 {
+			x.flags = elf.SHF_ALLOC
+		}
+		out = le.AppendUint64(out, uint64(x.flags))
 		out = le.AppendUint64(out, x.off) // addr
 		out = le.AppendUint64(out, x.off)
 		out = le.AppendUint64(out, x.size)

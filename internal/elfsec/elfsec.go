@@ -143,8 +143,9 @@ type Result struct {
 	RELRO          RELRO   `json:"relro"`
 	Fortify        Fortify `json:"fortify"`
 
-	// DebugInfo: a separate debug information file (its code sections
-	// are SHT_NOBITS); Kind is other and nothing applies.
+	// DebugInfo: a separate debug information file (its executable
+	// PT_LOAD segments all have p_filesz 0: no code is in the file); Kind
+	// is other and nothing applies.
 	DebugInfo bool `json:"debug_info,omitempty"`
 
 	// Notes records what could not be read (a table past its cap, a
@@ -273,7 +274,7 @@ type analysis struct {
 	res *Result
 
 	// debugInfo: a separate debug information file (objcopy
-	// --only-keep-debug): its code is SHT_NOBITS, it is never run.
+	// --only-keep-debug): see debugFile.
 	debugInfo bool
 
 	// From the program headers.
@@ -303,20 +304,15 @@ func (a *analysis) note(format string, args ...any) {
 }
 
 func (a *analysis) run() {
-	for _, s := range a.f.Sections {
-		if s.Type == elf.SHT_NOBITS && s.Flags&elf.SHF_ALLOC != 0 && s.Flags&elf.SHF_EXECINSTR != 0 && s.Size > 0 {
-			a.debugInfo = true
-			a.res.DebugInfo = true
-			break
-		}
-	}
+	a.debugInfo = debugFile(a.f.Progs)
+	a.res.DebugInfo = a.debugInfo
 	a.progs()
 	a.dynamic()
 	a.symbols()
 	a.kind()
 	a.toolchain()
 	if a.debugInfo {
-		c := Check{NotApplicable, "separate debug information file (its code sections are SHT_NOBITS): it is never run; judge the binary it belongs to"}
+		c := Check{NotApplicable, "separate debug information file (its executable PT_LOAD segments hold no bytes of the file): it is never run; judge the binary it belongs to"}
 		a.res.NX, a.res.StackProtector, a.res.PIE = c, c, c
 		a.res.RELRO = RELRO{c, RELRONone}
 		a.res.Fortify.Check = c
@@ -327,6 +323,27 @@ func (a *analysis) run() {
 	a.relro()
 	a.stackProtector()
 	a.fortify()
+}
+
+// debugFile says whether the program headers are those of a separate debug
+// information file (objcopy --only-keep-debug): it has executable PT_LOAD
+// segments, and every one of them maps nothing of the file (p_filesz 0, so
+// the code would be zeroes). It is decided from the program headers only,
+// the ones the kernel reads: a section header (a .text marked SHT_NOBITS)
+// costs nothing to forge and must not hide the NX, PIE or RELRO of a file
+// that runs.
+func debugFile(progs []*elf.Prog) bool {
+	exec := false
+	for _, p := range progs {
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 {
+			continue
+		}
+		if p.Filesz != 0 || p.Memsz == 0 {
+			return false
+		}
+		exec = true
+	}
+	return exec
 }
 
 func (a *analysis) progs() {

@@ -172,6 +172,10 @@ func TestHostile(t *testing.T) {
 			if err != nil || r.RELRO.Status != Unknown || len(r.Notes) == 0 {
 				t.Errorf("%s: %v %+v", name, err, r)
 			}
+		case "text-nobits-execstack.elf":
+			if err != nil || r.DebugInfo || r.Kind != Executable || r.NX.Status != Fail || r.PIE.Status != Pass || r.RELRO.Status != Pass {
+				t.Errorf("%s: %v %+v", name, err, r)
+			}
 		case "names-past-strtab.elf", "interp-huge.elf":
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
@@ -213,6 +217,17 @@ func hostileInputs() map[string][]byte {
 			le.PutUint64(b[64+56*3+32:], 1<<40)
 		}),
 		"interp-huge.elf": mut(func(b []byte) { le.PutUint64(b[64+32:], 1<<40) }),
+		// A runnable PIE (its R E PT_LOAD maps file bytes) with an RWE
+		// stack whose .text section header claims SHT_NOBITS, as a
+		// separate debug file's does: the forged section header must not
+		// hide the executable stack.
+		"text-nobits-execstack.elf": func() []byte {
+			s := hardenedPIE()
+			s.stack = elf.PF_R | elf.PF_W | elf.PF_X
+			s.loads = []load{{elf.PF_R | elf.PF_X, 0x200, 0x200}}
+			s.nobitsText = true
+			return s.build()
+		}(),
 		"names-past-strtab.elf": mut(func(b []byte) {
 			off, size := le.Uint64(b[sh(2)+24:]), le.Uint64(b[sh(2)+32:])
 			for i := off + 24; i+24 <= off+size; i += 24 {
@@ -338,5 +353,39 @@ func TestGoBinary(t *testing.T) {
 		}
 		check(t, r, want{Executable, Pass, NotApplicable, Fail, NotApplicable, RELRONone, NotApplicable, LangGo, true, map[string]string{
 			"canary": "Go binary: Go checks stack bounds", "toolchain": ".go.buildinfo"}})
+	}
+}
+
+// TestDebugFile: a separate debug file is recognised by its program
+// headers (executable PT_LOAD with p_filesz 0), with or without a NOBITS
+// .text; a NOBITS .text alone does not make one.
+func TestDebugFile(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		loads  []load
+		nobits bool
+		debug  bool
+	}{
+		{"objcopy --only-keep-debug", []load{{elf.PF_R, 0x100, 0x100}, {elf.PF_R | elf.PF_X, 0, 0x1000}}, true, true},
+		{"exec PT_LOAD without file bytes, no section hint", []load{{elf.PF_R | elf.PF_X, 0, 0x1000}}, false, true},
+		{"NOBITS .text, code in the file", []load{{elf.PF_R | elf.PF_X, 0x200, 0x200}}, true, false},
+		{"one exec PT_LOAD empty, another with code", []load{{elf.PF_R | elf.PF_X, 0, 0x1000}, {elf.PF_R | elf.PF_X, 0x200, 0x200}}, true, false},
+		{"no PT_LOAD", nil, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := hardenedPIE()
+			s.stack = elf.PF_R | elf.PF_W | elf.PF_X
+			s.loads, s.nobitsText = c.loads, c.nobits
+			r := analyzeBytes(t, s.build())
+			if r.DebugInfo != c.debug {
+				t.Fatalf("DebugInfo %v, want %v", r.DebugInfo, c.debug)
+			}
+			if c.debug && (r.Kind != Other || r.NX.Status != NotApplicable) {
+				t.Errorf("debug file: %+v", r)
+			}
+			if !c.debug && (r.Kind != Executable || r.NX.Status != Fail) {
+				t.Errorf("runnable file: kind %s NX %s", r.Kind, r.NX.Status)
+			}
+		})
 	}
 }
