@@ -739,6 +739,11 @@ func (a *analysis) stackProtector() {
 		*r = Check{NotApplicable, "static binary without a symbol table: no import of __stack_chk_fail can show a stack protector either way"}
 	case t.Static:
 		*r = Check{NotApplicable, "static binary: no __stack_chk_fail in its symbol table, and nothing is imported at run time"}
+	case len(a.f.Sections) == 0:
+		// The symbol tables are located by section headers; without them
+		// nothing was read, which is not evidence of no stack protector
+		// (as FORTIFY is unknown for the same reason).
+		*r = Check{Unknown, "no section headers: the symbol tables could not be located, so no __stack_chk_fail could be looked for"}
 	case !a.dynsymRead && !a.symtabRead && a.symbolTables():
 		*r = Check{Unknown, "no symbol table could be read"}
 	case !a.dynsymRead && !a.symtabRead:

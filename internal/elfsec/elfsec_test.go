@@ -172,6 +172,13 @@ func TestHostile(t *testing.T) {
 			if err != nil || r.RELRO.Status != Unknown || len(r.Notes) == 0 {
 				t.Errorf("%s: %v %+v", name, err, r)
 			}
+		case "no-section-headers.elf":
+			if err != nil || r.StackProtector.Status != Unknown || r.Fortify.Status != Unknown ||
+				r.NX.Status != Pass || r.PIE.Status != Pass || r.RELRO.Status != Pass {
+				t.Errorf("%s: %v %+v", name, err, r)
+			} else if !strings.Contains(r.StackProtector.Reason, "no section headers") {
+				t.Errorf("%s: canary reason %q", name, r.StackProtector.Reason)
+			}
 		case "text-nobits-execstack.elf":
 			if err != nil || r.DebugInfo || r.Kind != Executable || r.NX.Status != Fail || r.PIE.Status != Pass || r.RELRO.Status != Pass {
 				t.Errorf("%s: %v %+v", name, err, r)
@@ -217,6 +224,13 @@ func hostileInputs() map[string][]byte {
 			le.PutUint64(b[64+56*3+32:], 1<<40)
 		}),
 		"interp-huge.elf": mut(func(b []byte) { le.PutUint64(b[64+32:], 1<<40) }),
+		// Section headers stripped (sstrip): the program headers still
+		// decide NX, PIE and RELRO; the symbols cannot be found.
+		"no-section-headers.elf": mut(func(b []byte) {
+			le.PutUint64(b[40:], 0) // e_shoff
+			le.PutUint16(b[60:], 0) // e_shnum
+			le.PutUint16(b[62:], 0) // e_shstrndx
+		}),
 		// A runnable PIE (its R E PT_LOAD maps file bytes) with an RWE
 		// stack whose .text section header claims SHT_NOBITS, as a
 		// separate debug file's does: the forged section header must not
