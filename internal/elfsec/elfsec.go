@@ -4,8 +4,8 @@
 //
 // Analyze is pure: it reads only the io.ReaderAt it is given (so a file can
 // come through internal/hostfs), follows nothing, and reads every table with
-// a cap (Max* below); a hostile file costs at most a few tens of megabytes
-// and is refused or reported as incomplete rather than believed. Each
+// a cap (Max* below) and at most MaxReadBytes in all per call; a hostile
+// file is refused or reported as incomplete rather than believed. Each
 // property carries the evidence that decided it.
 //
 // The rules are those of Debian's checksec 2.6.0 (its test oracle), with
@@ -45,6 +45,10 @@ const (
 	MaxCommentBytes = 64 << 10
 	// MaxInterpBytes caps the PT_INTERP path.
 	MaxInterpBytes = 4096
+	// MaxReadBytes is the most one Analyze call reads into memory in all:
+	// headers and every table together (each also under its own cap), so
+	// a file whose tables overlap or repeat cannot multiply the cost.
+	MaxReadBytes = 128 << 20
 	// MaxListed is the most function names listed per FORTIFY list (the
 	// counts are always complete).
 	MaxListed = 64
@@ -176,7 +180,7 @@ func Analyze(r io.ReaderAt, size int64) (res *Result, err error) {
 		}
 		return nil, fmt.Errorf("elfsec: %w", err)
 	}
-	a := &analysis{f: f, sr: sr, res: &Result{
+	a := &analysis{f: f, sr: sr, left: MaxReadBytes - (MaxHeaderBytes - br.left), strIdx: -1, res: &Result{
 		Type:    f.Type.String(),
 		Class:   f.Class.String(),
 		Machine: f.Machine.String(),
@@ -273,6 +277,13 @@ type analysis struct {
 	sr  *io.SectionReader
 	res *Result
 
+	// left is what remains of MaxReadBytes for this call.
+	left int64
+	// The string table last read (section strIdx): .dynsym and .symtab
+	// may share one (a hostile file makes them), read once.
+	strIdx int
+	strtab []byte
+
 	// debugInfo: a separate debug information file (objcopy
 	// --only-keep-debug): see debugFile.
 	debugInfo bool
@@ -350,13 +361,14 @@ func (a *analysis) progs() {
 	for _, p := range a.f.Progs {
 		switch p.Type {
 		case elf.PT_INTERP:
-			a.hasInterp = true
-			if a.res.Interpreter == "" && p.Filesz > 0 && p.Filesz <= MaxInterpBytes {
-				b := make([]byte, p.Filesz)
-				if _, err := a.sr.ReadAt(b, int64(p.Off)); err == nil {
+			// Only the first PT_INTERP is read (the kernel refuses more
+			// than one): 65,535 of them cost one read, not 65,535.
+			if !a.hasInterp && p.Filesz > 0 && p.Filesz <= MaxInterpBytes {
+				if b, err := a.read(p.Off, p.Filesz); err == nil {
 					a.res.Interpreter = strings.ToValidUTF8(string(bytes.TrimRight(b, "\x00")), "\uFFFD")
 				}
 			}
+			a.hasInterp = true
 		case elf.PT_GNU_STACK:
 			if !a.hasStack { // the kernel and readelf use the first
 				a.hasStack, a.stackFlags = true, p.Flags
@@ -393,7 +405,7 @@ func (a *analysis) dynamic() {
 		a.note("dynamic section of %d bytes not read (cap %d)", n, MaxDynamicBytes)
 		return
 	}
-	b, err := readAt(a.sr, off, n)
+	b, err := a.read(off, n)
 	if err != nil {
 		a.note("dynamic section: %v", err)
 		return
@@ -440,10 +452,17 @@ func (a *analysis) dynamic() {
 	}
 }
 
-func readAt(sr *io.SectionReader, off, n uint64) ([]byte, error) {
+// read reads n bytes at off, within the file and within what is left of
+// MaxReadBytes for this call.
+func (a *analysis) read(off, n uint64) ([]byte, error) {
+	sr := a.sr
 	if off > uint64(sr.Size()) || n > uint64(sr.Size())-off {
 		return nil, fmt.Errorf("%d bytes at offset %d are past the end of the file (%d bytes)", n, off, sr.Size())
 	}
+	if n > uint64(max(a.left, 0)) {
+		return nil, fmt.Errorf("%d bytes not read: past the read budget of one file (cap %d bytes in all)", n, MaxReadBytes)
+	}
+	a.left -= int64(n)
 	b := make([]byte, n)
 	if _, err := sr.ReadAt(b, int64(off)); err != nil {
 		return nil, err
@@ -581,15 +600,20 @@ func (a *analysis) scan(s *elf.Section, table string, dyn bool) bool {
 		a.note("string table %s of %s not read (%d bytes, cap %d)", strs.Name, s.Name, strs.Size, MaxStringTableBytes)
 		return false
 	}
-	syms, err := readAt(a.sr, s.Offset, s.Size)
+	syms, err := a.read(s.Offset, s.Size)
 	if err != nil {
 		a.note("%s (%s): %v", s.Name, table, err)
 		return false
 	}
-	strtab, err := readAt(a.sr, strs.Offset, strs.Size)
-	if err != nil {
-		a.note("string table %s of %s: %v", strs.Name, s.Name, err)
-		return false
+	strtab := a.strtab
+	if a.strIdx != int(s.Link) {
+		a.strtab, a.strIdx = nil, -1 // one string table held at a time
+		strtab, err = a.read(strs.Offset, strs.Size)
+		if err != nil {
+			a.note("string table %s of %s: %v", strs.Name, s.Name, err)
+			return false
+		}
+		a.strtab, a.strIdx = strtab, int(s.Link)
 	}
 	bo := a.f.ByteOrder
 	entsz, infoOff, shndxOff := 24, 4, 6
@@ -716,7 +740,7 @@ func (a *analysis) comment() string {
 	if s == nil || s.Type == elf.SHT_NOBITS || s.Size > MaxCommentBytes {
 		return ""
 	}
-	b, err := readAt(a.sr, s.Offset, s.Size)
+	b, err := a.read(s.Offset, s.Size)
 	if err != nil {
 		return ""
 	}

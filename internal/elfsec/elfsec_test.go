@@ -183,7 +183,7 @@ func TestHostile(t *testing.T) {
 			if err != nil || r.DebugInfo || r.Kind != Executable || r.NX.Status != Fail || r.PIE.Status != Pass || r.RELRO.Status != Pass {
 				t.Errorf("%s: %v %+v", name, err, r)
 			}
-		case "names-past-strtab.elf", "interp-huge.elf":
+		case "names-past-strtab.elf", "interp-huge.elf", "many-interp.elf", "overlapping-symtabs.elf":
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
 			}
@@ -224,6 +224,15 @@ func hostileInputs() map[string][]byte {
 			le.PutUint64(b[64+56*3+32:], 1<<40)
 		}),
 		"interp-huge.elf": mut(func(b []byte) { le.PutUint64(b[64+32:], 1<<40) }),
+		// The reviewer's big inputs, small (TestAllocationBounded makes
+		// them full size).
+		"many-interp.elf": manyInterp(64),
+		"overlapping-symtabs.elf": func() []byte {
+			f := overlapping(4096)
+			b := make([]byte, f.size)
+			f.ReadAt(b, 0)
+			return b
+		}(),
 		// Section headers stripped (sstrip): the program headers still
 		// decide NX, PIE and RELRO; the symbols cannot be found.
 		"no-section-headers.elf": mut(func(b []byte) {
