@@ -59,19 +59,28 @@ func TestPollerSeesConnectionsAndProcesses(t *testing.T) {
 		clients = append(clients, c)
 		defer (<-accepted).Close()
 	}
-	sleep := exec.Command("/bin/sleep", "0.3")
+	sleep := exec.Command("/bin/sleep", "30")
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
 	}
+	defer sleep.Wait()
+	defer sleep.Process.Kill()
 	sleepPID := sleep.Process.Pid
 	sleepExe, err := filepath.EvalSymlinks("/bin/sleep")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sleep.Wait(); err != nil {
-		t.Fatal(err)
+	// Keep the process and the connections alive until a poll has seen
+	// them (at most 10 s: polls are late on a loaded machine), so the test
+	// does not depend on timing.
+	seenSleep := func(p observe.ProcessStart) bool { return p.PID == sleepPID && p.Filename == sleepExe }
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		starts, _ := rec.ProcessStarts()
+		if slices.ContainsFunc(starts, seenSleep) && len(rec.Connections()) >= 2 {
+			break
+		}
 	}
-	time.Sleep(100 * time.Millisecond) // longer than a poll: every connection is in a table
+	time.Sleep(100 * time.Millisecond) // a few more polls: connections already seen must not count again
 	for _, c := range clients {
 		c.Close()
 	}
@@ -98,7 +107,7 @@ func TestPollerSeesConnectionsAndProcesses(t *testing.T) {
 	starts, _ := rec.ProcessStarts()
 	// Seen by pid with its executable: a poll between fork and exec
 	// reports the child twice, the exec as a second start.
-	if !slices.ContainsFunc(starts, func(p observe.ProcessStart) bool { return p.PID == sleepPID && p.Filename == sleepExe }) {
+	if !slices.ContainsFunc(starts, seenSleep) {
 		t.Errorf("the sleep process (pid %d) was not seen: %+v", sleepPID, starts)
 	}
 	if s := o.Stats(); s.Events == 0 {
