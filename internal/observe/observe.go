@@ -26,6 +26,11 @@ const MethodEBPF Method = "ebpf"
 // tables and the process list of /proc, read at an interval.
 const MethodProc Method = "proc"
 
+// MethodNetlink is the netlink method (package observe/netlink): exec
+// events from the proc connector, TCP sockets from sock_diag dumps at an
+// interval and its messages for freed sockets.
+const MethodNetlink Method = "netlink"
+
 // Direction of a TCP connection as seen from this host.
 type Direction string
 
@@ -119,6 +124,17 @@ func BlindSpots(m Method) []string {
 			"outbound local ports are ephemeral and aggregated as port 0",
 			"process names (comm) are truncated to 15 bytes; executables of processes that exited before being resolved are unknown",
 			"events lost when the ring buffer is full are counted, not recovered",
+		}
+	case MethodNetlink:
+		return []string{
+			"UDP and other non-TCP traffic is not observed",
+			"bytes transferred are not counted",
+			"connections established before the window are not seen; only the observer's network namespace is listed",
+			"the direction is inferred: a connection whose local port was listening at the last socket poll (every 100 ms or more) is inbound",
+			"an outbound connection that opens and closes between two socket polls is seen when its socket is freed, without its process (pid 0); inbound ones are attributed to the owner of the listening socket",
+			"a socket's owner is looked up in /proc after the fact and may be gone",
+			"an exec event carries only a pid: the executable (not the path given to execve), name, uid and parent are read from /proc at once and are unknown if the process exits first",
+			"events lost when a netlink receive buffer overflows are counted as overruns, not recovered",
 		}
 	case MethodProc:
 		return []string{
