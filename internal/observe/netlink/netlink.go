@@ -32,11 +32,9 @@
 package netlink
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -68,9 +66,7 @@ const (
 // Bounds on one poll, so a host with a huge socket table or process count
 // cannot make the observer unbounded in memory or time.
 const (
-	maxSockets   = 1 << 20 // sockets kept from one dump
-	maxProcesses = 100000
-	maxFDScan    = 1 << 20 // fd links read per inode lookup pass
+	maxSockets = 1 << 20 // sockets kept from one dump
 )
 
 // absentPolls is how many polls in a row a connection must be missing
@@ -505,7 +501,7 @@ func (o *Observer) drain(buf []byte) {
 		}
 		for _, ev := range procEvents(buf[:n]) {
 			if ev.what == procEventExec && ev.tgid != 0 {
-				o.sink.ProcessStart(process(o.opts.ProcRoot, time.Now(), int(ev.tgid)))
+				o.sink.ProcessStart(execed(o.opts.ProcRoot, int(ev.tgid)))
 				events++
 			}
 		}
@@ -569,29 +565,6 @@ func (o *Observer) poll(p *poller) {
 		o.err = err
 	}
 	o.mu.Unlock()
-}
-
-// process describes a process that has just exec'd, read from /proc at
-// once; fields of a process that already exited stay empty.
-func process(root string, now time.Time, pid int) observe.ProcessStart {
-	dir := filepath.Join(root, strconv.Itoa(pid))
-	exe, _ := os.Readlink(filepath.Join(dir, "exe"))
-	ps := observe.ProcessStart{Time: now, PID: pid, Comm: comm(dir), Filename: exe}
-	if b, err := readCapped(filepath.Join(dir, "status"), 64<<10); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			f := strings.Fields(v)
-			switch {
-			case k == "PPid" && len(f) > 0:
-				ps.PPID, _ = strconv.Atoi(f[0])
-			case k == "Uid" && len(f) > 0:
-				if u, err := strconv.ParseUint(f[0], 10, 32); err == nil {
-					ps.UID = uint32(u)
-				}
-			}
-		}
-	}
-	return ps
 }
 
 // socket is one record of a sock_diag dump.
@@ -661,7 +634,7 @@ func (p *poller) destroyedConn(now time.Time, b []byte) (observe.ConnectionEvent
 			return observe.ConnectionEvent{}, false // an accepted child always has its SYN-ACK acked
 		}
 		ev.Direction = observe.Inbound
-		ev.PID, ev.Comm = l.owner.pid, l.owner.comm
+		ev.PID, ev.Comm = l.owner.PID, l.owner.Comm
 	}
 	return ev, true
 }
@@ -813,7 +786,7 @@ func (p *poller) poll() ([]observe.ConnectionEvent, error) {
 	for _, s := range fresh {
 		want = append(want, s.inode)
 	}
-	owners := socketOwners(p.root, want)
+	owners := observe.SocketOwners(p.root, want)
 	conns := make([]observe.ConnectionEvent, 0, len(fresh))
 	for _, s := range fresh {
 		ev := observe.ConnectionEvent{Time: now, Local: s.local, Remote: s.remote, UID: s.uid, Direction: observe.Outbound}
@@ -822,11 +795,11 @@ func (p *poller) poll() ([]observe.ConnectionEvent, error) {
 			ev.Direction = observe.Inbound
 		}
 		if o, ok := owners[s.inode]; ok {
-			ev.PID, ev.Comm = o.pid, o.comm
+			ev.PID, ev.Comm = o.PID, o.Comm
 		} else if inbound {
 			// Not accepted yet, or its acceptor is gone: the listener's
 			// owner.
-			ev.PID, ev.Comm = l.owner.pid, l.owner.comm
+			ev.PID, ev.Comm = l.owner.PID, l.owner.Comm
 		}
 		conns = append(conns, ev)
 	}
@@ -836,7 +809,7 @@ func (p *poller) poll() ([]observe.ConnectionEvent, error) {
 // listener is a listening socket and its owner (zero if not found).
 type listener struct {
 	inode uint64
-	owner owner
+	owner observe.SocketOwner
 }
 
 // updateListeners keeps the listening ports and looks up the owners of
@@ -848,9 +821,9 @@ func (p *poller) updateListeners(listening map[uint16]uint64) {
 			want = append(want, ino)
 		}
 	}
-	var owners map[uint64]owner
+	var owners map[uint64]observe.SocketOwner
 	if len(want) > 0 {
-		owners = socketOwners(p.root, want)
+		owners = observe.SocketOwners(p.root, want)
 	}
 	next := make(map[uint16]listener, len(listening))
 	for port, ino := range listening {
@@ -863,76 +836,8 @@ func (p *poller) updateListeners(listening map[uint16]uint64) {
 	p.listeners = next
 }
 
-type owner struct {
-	pid  int
-	comm string
-}
-
-// socketOwners maps socket inodes to a process holding them (one pass
-// over /proc/*/fd, bounded).
-func socketOwners(root string, inodes []uint64) map[uint64]owner {
-	want := map[string]uint64{}
-	for _, ino := range inodes {
-		if ino != 0 {
-			want["socket:["+strconv.FormatUint(ino, 10)+"]"] = ino
-		}
-	}
-	out := map[uint64]owner{}
-	ents, err := os.ReadDir(root)
-	if err != nil || len(want) == 0 {
-		return out
-	}
-	links, procs := 0, 0
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		if procs++; procs > maxProcesses {
-			return out
-		}
-		dir := filepath.Join(root, e.Name())
-		fds, err := os.ReadDir(filepath.Join(dir, "fd"))
-		if err != nil {
-			continue
-		}
-		for _, fd := range fds {
-			if links++; links > maxFDScan || len(out) == len(want) {
-				return out
-			}
-			t, err := os.Readlink(filepath.Join(dir, "fd", fd.Name()))
-			if err != nil {
-				continue
-			}
-			if ino, ok := want[t]; ok {
-				if _, dup := out[ino]; !dup {
-					out[ino] = owner{pid: pid, comm: comm(dir)}
-				}
-			}
-		}
-	}
-	return out
-}
-
-func comm(dir string) string {
-	b, _ := readCapped(filepath.Join(dir, "comm"), 256)
-	return string(bytes.TrimSpace(b))
-}
-
-// readCapped reads a proc file (their size is 0 in stat, so read to EOF),
-// refusing more than limit bytes.
-func readCapped(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
-	}
-	return b, nil
+// execed describes a process that has just exec'd, read from /proc at once.
+func execed(procRoot string, pid int) observe.ProcessStart {
+	exe, _ := os.Readlink(filepath.Join(procRoot, strconv.Itoa(pid), "exe"))
+	return observe.DescribeProcess(procRoot, time.Now(), pid, exe)
 }

@@ -8,16 +8,13 @@
 package procpoll
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -37,8 +34,6 @@ const DefaultInterval = time.Second
 // cannot make the observer unbounded in memory or time.
 const (
 	maxTableBytes = 64 << 20
-	maxProcesses  = 100000
-	maxFDScan     = 1 << 20 // fd links read per inode lookup pass
 )
 
 // Options configure the poller.
@@ -163,7 +158,7 @@ func (p *poller) table() (established []netstate.ProcNetEntry, listening map[uin
 	listening = map[uint16]bool{}
 	read := 0
 	for _, name := range []string{"net/tcp", "net/tcp6"} {
-		b, rerr := readCapped(filepath.Join(p.root, name), maxTableBytes)
+		b, rerr := observe.ReadProcFile(filepath.Join(p.root, name), maxTableBytes)
 		if rerr != nil {
 			if name == "net/tcp6" && errors.Is(rerr, os.ErrNotExist) {
 				continue // a kernel without IPv6
@@ -196,7 +191,7 @@ func (p *poller) snapshot() error {
 	for _, e := range est {
 		p.conns[key(e)] = p.gen
 	}
-	pids, err := p.listPIDs()
+	pids, err := observe.PIDs(p.root)
 	if err != nil {
 		return fmt.Errorf("procpoll: %w", err)
 	}
@@ -230,20 +225,24 @@ func (p *poller) poll() ([]observe.ConnectionEvent, []observe.ProcessStart, erro
 	}
 	var conns []observe.ConnectionEvent
 	if len(fresh) > 0 {
-		owners := p.socketOwners(fresh)
+		inodes := make([]uint64, len(fresh))
+		for i, e := range fresh {
+			inodes[i] = e.Inode
+		}
+		owners := observe.SocketOwners(p.root, inodes)
 		for _, e := range fresh {
 			ev := observe.ConnectionEvent{Time: now, Local: unmap(e.Local), Remote: unmap(e.Remote), UID: uint32(e.UID), Direction: observe.Outbound}
 			if listening[e.Local.Port()] {
 				ev.Direction = observe.Inbound
 			}
 			if o, ok := owners[e.Inode]; ok {
-				ev.PID, ev.Comm = o.pid, o.comm
+				ev.PID, ev.Comm = o.PID, o.Comm
 			}
 			conns = append(conns, ev)
 		}
 	}
 	var starts []observe.ProcessStart
-	pids, perr := p.listPIDs()
+	pids, perr := observe.PIDs(p.root)
 	if perr == nil {
 		current := make(map[int]string, len(pids))
 		for _, pid := range pids {
@@ -258,7 +257,7 @@ func (p *poller) poll() ([]observe.ConnectionEvent, []observe.ProcessStart, erro
 			// A new pid, or a known one running another executable (an
 			// exec after a fork seen earlier) starts a process.
 			if !known || prev != exe {
-				starts = append(starts, p.process(now, pid, exe))
+				starts = append(starts, observe.DescribeProcess(p.root, now, pid, exe))
 			}
 		}
 		p.pids = current
@@ -266,116 +265,11 @@ func (p *poller) poll() ([]observe.ConnectionEvent, []observe.ProcessStart, erro
 	return conns, starts, errors.Join(err, perr)
 }
 
-type owner struct {
-	pid  int
-	comm string
-}
-
-// socketOwners maps the inodes of the given sockets to a process holding
-// them (one pass over /proc/*/fd, bounded).
-func (p *poller) socketOwners(entries []netstate.ProcNetEntry) map[uint64]owner {
-	want := map[string]uint64{}
-	for _, e := range entries {
-		if e.Inode != 0 {
-			want["socket:["+strconv.FormatUint(e.Inode, 10)+"]"] = e.Inode
-		}
-	}
-	out := map[uint64]owner{}
-	pids, err := p.listPIDs()
-	if err != nil {
-		return out
-	}
-	links := 0
-	for _, pid := range pids {
-		dir := filepath.Join(p.root, strconv.Itoa(pid))
-		fds, err := os.ReadDir(filepath.Join(dir, "fd"))
-		if err != nil {
-			continue
-		}
-		for _, fd := range fds {
-			if links++; links > maxFDScan || len(out) == len(want) {
-				return out
-			}
-			t, err := os.Readlink(filepath.Join(dir, "fd", fd.Name()))
-			if err != nil {
-				continue
-			}
-			if ino, ok := want[t]; ok {
-				if _, dup := out[ino]; !dup {
-					out[ino] = owner{pid: pid, comm: comm(dir)}
-				}
-			}
-		}
-	}
-	return out
-}
-
-func (p *poller) listPIDs() ([]int, error) {
-	ents, err := os.ReadDir(p.root)
-	if err != nil {
-		return nil, err
-	}
-	var out []int
-	for _, e := range ents {
-		if pid, err := strconv.Atoi(e.Name()); err == nil && pid > 0 {
-			out = append(out, pid)
-			if len(out) >= maxProcesses {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// process describes a process seen for the first time.
-func (p *poller) process(now time.Time, pid int, exe string) observe.ProcessStart {
-	dir := filepath.Join(p.root, strconv.Itoa(pid))
-	ps := observe.ProcessStart{Time: now, PID: pid, Comm: comm(dir), Filename: exe}
-	if b, err := readCapped(filepath.Join(dir, "status"), 64<<10); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			f := strings.Fields(v)
-			switch {
-			case k == "PPid" && len(f) > 0:
-				ps.PPID, _ = strconv.Atoi(f[0])
-			case k == "Uid" && len(f) > 0:
-				if u, err := strconv.ParseUint(f[0], 10, 32); err == nil {
-					ps.UID = uint32(u)
-				}
-			}
-		}
-	}
-	return ps
-}
-
 // exe is a process's executable, "" for a kernel thread or one that
 // cannot be read.
 func (p *poller) exe(pid int) string {
 	e, _ := os.Readlink(filepath.Join(p.root, strconv.Itoa(pid), "exe"))
 	return e
-}
-
-func comm(dir string) string {
-	b, _ := readCapped(filepath.Join(dir, "comm"), 256)
-	return string(bytes.TrimSpace(b))
-}
-
-// readCapped reads a proc file (their size is 0 in stat, so read to EOF),
-// refusing more than limit bytes.
-func readCapped(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
-	}
-	return b, nil
 }
 
 func key(e netstate.ProcNetEntry) connKey {
