@@ -18,6 +18,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/goccy/go-yaml"
@@ -105,9 +106,17 @@ var packsFS embed.FS
 // Load reads and validates every embedded rule. Unknown fields, a missing
 // title or remediation, an unknown severity, a check that is not exactly
 // one kind: each is an error naming the file and line.
+//
+// The embedded rules never change, and parsing them costs about 50 ms, so
+// they are parsed once per process (a scan with --profile needs them both to
+// check the tailoring before collection and to evaluate). The rules are
+// shared and must not be modified: a tailoring works on copies.
 func Load() ([]*Rule, error) {
-	return LoadFS(packsFS, "packs")
+	all, err := loadEmbedded()
+	return slices.Clone(all), err
 }
+
+var loadEmbedded = sync.OnceValues(func() ([]*Rule, error) { return LoadFS(packsFS, "packs") })
 
 // LoadFS reads every *.yaml under dir of fsys.
 func LoadFS(fsys fs.FS, dir string) ([]*Rule, error) {
