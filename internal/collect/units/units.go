@@ -65,13 +65,11 @@ package units
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/collect"
@@ -220,7 +218,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		}
 		r, err := env.FS.Resolve(dir)
 		if err != nil {
-			if !notExist(err) {
+			if !hostfs.Missing(err) {
 				env.Errorf("resolve %s: %v", dir, err)
 				s.incomplete = true
 			}
@@ -286,10 +284,6 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	return nil
 }
 
-func notExist(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-}
-
 // isDepDir reports whether a directory name holds dependency links.
 func isDepDir(name string) bool {
 	for _, sfx := range []string{".wants", ".requires", ".upholds"} {
@@ -305,7 +299,7 @@ func isDepDir(name string) bool {
 func (s *scan) readDir(dir string) {
 	des, err := s.fsys.ReadDir(dir)
 	if err != nil {
-		if !notExist(err) {
+		if !hostfs.Missing(err) {
 			s.errorf("read %s: %v", dir, err)
 			s.incomplete = true
 		}
@@ -543,7 +537,7 @@ func (s *scan) triggers(u *host.Units) {
 func (s *scan) sysv(u *host.Units) int {
 	des, err := s.fsys.ReadDir(initDir)
 	if err != nil {
-		if !notExist(err) {
+		if !hostfs.Missing(err) {
 			s.errorf("read %s: %v", initDir, err)
 		}
 		return 0
@@ -552,7 +546,7 @@ func (s *scan) sysv(u *host.Units) int {
 	for _, dir := range rcDirs {
 		rdes, err := s.fsys.ReadDir(dir)
 		if err != nil {
-			if !notExist(err) {
+			if !hostfs.Missing(err) {
 				s.errorf("read %s: %v", dir, err)
 			}
 			continue
