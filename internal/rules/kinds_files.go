@@ -471,19 +471,12 @@ func capEvidence(ev []string) []string {
 // requirePackage returns not_applicable when none of the packages is
 // installed, an error when no package database was read.
 func requirePackage(inv *host.Inventory, names []string) (Outcome, bool) {
-	managers := 0
-	for _, r := range inv.Collectors {
-		if strings.HasPrefix(r.Name, "pkg/") && r.Name != "pkg/apt-updates" && r.Status == host.StatusOK {
-			managers++
-		}
-	}
-	if managers == 0 && len(inv.Packages) == 0 {
+	installed, o := installedPackages(inv)
+	if o != nil {
 		return errorf("no package database was read: whether %s is installed is not known", strings.Join(names, " or ")), false
 	}
-	for _, p := range inv.Packages {
-		if slices.Contains(names, p.Name) {
-			return Outcome{}, true
-		}
+	if slices.ContainsFunc(names, func(n string) bool { _, ok := installed[n]; return ok }) {
+		return Outcome{}, true
 	}
 	return notApplicable(strings.Join(names, " or ") + " is not installed"), false
 }
