@@ -11,8 +11,11 @@ import (
 
 // ExeFromProc returns the executable of a live process (readlink
 // /proc/PID/exe), or "" when it exited or cannot be read.
-func ExeFromProc(pid int) string {
-	e, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+func ExeFromProc(pid int) string { return ExeIn("/proc", pid) }
+
+// ExeIn is ExeFromProc for the proc file system at procRoot.
+func ExeIn(procRoot string, pid int) string {
+	e, err := os.Readlink(filepath.Join(procRoot, strconv.Itoa(pid), "exe"))
 	if err != nil {
 		return ""
 	}

@@ -9,19 +9,27 @@ import (
 )
 
 // owners maps each candidate path to the OS package whose file list holds
-// it. Only candidates are keys, so the map stays small however many files
-// the packages own.
+// it.
+func owners(fsys hostfs.FS, pkgs []host.Package, c *Candidates) map[string]string {
+	var paths []string
+	for _, list := range [][]string{c.Go, c.Python, c.NPM, c.Java} {
+		paths = append(paths, list...)
+	}
+	return OwnersOf(fsys, pkgs, paths)
+}
+
+// OwnersOf maps each of paths to the OS package whose file list holds it;
+// a path no package holds is absent. Only paths are keys, so the map stays
+// small however many files the packages own.
 //
 // Package databases list files as installed, which on a merged-/usr system
-// may be /bin/x while the walk, resolving links, found /usr/bin/x: a first
-// path element that is a link to a directory (bin -> usr/bin) is resolved
-// before the lookup.
-func owners(fsys hostfs.FS, pkgs []host.Package, c *Candidates) map[string]string {
+// may be /bin/x while a path resolved through links is /usr/bin/x: a
+// first path element that is a link to a directory (bin -> usr/bin) is
+// resolved before the lookup.
+func OwnersOf(fsys hostfs.FS, pkgs []host.Package, paths []string) map[string]string {
 	want := map[string]string{}
-	for _, list := range [][]string{c.Go, c.Python, c.NPM, c.Java} {
-		for _, p := range list {
-			want[p] = ""
-		}
+	for _, p := range paths {
+		want[p] = ""
 	}
 	if len(want) == 0 || len(pkgs) == 0 {
 		return map[string]string{}

@@ -1,0 +1,161 @@
+package watch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/kensa-dev/kensa/internal/collect"
+	"github.com/kensa-dev/kensa/internal/elfsec"
+	"github.com/kensa-dev/kensa/internal/observe"
+)
+
+// maxBinaries bounds the files analysed after a window.
+const maxBinaries = 20_000
+
+// deletedSuffix is how the kernel marks, in /proc/PID/exe and maps, a file
+// deleted (or replaced by a rename, as package upgrades do) since it was
+// mapped.
+const deletedSuffix = " (deleted)"
+
+// analyzeBinaries analyses once each executable and executable mapping of
+// the processes (those of other mount namespaces name files there and are
+// left out), and adds to notes what was not analysed. Origin is left
+// unknown: the caller knows the package databases (see SetOrigins).
+func analyzeBinaries(procs []observe.Process, notes []string) ([]observe.Binary, []string) {
+	seen := map[string]bool{}
+	var paths []string
+	for _, p := range procs {
+		if p.OtherMountNS {
+			continue
+		}
+		for _, f := range append([]string{p.Exe}, p.Objects...) {
+			if f != "" && !seen[f] {
+				seen[f] = true
+				paths = append(paths, f)
+			}
+		}
+	}
+	slices.Sort(paths)
+	if len(paths) > maxBinaries {
+		notes = append(notes, fmt.Sprintf("more than %d executables and libraries in use: %d were not analysed", maxBinaries, len(paths)-maxBinaries))
+		paths = paths[:maxBinaries]
+	}
+	out := make([]observe.Binary, 0, len(paths))
+	failed := 0
+	for _, p := range paths {
+		b := Analyze(p)
+		if b.Error != "" {
+			failed++
+		}
+		out = append(out, b)
+	}
+	if failed > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d executables and libraries in use could not be analysed (see binaries[].error)", failed, len(paths)))
+	}
+	return out, notes
+}
+
+// Analyze judges the file at path, an absolute path as /proc gives it: its
+// ELF hardening, and the owner and mode of the file and every directory
+// above it. Paths from /proc/PID/exe and maps have their links resolved; a
+// path given to execve (a process that exited before /proc was read) may
+// not, and is resolved first, so the chain describes the file that ran.
+// A script (#!) is no failure: its interpreter runs, and is analysed as
+// the process's executable.
+func Analyze(path string) observe.Binary {
+	b := observe.Binary{Path: path, Origin: observe.OriginUnknown}
+	if strings.HasSuffix(path, deletedSuffix) {
+		b.Error = "deleted or replaced on disk since it was loaded: the code that runs is no longer the file at this path (a process to restart after an upgrade)"
+		return b
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		b.Error = err.Error()
+		return b
+	}
+	b.Chain = chain(real)
+	res, interp, err := analyzeFile(real)
+	switch {
+	case err != nil:
+		b.Error = err.Error()
+	case interp != "":
+		b.Interpreter = interp
+	default:
+		b.ELF = res
+	}
+	return b
+}
+
+// analyzeFile opens path without following a final link and without
+// blocking on a FIFO, and analyses it if it is a regular file: an ELF
+// file's hardening, or a script's interpreter.
+func analyzeFile(path string) (res *elfsec.Result, interpreter string, err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	res, err = elfsec.Analyze(f, fi.Size())
+	if errors.Is(err, elfsec.ErrNotELF) {
+		if interp := shebang(f); interp != "" {
+			return nil, interp, nil
+		}
+		return nil, "", fmt.Errorf("%s: neither an ELF file nor a script", path)
+	}
+	return res, "", err
+}
+
+// shebang returns the interpreter named by a script's first line, or "".
+func shebang(f *os.File) string {
+	buf := make([]byte, 256)
+	n, _ := f.ReadAt(buf, 0)
+	line, _, _ := strings.Cut(string(buf[:n]), "\n")
+	rest, ok := strings.CutPrefix(line, "#!")
+	if !ok {
+		return ""
+	}
+	if fields := strings.Fields(rest); len(fields) > 0 {
+		return fields[0]
+	}
+	return ""
+}
+
+// chain lists "/", each directory down to path, then path itself, with
+// their owners and modes (lstat: a link is described, not followed). It
+// stops at the first element that cannot be read.
+func chain(path string) []observe.PathElem {
+	clean := filepath.Clean(path)
+	if !filepath.IsAbs(clean) {
+		return nil
+	}
+	var out []observe.PathElem
+	cur := "/"
+	parts := strings.Split(strings.TrimPrefix(clean, "/"), "/")
+	for i := -1; i < len(parts); i++ {
+		if i >= 0 {
+			cur = filepath.Join(cur, parts[i])
+		}
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			break
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			break
+		}
+		out = append(out, observe.PathElem{Path: cur, Mode: collect.UnixMode(fi.Mode()), UID: st.Uid, GID: st.Gid, Dir: fi.IsDir()})
+	}
+	return out
+}
