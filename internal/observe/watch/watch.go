@@ -257,4 +257,3 @@ func (t *tee) ProcessStart(p observe.ProcessStart) {
 	t.rec.ProcessStart(p)
 	t.procs.started(p)
 }
-
