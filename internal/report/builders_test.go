@@ -1,10 +1,12 @@
 package report
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/observe"
 )
 
 // The builders below make the reports the tests render and validate. Every
@@ -25,6 +27,7 @@ func testReports() map[string]func() *Report {
 		"cve_only":         cveOnlyReport,
 		"not_built":        notBuiltReport,
 		"unknown_os":       unknownOSReport,
+		"runtime":          runtimeReport,
 	}
 }
 
@@ -401,6 +404,53 @@ func unknownOSReport() *Report {
 		Discovery: &host.Discovery{Roots: []string{"/usr/local", "/usr/lib/python3"}, FilesVisited: 901},
 		Results:   []finding.Result{},
 		Findings:  []finding.Finding{},
+	}
+	r.Summary = Summarize(r)
+	return r
+}
+
+// runtimeReport is a --packages runtime scan of a live host whose window
+// was ended early, with one finding, the observation it was judged on, a
+// method that had to fall back, and a note.
+func runtimeReport() *Report {
+	start := testStart.Add(time.Second)
+	end := start.Add(40 * time.Second)
+	r := cleanReport()
+	r.Coverage = []Coverage{
+		{Package: "runtime", Scope: "*", Status: Partial, Reason: "observation partial"},
+		{Package: "runtime", Scope: "observation", Status: Partial, Reason: "1 process(es) run in other mount namespaces (containers): their executables and libraries were not analysed"},
+	}
+	r.Results = []finding.Result{{RulesPackage: "runtime", RuleID: "insecure-client-login", Status: finding.StatusFail, Reason: "1 outbound connection to a cleartext login port"}}
+	r.Findings = []finding.Finding{{
+		ID:           finding.Fingerprint(finding.Subject{Host: testMachineID, RulesPackage: "runtime", RuleID: "insecure-client-login", Target: "/usr/bin/telnet telnet 192.0.2.7:23"}),
+		RulesPackage: "runtime", RuleID: "insecure-client-login", Severity: finding.Medium,
+		Title:          "Cleartext telnet client: /usr/bin/telnet connected to 192.0.2.7:23",
+		Description:    "A process logged in to a remote host over a protocol that sends credentials in clear text.",
+		Recommendation: "Use SSH instead of telnet.",
+		Evidence:       []string{"pid 4711 /usr/bin/telnet (uid 1000) connected to 192.0.2.7:23 (telnet) once"},
+		Attributes:     map[string]string{"protocol": "telnet", "remote": "192.0.2.7:23", "exe": "/usr/bin/telnet"},
+	}}
+	r.Observation = &observe.Observations{
+		Method:     observe.MethodNetlink,
+		Fallbacks:  []observe.Fallback{{Method: observe.MethodEBPF, Reason: "no BTF: /sys/kernel/btf/vmlinux is missing"}},
+		BlindSpots: observe.BlindSpots(observe.MethodNetlink),
+		Window:     observe.Window{Requested: time.Minute, Start: start, End: end, StoppedEarly: true},
+		Stats:      observe.Stats{Events: 12},
+		Connections: []observe.Connection{{PID: 4711, Comm: "telnet", Exe: "/usr/bin/telnet", UID: 1000,
+			Local: netip.MustParseAddrPort("192.0.2.1:0"), Remote: netip.MustParseAddrPort("192.0.2.7:23"),
+			Direction: observe.Outbound, Count: 1, First: start.Add(time.Second), Last: start.Add(time.Second)}},
+		Listeners: []observe.Listener{{Proto: observe.TCP, Local: netip.MustParseAddrPort("0.0.0.0:22"), PID: 612, Comm: "sshd", Exe: "/usr/sbin/sshd",
+			FirstSeen: start, LastSeen: end, WholeWindow: true, Inbound: 3}},
+		Processes: []observe.Process{
+			{PID: 612, PPID: 1, Comm: "sshd", Exe: "/usr/sbin/sshd", Cmdline: []string{"sshd: /usr/sbin/sshd -D"}, Running: true, Objects: []string{"/usr/sbin/sshd"}},
+			{PID: 4711, PPID: 900, UID: 1000, Comm: "telnet", Exe: "/usr/bin/telnet", StartedInWindow: true},
+			{PID: 5000, PPID: 4990, Comm: "nginx", Exe: "/usr/sbin/nginx", Running: true, OtherMountNS: true},
+		},
+		Binaries: []observe.Binary{
+			{Path: "/usr/bin/telnet", Origin: observe.FromPackage, Package: "inetutils-telnet", Chain: []observe.PathElem{{Path: "/", Mode: 0o755, Dir: true}, {Path: "/usr", Mode: 0o755, Dir: true}, {Path: "/usr/bin", Mode: 0o755, Dir: true}, {Path: "/usr/bin/telnet", Mode: 0o755}}},
+			{Path: "/usr/sbin/sshd", Origin: observe.FromPackage, Package: "openssh-server"},
+		},
+		Notes: []string{"1 process(es) run in other mount namespaces (containers): their executables and libraries were not analysed"},
 	}
 	r.Summary = Summarize(r)
 	return r

@@ -3,15 +3,20 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 )
+
+// equateAddrs compares netip values (observation endpoints) by value.
+var equateAddrs = cmpopts.EquateComparable(netip.AddrPort{}, netip.Addr{})
 
 func TestRoundTrip(t *testing.T) {
 	for name, build := range testReports() {
@@ -22,7 +27,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(Canonical(r), back); diff != "" {
+			if diff := cmp.Diff(Canonical(r), back, equateAddrs); diff != "" {
 				t.Errorf("ReadJSON(WriteJSON(r)) differs from Canonical(r) (-want +got):\n%s", diff)
 			}
 			second := mustJSON(t, back)

@@ -8,13 +8,15 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/observe"
 )
 
 // SchemaVersion is the version of the report document (docs/report.md).
 // Additions keep the major number; removals and re-typing bump it. 1.1
 // added inventory and discovery; 1.2 the vulnerability detail of CVE
-// findings and the feeds' data time; 1.3 the tailoring.
-const SchemaVersion = "1.3"
+// findings and the feeds' data time; 1.3 the tailoring; 1.4 the runtime
+// observation.
+const SchemaVersion = "1.4"
 
 // Report is the result of assessing one host.
 type Report struct {
@@ -46,7 +48,12 @@ type Report struct {
 	// Tailoring is the tailoring file the configuration rules were
 	// evaluated under (kensa scan --profile), nil for none.
 	Tailoring *Tailoring `json:"tailoring,omitempty"`
-	Summary   Summary    `json:"summary"`
+	// Observation is what the runtime package's window recorded on a live
+	// host (method, blind spots, connections, listeners, processes and
+	// their binaries): the facts its findings were judged on. Nil when no
+	// window ran.
+	Observation *observe.Observations `json:"observation,omitempty"`
+	Summary     Summary               `json:"summary"`
 }
 
 // Tailoring records a tailoring file: which one (path and SHA-256, so an

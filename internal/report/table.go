@@ -13,6 +13,7 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/observe"
 )
 
 // TableOptions controls WriteTable.
@@ -61,6 +62,7 @@ func WriteTable(w io.Writer, r *Report, opt TableOptions) error {
 		t.results(c)
 	}
 	t.coverage(c)
+	t.observation(c)
 	t.inventory(c)
 	t.collectors(c)
 	t.discovery(c)
@@ -929,4 +931,49 @@ func (t *tableWriter) results(r *Report) {
 		rows = append(rows, []cell{plain(clean(res.RulesPackage)), plain(clean(rule)), {strings.ToUpper(clean(res.Status)), code}, plain(clean(res.Reason))})
 	}
 	t.table(cols, rows)
+}
+
+// observation describes the runtime window: which method watched, for how
+// long, what it delivered and lost, and what it cannot see, so a quiet
+// runtime section is read for what it is.
+func (t *tableWriter) observation(r *Report) {
+	o := r.Observation
+	if o == nil {
+		return
+	}
+	t.section("RUNTIME OBSERVATION")
+	method := clean(string(o.Method))
+	for _, f := range o.Fallbacks {
+		method += fmt.Sprintf("; %s could not run: %s", clean(string(f.Method)), clean(f.Reason))
+	}
+	t.field("Method", plain(method))
+	w := o.Window
+	span := fmt.Sprintf("%s to %s (%s of %s requested)", formatTime(w.Start), formatTime(w.End), formatDuration(w.End.Sub(w.Start)), formatDuration(w.Requested))
+	if w.StoppedEarly {
+		t.field("Window", plain(span+";"), cell{"ended early (Ctrl-C)", ansiWarn})
+	} else {
+		t.field("Window", plain(span))
+	}
+	events := fmt.Sprintf("%d delivered", o.Stats.Events)
+	if o.Stats.Lost > 0 {
+		t.field("Events", plain(events+","), cell{fmt.Sprintf("%d lost", o.Stats.Lost), ansiWarn})
+	} else {
+		t.field("Events", plain(events+", none lost"))
+	}
+	third := 0
+	for _, b := range o.Binaries {
+		if b.Origin == observe.ThirdParty {
+			third++
+		}
+	}
+	t.field("Seen", plain(fmt.Sprintf("%s, %s, %s, %s (%d third-party)",
+		plural(len(o.Connections), "connection", "connections"), plural(len(o.Listeners), "listening socket", "listening sockets"),
+		plural(len(o.Processes), "process", "processes"), plural(len(o.Binaries), "binary", "binaries"), third)))
+	for _, n := range o.Notes {
+		t.text("  ", "    ", cell{"! " + clean(n), ansiWarn})
+	}
+	t.text("  ", "  ", plain("Blind spots of "+clean(string(o.Method))+":"))
+	for _, b := range o.BlindSpots {
+		t.text("    - ", "      ", plain(clean(b)))
+	}
 }

@@ -66,6 +66,8 @@ func TestWriteTableGolden(t *testing.T) {
 		{"table_not_built", notBuiltReport, TableOptions{}},
 		{"table_not_built_width80", notBuiltReport, TableOptions{Width: 80}},
 		{"table_unknown_os", unknownOSReport, TableOptions{}},
+		{"table_runtime", runtimeReport, TableOptions{}},
+		{"table_runtime_width80", runtimeReport, TableOptions{Width: 80}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
