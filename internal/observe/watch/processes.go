@@ -259,15 +259,12 @@ func mappedObjects(path string) []string {
 }
 
 // result returns the processes, by pid, and adds to notes what was left
-// out.
+// out. (What the processes are, such as a container's in another mount
+// namespace, the runtime rules' coverage counts from the data itself.)
 func (s *processSet) result(notes []string) ([]observe.Process, []string) {
 	out := make([]observe.Process, 0, len(s.procs))
-	other := 0
 	for _, p := range s.procs {
 		out = append(out, *p)
-		if p.OtherMountNS {
-			other++
-		}
 	}
 	slices.SortFunc(out, func(a, b observe.Process) int {
 		return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.Exe, b.Exe))
@@ -277,9 +274,6 @@ func (s *processSet) result(notes []string) ([]observe.Process, []string) {
 	}
 	if s.selfChildren > 0 {
 		notes = append(notes, fmt.Sprintf("%d command(s) Kensa ran itself (collectors) are left out", s.selfChildren))
-	}
-	if other > 0 {
-		notes = append(notes, fmt.Sprintf("%d process(es) run in other mount namespaces (containers): their executables and libraries were not analysed", other))
 	}
 	return out, notes
 }

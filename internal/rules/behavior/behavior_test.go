@@ -656,6 +656,11 @@ func TestCoverage(t *testing.T) {
 			o.Processes = []observe.Process{proc(1, 0, "/usr/bin/app", "/usr/lib/gone.so")}
 			o.Binaries = []observe.Binary{hardened("/usr/bin/app"), {Path: "/usr/lib/gone.so", Error: "open: no such file or directory"}}
 		}, status: report.Partial, reason: []string{"1 files used by processes could not be analysed (/usr/lib/gone.so: open: no such file or directory)"}},
+		{name: "a script is no gap", obs: func(o *observe.Observations) {
+			// a process that exited: its exec named the script
+			o.Processes = []observe.Process{proc(1, 0, "/usr/local/bin/backup.sh")}
+			o.Binaries = []observe.Binary{{Path: "/usr/local/bin/backup.sh", Interpreter: "/bin/sh"}}
+		}, status: report.Evaluated, reason: []string{"ebpf method"}},
 		{name: "file missing from binaries", obs: func(o *observe.Observations) {
 			o.Processes = []observe.Process{proc(1, 0, "/usr/bin/app")}
 		}, status: report.Partial, reason: []string{"/usr/bin/app: not analysed"}},

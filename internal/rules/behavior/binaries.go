@@ -63,7 +63,9 @@ func (e *evaluation) codeInUse() *codeUse {
 		switch b := u.bins[f]; {
 		case b == nil:
 			u.failed[f] = "not analysed"
-		case b.ELF == nil:
+		case b.ELF == nil && b.Interpreter == "":
+			// A script is no gap: its interpreter is the process's
+			// executable, analysed as such.
 			u.failed[f] = cmp.Or(b.Error, "no analysis")
 		}
 	}
