@@ -11,11 +11,23 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, restore the default handling: a second
-	// Ctrl-C ends the process even if a collector is stuck in a read.
-	context.AfterFunc(ctx, stop)
-	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	intr := &cli.Interrupts{}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for s := range sigs {
+			if s == os.Interrupt && intr.Interrupt() {
+				continue // a runtime window ends early; the scan goes on
+			}
+			cancel()
+			// Restore the default handling: another signal ends the
+			// process even if a collector is stuck in a read.
+			signal.Stop(sigs)
+			return
+		}
+	}()
+	code := cli.Main(cli.WithInterrupts(ctx, intr), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	cancel()
 	os.Exit(code)
 }

@@ -47,8 +47,11 @@ import (
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
+	"github.com/kensa-dev/kensa/internal/observe"
+	"github.com/kensa-dev/kensa/internal/observe/watch"
 	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/rules"
+	"github.com/kensa-dev/kensa/internal/rules/behavior"
 	"github.com/kensa-dev/kensa/internal/rules/cve"
 )
 
@@ -118,6 +121,15 @@ type Options struct {
 	// Tailoring adjusts the configuration rules (kensa scan --profile);
 	// nil for none.
 	Tailoring *rules.Tailoring
+	// Window is the runtime package's observation window (kensa scan
+	// --duration); nil when none was asked for, and then the runtime
+	// package is not evaluated, with that reason. Scan runs it alongside
+	// the collectors: the other packages do not wait for it.
+	Window *watch.Options
+	// Observations are what a window recorded, judged by Evaluate; Scan
+	// sets them. ObservationError says why the window could not run.
+	Observations     *observe.Observations
+	ObservationError error
 }
 
 // ParsePackages validates a list of rules package names.
@@ -153,8 +165,12 @@ func Inventory(ctx context.Context, opts Options) (*host.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
+	return inventory(ctx, fsys, opts), nil
+}
+
+func inventory(ctx context.Context, fsys hostfs.FS, opts Options) *host.Inventory {
 	env := &collect.Env{FS: fsys, Logger: opts.Logger, Clock: opts.Clock}
-	return collect.Run(ctx, env, CollectorsFor(opts.Packages, opts.Discovery, opts.Updates, opts.FSWalk), opts.Progress), nil
+	return collect.Run(ctx, env, CollectorsFor(opts.Packages, opts.Discovery, opts.Updates, opts.FSWalk), opts.Progress)
 }
 
 // CollectorsFor returns the collectors the requested rules packages need,
@@ -200,11 +216,32 @@ func CollectorsFor(pkgs []string, cfg collect.DiscoveryConfig, updates aptchange
 }
 
 // Scan collects the inventory and evaluates the requested rules packages.
+// With the runtime package, a live host and opts.Window, it observes the
+// host for the window while the collectors run, and evaluates everything
+// when both are done.
 func Scan(ctx context.Context, opts Options) (*report.Report, *host.Inventory, error) {
 	started := now(opts.Clock)
-	inv, err := Inventory(ctx, opts)
+	fsys, err := hostfs.Open(opts.Root)
 	if err != nil {
 		return nil, nil, err
+	}
+	var window chan struct{}
+	if opts.Window != nil && fsys.Live() && slices.Contains(opts.Packages, finding.PackageRuntime) {
+		window = make(chan struct{})
+		go func() {
+			defer close(window)
+			opts.Observations, opts.ObservationError = watch.Run(ctx, *opts.Window)
+		}()
+	}
+	inv := inventory(ctx, fsys, opts)
+	if window != nil {
+		<-window
+		if opts.Observations != nil {
+			SetOrigins(fsys, inv, opts.Observations)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, inv, err
 	}
 	r, err := Evaluate(ctx, inv, opts)
 	if err != nil {
@@ -284,8 +321,57 @@ func Evaluate(ctx context.Context, inv *host.Inventory, opts Options) (*report.R
 		}
 		r.Coverage = append(kept, out.Coverage...)
 	}
+	if slices.Contains(pkgs, finding.PackageRuntime) && inv.Identity.Live {
+		r.Findings, r.Results, r.Coverage = runtimeRules(inv, opts, r.Findings, r.Results, r.Coverage)
+		r.Observation = opts.Observations
+	}
 	r.Summary = report.Summarize(r)
 	return r, nil
+}
+
+// runtimeRules judges the window's observations, or replaces the runtime
+// package's coverage with why there are none. (An image's runtime
+// coverage already says it cannot be observed.)
+func runtimeRules(inv *host.Inventory, opts Options, fs []finding.Finding, rs []finding.Result, cov []report.Coverage) ([]finding.Finding, []finding.Result, []report.Coverage) {
+	cov = slices.DeleteFunc(cov, func(c report.Coverage) bool { return c.Package == finding.PackageRuntime })
+	switch {
+	case opts.Observations != nil:
+		out := behavior.Evaluate(finding.HostKey(inv.Identity), opts.Observations)
+		return append(fs, out.Findings...), append(rs, out.Results...), append(cov, out.Coverage...)
+	case opts.ObservationError != nil:
+		cov = append(cov, report.Coverage{Package: finding.PackageRuntime, Scope: "*", Status: report.NotEvaluated,
+			Reason: "the observation window could not run: " + opts.ObservationError.Error()})
+	default:
+		cov = append(cov, report.Coverage{Package: finding.PackageRuntime, Scope: "*", Status: report.NotEvaluated,
+			Reason: NoWindow})
+	}
+	return fs, rs, cov
+}
+
+// NoWindow is the runtime package's coverage reason when no window was
+// asked for.
+const NoWindow = "no observation window was asked for: the runtime package watches the host for a time; run kensa scan --duration 10s..24h (--packages runtime alone defaults to 1m)"
+
+// SetOrigins records for each binary of obs whether an OS package owns it
+// (and which), or that it is third-party software; with no package
+// database read, the origin stays unknown.
+func SetOrigins(fsys hostfs.FS, inv *host.Inventory, obs *observe.Observations) {
+	if len(inv.Packages) == 0 {
+		return
+	}
+	paths := make([]string, len(obs.Binaries))
+	for i, b := range obs.Binaries {
+		paths[i] = b.Path
+	}
+	owners := discover.OwnersOf(fsys, inv.Packages, paths)
+	for i := range obs.Binaries {
+		b := &obs.Binaries[i]
+		if name, ok := owners[b.Path]; ok {
+			b.Origin, b.Package = observe.FromPackage, name
+		} else {
+			b.Origin = observe.ThirdParty
+		}
+	}
 }
 
 // mergeCoverage replaces the CVE package's placeholder entries with what
@@ -385,6 +471,15 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 		out = append(out, report.Coverage{Package: pkg, Scope: scope, Status: status, Reason: reason})
 	}
 	for _, p := range pkgs {
+		if p == finding.PackageRuntime {
+			// Evaluate replaces this with the window's coverage, if one ran.
+			reason := NoWindow
+			if !inv.Identity.Live {
+				reason = "runtime behavior is observed on a running system; " + inv.Identity.Root + " is an image (--root), so nothing was observed"
+			}
+			add(p, "*", report.NotEvaluated, reason)
+			continue
+		}
 		add(p, "*", report.NotEvaluated, "the "+p+" rules package is "+notBuilt)
 		switch p {
 		case finding.PackageCVE:
@@ -419,12 +514,7 @@ func Coverage(inv *host.Inventory, pkgs []string) []report.Coverage {
 			} else {
 				add(p, inv.OS.ID+":"+cmp.Or(inv.OS.Release, inv.OS.Codename, "unknown"), report.NotEvaluated, notBuilt)
 			}
-		case finding.PackageRuntime:
-			if !inv.Identity.Live {
-				add(p, "observation", report.NotEvaluated, "runtime behavior is observed on a running system; "+inv.Identity.Root+" is an image (--root)")
-			} else {
-				add(p, "observation", report.NotEvaluated, notBuilt)
-			}
+
 		}
 	}
 	return out

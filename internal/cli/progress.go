@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kensa-dev/kensa/internal/observe"
+	"github.com/kensa-dev/kensa/internal/observe/watch"
 	"golang.org/x/term"
 )
 
@@ -73,4 +75,80 @@ func (p *progress) Close() {
 	if p.shown {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// windowProgress shows a runtime window: on a terminal, a bar with the
+// time left and the events seen, redrawn every second; elsewhere one line
+// when it starts and one when it ends (scripts and CI logs see when to
+// act, and nothing else). Nothing with --quiet.
+type windowProgress struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+
+	mu    sync.Mutex
+	drawn bool
+	total time.Duration
+}
+
+func newWindowProgress(w io.Writer, quiet bool, total time.Duration) *windowProgress {
+	f, ok := w.(*os.File)
+	return &windowProgress{w: w, quiet: quiet, total: total, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+// Started announces the window (watch.Display); it names the method, the
+// better methods that could not run and why, and how to end it early.
+func (p *windowProgress) Started(m observe.Method, fallbacks []observe.Fallback, end time.Time) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range fallbacks {
+		fmt.Fprintf(p.w, "kensa: observer %s cannot run here (%s)\n", f.Method, f.Reason)
+	}
+	fmt.Fprintf(p.w, "kensa: observing with %s for %s, until %s (Ctrl-C ends the window early and evaluates what was seen)\n",
+		m, p.total, end.Local().Format("15:04:05"))
+}
+
+// Tick redraws the bar.
+func (p *windowProgress) Tick(s watch.Progress) {
+	if p.quiet || !p.tty {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	const width = 20
+	filled := width
+	if p.total > 0 {
+		filled = min(width, int(int64(width)*int64(s.Elapsed)/int64(p.total)))
+	}
+	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	lost := ""
+	if s.Lost > 0 {
+		lost = fmt.Sprintf(", %d lost", s.Lost)
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%s] %s left, %d events%s (Ctrl-C: stop and evaluate)", bar, s.Left.Round(time.Second), s.Events, lost)
+	p.drawn = true
+}
+
+// Ended clears the bar and says how the window ended.
+func (p *windowProgress) Ended(stoppedEarly bool, stats observe.Stats) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	how := "window over"
+	if stoppedEarly {
+		how = "window ended early (Ctrl-C)"
+	}
+	lost := ""
+	if stats.Lost > 0 {
+		lost = fmt.Sprintf(", %d lost", stats.Lost)
+	}
+	fmt.Fprintf(p.w, "kensa: %s: %d events%s; evaluating\n", how, stats.Events, lost)
 }

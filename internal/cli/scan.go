@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kensa-dev/kensa/internal/assess"
 	"github.com/kensa-dev/kensa/internal/buildinfo"
 	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/observe/watch"
 	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/rules"
 	"github.com/spf13/cobra"
@@ -29,6 +32,8 @@ func (a *app) scanCommand() *cobra.Command {
 		showPassed       bool
 		profile          string
 		fsWalk           bool
+		duration         time.Duration
+		observer         string
 		db               dbFlag
 	)
 	cmd := &cobra.Command{
@@ -42,13 +47,25 @@ software found outside the package manager against the vulnerability database
 (kensa db update / kensa db import), and on Debian and Ubuntu reports the CVEs
 that pending updates' changelogs fix. best-practices and cis check the host's
 configuration (kensa rules list shows the rules and where they apply; --profile
-tailors them to a site's policy). runtime is not built yet. Whatever could not
-be evaluated is listed, with the reason, in the report's coverage section:
-Kensa never reports "no findings" for what it did not check.`,
+tailors them to a site's policy). runtime watches the live host for a window
+(--duration): connections made and accepted, listening ports, running
+processes and the hardening of their binaries; the other packages do not wait
+for it. Ctrl-C during the window ends it early and still evaluates what was
+seen; a second Ctrl-C cancels the scan. Whatever could not be evaluated is
+listed, with the reason, in the report's coverage section: Kensa never
+reports "no findings" for what it did not check.
+
+The runtime window: --packages runtime alone observes for 1 minute unless
+--duration says otherwise; with all packages (no --packages), runtime is
+observed only when --duration is given. The observer is eBPF when the kernel
+and privileges allow, else netlink (proc connector and sock_diag), else
+/proc polling; the report names the method and what it cannot see.`,
 		Example: `  kensa scan
   kensa scan --root /mnt/image --format json --output report.json
   kensa scan --packages cve --ignore-unfixed
   kensa scan --packages best-practices,cis --show-passed --profile site.yaml
+  kensa scan --packages runtime --duration 10m
+  kensa scan --duration 1h --format json --output report.json   # all packages, 1 hour window
   kensa scan --fail-on high --fail-on-kev --fail-on-incomplete   # for CI gates`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -77,6 +94,13 @@ Kensa never reports "no findings" for what it did not check.`,
 				return usageErrorf("--fs-walk: the walk serves the cis package; add cis to --packages")
 			}
 			opts.FSWalk = fsWalk
+			if opts.Window, err = windowOptions(cmd, packages, opts.Packages, duration, observer); err != nil {
+				return err
+			}
+			if opts.Window != nil && filepath.Clean(opts.Root) != "/" {
+				a.logger.Warn("an image cannot be observed: the runtime package is not evaluated and --duration is ignored", "root", opts.Root)
+				opts.Window = nil
+			}
 			if profile != "" {
 				// Read and apply the tailoring before anything runs: a
 				// typo in it must not cost a scan.
@@ -113,8 +137,17 @@ Kensa never reports "no findings" for what it did not check.`,
 			}
 			bi := buildinfo.Get()
 			opts.Tool = report.Tool{Name: "kensa", Version: bi.Version, Commit: bi.Commit}
-			p := newProgress(a.stderr, a.quiet)
-			if p != nil {
+			var p *progress
+			if opts.Window != nil {
+				// The window's bar is the display: collectors finish
+				// within it.
+				stop, done := interruptsFrom(cmd.Context()).openWindow()
+				defer done()
+				opts.Window.Stop = stop
+				opts.Window.Self = os.Getpid()
+				opts.Window.Logger = a.logger
+				opts.Window.Display = newWindowProgress(a.stderr, a.quiet, opts.Window.Duration)
+			} else if p = newProgress(a.stderr, a.quiet); p != nil {
 				opts.Progress = p
 			}
 			r, inv, err := assess.Scan(cmd.Context(), opts)
@@ -175,12 +208,58 @@ Kensa never reports "no findings" for what it did not check.`,
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	f.StringVar(&profile, "profile", "", "tailor the best-practices and cis rules with `FILE` (level, disabled rules with reasons, thresholds, allow-lists; see docs/rules.md)")
 	f.BoolVar(&fsWalk, "fs-walk", false, "cis: walk the local file systems once for world-writable files and directories, files without a known owner, set-id programs and log file modes (CIS 7.1.11-7.1.13, 6.1.4.1); seconds to minutes on a large server (at most 2,000,000 entries or 2 minutes). Without it those rules are reported as not evaluated")
+	f.DurationVar(&duration, "duration", 0, "runtime: observe the live host for this long, 10s to 24h (default 1m with --packages runtime; without it, runtime is not observed)")
+	f.StringVar(&observer, "observer", "", "runtime: force the observer method: ebpf, netlink or proc (default: the best that can run here)")
 	db.register(cmd, false)
 	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))
 	cmd.RegisterFlagCompletionFunc("packages", fixedCompletion(finding.Packages()...))
 	cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))
+	cmd.RegisterFlagCompletionFunc("observer", fixedCompletion("ebpf", "netlink", "proc"))
 	return cmd
+}
+
+// defaultWindow is the window of --packages runtime without --duration.
+const defaultWindow = time.Minute
+
+// windowOptions checks --duration and --observer against the packages:
+// given is what --packages said (nil when it was not given), pkgs the
+// packages that will run. It returns nil when no window is wanted.
+func windowOptions(cmd *cobra.Command, given, pkgs []string, duration time.Duration, observer string) (*watch.Options, error) {
+	runtime := slices.Contains(pkgs, finding.PackageRuntime)
+	durationSet := cmd.Flags().Changed("duration")
+	if !runtime {
+		if durationSet {
+			return nil, usageErrorf("--duration: the window serves the runtime package; add runtime to --packages")
+		}
+		if observer != "" {
+			return nil, usageErrorf("--observer: the observer serves the runtime package; add runtime to --packages")
+		}
+		return nil, nil
+	}
+	if durationSet && (duration < watch.MinDuration || duration > watch.MaxDuration) {
+		return nil, usageErrorf("--duration %s: want %s to %s", duration, watch.MinDuration, watch.MaxDuration)
+	}
+	if !durationSet {
+		if len(given) == 0 {
+			// Every package by default: a scan must not wait a minute
+			// unasked. The coverage says how to observe.
+			if observer != "" {
+				return nil, usageErrorf("--observer: give --duration (or --packages runtime) to open a window")
+			}
+			return nil, nil
+		}
+		duration = defaultWindow
+	}
+	w := &watch.Options{Duration: duration}
+	if observer != "" {
+		m, err := watch.ParseMethod(observer)
+		if err != nil {
+			return nil, usageErrorf("--observer: %v", err)
+		}
+		w.Method = m
+	}
+	return w, nil
 }
 
 // terminalWidth is the width of the terminal the table goes to, or 0 (no
