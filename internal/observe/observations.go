@@ -128,6 +128,11 @@ type Binary struct {
 	ELF         *elfsec.Result `json:"elf,omitempty"`
 	Interpreter string         `json:"interpreter,omitempty"`
 	Error       string         `json:"error,omitempty"`
+	// OffDisk: the code is not the file at Path (deleted or replaced since
+	// it was loaded, as after an upgrade, or a memfd: run from memory). A
+	// running executable is then analysed through /proc/PID/exe; a shared
+	// object is not analysed. It has no Chain.
+	OffDisk bool `json:"off_disk,omitempty"`
 	// Chain is every directory from "/" down to the file, then the file
 	// itself (links resolved): who could replace the code.
 	Chain []PathElem `json:"chain,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -25,14 +26,22 @@ const deletedSuffix = " (deleted)"
 // analyzeBinaries analyses once each executable and executable mapping of
 // the processes (those of other mount namespaces name files there and are
 // left out), and adds to notes the files past its limit. (The runtime
-// rules' coverage names the files that could not be analysed.) Origin is left
-// unknown: the caller knows the package databases (see SetOrigins).
-func analyzeBinaries(procs []observe.Process, notes []string) ([]observe.Binary, []string) {
+// rules' coverage names the files that could not be analysed.) Origin is
+// left unknown: the caller knows the package databases (see SetOrigins).
+//
+// An executable no longer on disk (deleted or replaced since it started,
+// or run from memory through a memfd) is analysed through procRoot/PID/exe
+// of a process still running it: the kernel keeps the file open.
+func analyzeBinaries(procRoot string, procs []observe.Process, notes []string) ([]observe.Binary, []string) {
 	seen := map[string]bool{}
 	var paths []string
+	runner := map[string]int{} // executable not on disk → a pid running it
 	for _, p := range procs {
 		if p.OtherMountNS {
 			continue
+		}
+		if p.Running && offDisk(p.Exe) {
+			runner[p.Exe] = p.PID
 		}
 		for _, f := range append([]string{p.Exe}, p.Objects...) {
 			if f != "" && !seen[f] {
@@ -48,9 +57,44 @@ func analyzeBinaries(procs []observe.Process, notes []string) ([]observe.Binary,
 	}
 	out := make([]observe.Binary, 0, len(paths))
 	for _, p := range paths {
+		if pid, ok := runner[p]; ok {
+			out = append(out, analyzeRunning(p, filepath.Join(procRoot, strconv.Itoa(pid), "exe")))
+			continue
+		}
 		out = append(out, Analyze(p))
 	}
 	return out, notes
+}
+
+// offDisk reports whether a path from /proc names code that is not a file
+// on disk: deleted or replaced since it was mapped, or a memfd.
+func offDisk(path string) bool {
+	return strings.HasSuffix(path, deletedSuffix) || strings.HasPrefix(path, "/memfd:")
+}
+
+// analyzeRunning analyses an executable that is no longer on disk through
+// exe, its process's /proc/PID/exe. It has no chain: no path on disk
+// holds that code, so no one can replace it there.
+func analyzeRunning(path, exe string) observe.Binary {
+	b := observe.Binary{Path: path, Origin: observe.OriginUnknown, OffDisk: true}
+	f, err := os.Open(exe)
+	if err != nil {
+		b.Error = fmt.Sprintf("not on disk, and %v", err)
+		return b
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		b.Error = err.Error()
+		return b
+	}
+	res, err := elfsec.Analyze(f, fi.Size())
+	if err != nil {
+		b.Error = err.Error()
+		return b
+	}
+	b.ELF = res
+	return b
 }
 
 // Analyze judges the file at path, an absolute path as /proc gives it: its
@@ -62,8 +106,9 @@ func analyzeBinaries(procs []observe.Process, notes []string) ([]observe.Binary,
 // the process's executable.
 func Analyze(path string) observe.Binary {
 	b := observe.Binary{Path: path, Origin: observe.OriginUnknown}
-	if strings.HasSuffix(path, deletedSuffix) {
-		b.Error = "deleted or replaced on disk since it was loaded: the code that runs is no longer the file at this path (a process to restart after an upgrade)"
+	if offDisk(path) {
+		b.OffDisk = true
+		b.Error = "not on disk: deleted or replaced since it was loaded (a process to restart after an upgrade), or run from memory; only a running executable can be read back, through /proc"
 		return b
 	}
 	real, err := filepath.EvalSymlinks(path)

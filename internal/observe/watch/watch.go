@@ -200,7 +200,7 @@ loop:
 		obs.Notes = append(obs.Notes, n)
 	}
 	obs.Processes, obs.Notes = procs.result(obs.Notes)
-	obs.Binaries, obs.Notes = analyzeBinaries(obs.Processes, obs.Notes)
+	obs.Binaries, obs.Notes = analyzeBinaries(opts.ProcRoot, obs.Processes, obs.Notes)
 	if obs.Connections == nil {
 		obs.Connections = []observe.Connection{}
 	}

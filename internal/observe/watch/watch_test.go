@@ -343,3 +343,47 @@ func TestRunSelf(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeOffDisk: an executable deleted while it runs is analysed
+// through /proc/PID/exe; a deleted shared object is reported, not read.
+func TestAnalyzeOffDisk(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep(1)")
+	}
+	b, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "sleeper")
+	if err := os.WriteFile(copyPath, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copyPath, "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if err := os.Remove(copyPath); err != nil {
+		t.Fatal(err)
+	}
+	procs := []observe.Process{
+		{PID: cmd.Process.Pid, Running: true, Exe: copyPath + deletedSuffix, Objects: []string{"/usr/lib/libgone.so.1" + deletedSuffix}},
+	}
+	bins, _ := analyzeBinaries("/proc", procs, nil)
+	if len(bins) != 2 {
+		t.Fatalf("binaries %+v", bins)
+	}
+	for _, bin := range bins {
+		switch bin.Path {
+		case copyPath + deletedSuffix:
+			if !bin.OffDisk || bin.ELF == nil || bin.Error != "" || bin.Chain != nil {
+				t.Errorf("deleted executable: %+v", bin)
+			}
+		default:
+			if !bin.OffDisk || bin.ELF != nil || bin.Error == "" {
+				t.Errorf("deleted shared object: %+v", bin)
+			}
+		}
+	}
+}

@@ -111,13 +111,13 @@ func (e *evaluation) coverage(u *codeUse) {
 		gaps = append(gaps, fmt.Sprintf("%d events lost (the observer fell behind): connections and processes may be missing", n))
 	}
 	if n := u.otherNS; n > 0 {
-		gaps = append(gaps, fmt.Sprintf("%d processes in other mount namespaces: their code was not analysed", n))
+		gaps = append(gaps, plural(n, "process", "processes")+" in other mount namespaces (containers): their code was not analysed")
 	}
 	if n := u.unknownExe; n > 0 {
-		gaps = append(gaps, fmt.Sprintf("%d processes exited before their executable could be read: their code was not analysed", n))
+		gaps = append(gaps, plural(n, "process", "processes")+" exited before their executable could be read: their code was not analysed")
 	}
 	if n := len(u.failed); n > 0 {
-		gaps = append(gaps, fmt.Sprintf("%d files used by processes could not be analysed (%s)", n, u.failedSample()))
+		gaps = append(gaps, fmt.Sprintf("%s used by processes could not be analysed (%s)", plural(n, "file", "files"), u.failedSample()))
 	}
 	gaps = append(gaps, e.obs.Notes...)
 

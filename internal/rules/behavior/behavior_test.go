@@ -655,7 +655,7 @@ func TestCoverage(t *testing.T) {
 		{name: "file not analysed", obs: func(o *observe.Observations) {
 			o.Processes = []observe.Process{proc(1, 0, "/usr/bin/app", "/usr/lib/gone.so")}
 			o.Binaries = []observe.Binary{hardened("/usr/bin/app"), {Path: "/usr/lib/gone.so", Error: "open: no such file or directory"}}
-		}, status: report.Partial, reason: []string{"1 files used by processes could not be analysed (/usr/lib/gone.so: open: no such file or directory)"}},
+		}, status: report.Partial, reason: []string{"1 file used by processes could not be analysed (/usr/lib/gone.so: open: no such file or directory)"}},
 		{name: "a script is no gap", obs: func(o *observe.Observations) {
 			// a process that exited: its exec named the script
 			o.Processes = []observe.Process{proc(1, 0, "/usr/local/bin/backup.sh")}
@@ -668,7 +668,7 @@ func TestCoverage(t *testing.T) {
 			p := proc(1, 0, "/usr/bin/app")
 			p.OtherMountNS = true
 			o.Processes = []observe.Process{p}
-		}, status: report.Partial, reason: []string{"1 processes in other mount namespaces"}},
+		}, status: report.Partial, reason: []string{"1 process in other mount namespaces"}},
 		{name: "stopped early is still evaluated", obs: func(o *observe.Observations) {
 			o.Window.StoppedEarly, o.Window.Requested = true, time.Hour
 		}, status: report.Evaluated, reason: []string{"stopped early; 1h0m0s requested"}},
