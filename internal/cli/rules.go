@@ -8,6 +8,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/rules"
+	"github.com/kensa-dev/kensa/internal/rules/behavior"
 	"github.com/spf13/cobra"
 )
 
@@ -22,9 +23,9 @@ func (a *app) rulesCommand() *cobra.Command {
 	var params bool
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the rules of the configuration rules packages",
-		Long: `List the rules of the configuration rules packages (best-practices, cis): id,
-severity, title, and where each applies. With --os, each rule says whether it
+		Short: "List the rules of the configuration and runtime rules packages",
+		Long: `List the rules of the configuration rules packages (best-practices, cis) and
+of the runtime package: id, severity, title, and where each applies. With --os, each rule says whether it
 applies to that operating system and, if not, why: before any scan runs, you
 can see what will and will not be assessed.
 
@@ -54,8 +55,8 @@ rules as tailored, disabled ones with their reason.`,
 				id, rel, _ := strings.Cut(osName, ":")
 				o = &host.OSRelease{ID: strings.ToLower(id), Release: rel, Major: rel, Family: familyOf(strings.ToLower(id))}
 			}
-			if pkg != "" && pkg != finding.PackageBestPractices && pkg != finding.PackageCIS {
-				return usageErrorf("--package %q: want best-practices or cis", pkg)
+			if pkg != "" && pkg != finding.PackageBestPractices && pkg != finding.PackageCIS && pkg != finding.PackageRuntime {
+				return usageErrorf("--package %q: want best-practices, cis or runtime", pkg)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			head := "PACKAGE\tRULE\tSEVERITY\tTITLE"
@@ -92,6 +93,18 @@ rules as tailored, disabled ones with their reason.`,
 					}
 				}
 			}
+			if pkg == "" || pkg == finding.PackageRuntime {
+				// The runtime rules judge a window's observations: any
+				// live Linux host, never an image.
+				for _, r := range behavior.Rules() {
+					n++
+					line := fmt.Sprintf("%s\t%s\t%s\t%s", finding.PackageRuntime, r.ID, r.Severity, r.Title)
+					if o != nil {
+						line += "\tapplies to the live host (kensa scan --duration); not to an image"
+					}
+					fmt.Fprintln(tw, line)
+				}
+			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
@@ -125,7 +138,7 @@ rules as tailored, disabled ones with their reason.`,
 			return nil
 		},
 	}
-	list.Flags().StringVar(&pkg, "package", "", "only the rules of this package: best-practices or cis")
+	list.Flags().StringVar(&pkg, "package", "", "only the rules of this package: best-practices, cis or runtime")
 	list.Flags().BoolVar(&params, "params", false, "show each rule's check parameters, as a tailoring file names them")
 	list.Flags().StringVar(&profile, "profile", "", "show the rules as the tailoring `FILE` changes them")
 	list.Flags().StringVar(&osName, "os", "", "say for each rule whether it applies to this OS (`ID:RELEASE`, e.g. debian:12, rhel:9)")

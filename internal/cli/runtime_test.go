@@ -179,3 +179,19 @@ func readReport(t *testing.T, path string) *report.Report {
 	}
 	return r
 }
+
+func TestRulesListRuntime(t *testing.T) {
+	code, out, stderr := run(t, "rules", "list", "--package", "runtime", "--os", "ubuntu:24.04")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, id := range []string{"insecure-client-login", "insecure-client-general", "unused-listening-port", "insecure-server-protocol",
+		"software-without-dep", "software-without-stack-cookies", "root-process-insecure-permissions"} {
+		if !strings.Contains(out, "runtime  "+id) {
+			t.Errorf("rules list lacks %s:\n%s", id, out)
+		}
+	}
+	if strings.Contains(out, "cis-") || !strings.Contains(out, "not to an image") {
+		t.Errorf("rules list --package runtime:\n%s", out)
+	}
+}
