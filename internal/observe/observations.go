@@ -28,8 +28,9 @@ type Observations struct {
 	Binaries []Binary `json:"binaries"`
 
 	// Notes say what the window could not cover, beyond the method's blind
-	// spots (processes whose files live in another mount namespace, limits
-	// reached, Kensa's own connections left out, ...).
+	// spots (limits reached); each makes the runtime coverage partial.
+	// Kensa's own connections and commands are left out by design, without
+	// a note.
 	Notes []string `json:"notes,omitempty"`
 }
 

@@ -272,8 +272,5 @@ func (s *processSet) result(notes []string) ([]observe.Process, []string) {
 	if s.dropped > 0 {
 		notes = append(notes, fmt.Sprintf("more than %d processes: %d were not recorded", maxProcesses, s.dropped))
 	}
-	if s.selfChildren > 0 {
-		notes = append(notes, fmt.Sprintf("%d command(s) Kensa ran itself (collectors) are left out", s.selfChildren))
-	}
 	return out, notes
 }
