@@ -24,6 +24,10 @@ const (
 	maxObjects      = 4096 // executable mappings of one process
 )
 
+// kthreadd is the kernel's thread creator: it and its children are kernel
+// threads, without an executable.
+const kthreadd = 2
+
 // procKey identifies one process image: a pid is reused, so its start
 // time (field 22 of /proc/PID/stat) is part of the key, and an exec keeps
 // pid and start time but runs another executable.
@@ -45,13 +49,16 @@ type processSet struct {
 
 	procs   map[procKey]*observe.Process
 	dropped int
+	// unreadable holds the processes (not kernel threads) whose
+	// executable could not be read: another user's, without privileges.
+	unreadable map[int]bool
 	// selfChildren counts Kensa's own children left out.
 	selfChildren int
 }
 
 func newProcessSet(procRoot string, self int) *processSet {
 	mnt, _ := os.Readlink(filepath.Join(procRoot, "self", "ns", "mnt"))
-	return &processSet{procRoot: procRoot, self: self, selfMnt: mnt, procs: map[procKey]*observe.Process{}}
+	return &processSet{procRoot: procRoot, self: self, selfMnt: mnt, procs: map[procKey]*observe.Process{}, unreadable: map[int]bool{}}
 }
 
 // started queues an exec; it is called from the method's goroutine and
@@ -102,7 +109,15 @@ func (s *processSet) snapshot(final bool) {
 	alive := map[procKey]bool{}
 	for _, pid := range pids {
 		p, start, ok := s.read(pid)
-		if !ok || p.Exe == "" { // gone, or a kernel thread
+		if !ok {
+			continue // gone
+		}
+		if p.Exe == "" {
+			// A kernel thread (kthreadd, pid 2, and its children) has
+			// no executable; any other process hides it from us.
+			if pid != kthreadd && p.PPID != kthreadd {
+				s.unreadable[pid] = true
+			}
 			continue
 		}
 		if s.self != 0 && (pid == s.self || p.PPID == s.self) {
@@ -271,6 +286,9 @@ func (s *processSet) result(notes []string) ([]observe.Process, []string) {
 	})
 	if s.dropped > 0 {
 		notes = append(notes, fmt.Sprintf("more than %d processes: %d were not recorded", maxProcesses, s.dropped))
+	}
+	if n := len(s.unreadable); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d running process(es) could not be read (another user's, without root privileges): their executables, libraries and sockets are unknown", n))
 	}
 	return out, notes
 }
