@@ -150,7 +150,7 @@ func listenerAttrs(l observe.Listener) map[string]string {
 // owner names a listener's process in evidence.
 func owner(l observe.Listener) string {
 	if l.PID == 0 && l.Exe == "" {
-		return "a socket of no known process (it exited, or the kernel holds it)"
+		return "a socket of no known process (it exited, the kernel holds it, or its file descriptors could not be read)"
 	}
 	return process(l.PID, l.Exe, l.Comm, l.UID)
 }
