@@ -105,6 +105,12 @@ type Stats struct {
 	// Lost counts events the kernel produced but could not queue because
 	// the ring buffer was full (user space fell behind).
 	Lost uint64 `json:"lost"`
+	// Skipped counts runs of the eBPF programs the kernel skipped because
+	// one was already running on that CPU (a tracepoint hit from an
+	// interrupt during a run). Most are TCP state changes the observer
+	// ignores anyway, but which ones cannot be known: a connection may be
+	// among them.
+	Skipped uint64 `json:"skipped,omitempty"`
 	// Unattributed counts outbound handshakes that ended without their
 	// connect() having been seen (started before the window): they are
 	// still delivered, with PID 0.
@@ -123,7 +129,7 @@ func BlindSpots(m Method) []string {
 			"inbound connections are attributed to the owner of the listening socket, not to the process that accept()s them",
 			"outbound local ports are ephemeral and aggregated as port 0",
 			"process names (comm) are truncated to 15 bytes; executables of processes that exited before being resolved are unknown",
-			"events lost when the ring buffer is full are counted, not recovered",
+			"events lost when the ring buffer is full are counted, not recovered; so are program runs the kernel skips (a tracepoint hit while a program already runs on that CPU)",
 		}
 	case MethodNetlink:
 		return []string{

@@ -955,6 +955,9 @@ func (t *tableWriter) observation(r *Report) {
 		t.field("Window", plain(span))
 	}
 	events := fmt.Sprintf("%d delivered", o.Stats.Events)
+	if n := o.Stats.Skipped; n > 0 {
+		events += fmt.Sprintf(", %d program runs skipped by the kernel", n)
+	}
 	if o.Stats.Lost > 0 {
 		t.field("Events", plain(events+","), cell{fmt.Sprintf("%d lost", o.Stats.Lost), ansiWarn})
 	} else {

@@ -121,7 +121,7 @@ func TestMeasureLoopback10k(t *testing.T) {
 	t.Logf("start: %v wall, %v CPU", startWall.Round(time.Millisecond), startCPU.Round(time.Millisecond))
 	t.Logf("%d connections by pid %d in %v (%.0f conn/s)", n, child, loadWall.Round(time.Millisecond), n/loadWall.Seconds())
 	t.Logf("captured outbound %d/%d (%.2f%%), inbound %d/%d (%.2f%%)", outbound, n, 100*float64(outbound)/n, inbound, n, 100*float64(inbound)/n)
-	t.Logf("events delivered %d (all processes) = %.0f events/s; lost %d; unattributed %d", st.Events, float64(st.Events)/wall.Seconds(), st.Lost, st.Unattributed)
+	t.Logf("events delivered %d (all processes) = %.0f events/s; lost %d; skipped runs %d; unattributed %d", st.Events, float64(st.Events)/wall.Seconds(), st.Lost, st.Skipped, st.Unattributed)
 	t.Logf("observer CPU %v over %v wall = %.1f%% of one core; %.1f µs/event", cpu.Round(time.Millisecond), wall.Round(time.Millisecond),
 		100*cpu.Seconds()/wall.Seconds(), float64(cpu.Microseconds())/float64(max(st.Events, 1)))
 	t.Logf("RSS %d kB now, peak %d kB (test binary incl. the Go test runtime)", statusKB("VmRSS"), statusKB("VmHWM"))

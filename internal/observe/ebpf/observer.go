@@ -368,8 +368,9 @@ func cstring(b []byte) string {
 
 // Stats returns what was delivered and lost so far, read from the kernel's
 // per-CPU drop counters; after Close, the totals at Close. Lost counts
-// records the ring buffer had no room for plus the programs' recursion
-// misses (runs the kernel skipped, see recursionMisses).
+// records the ring buffer (or the queue) had no room for; Skipped the
+// programs' recursion misses (runs the kernel skipped, see
+// recursionMisses), most of which are state changes no event is made of.
 func (o *Observer) Stats() observe.Stats {
 	o.statsMu.Lock()
 	defer o.statsMu.Unlock()
@@ -386,7 +387,8 @@ func (o *Observer) stats() observe.Stats {
 	o.qmu.Lock()
 	s.Lost = o.queueLost
 	o.qmu.Unlock()
-	s.Lost += o.dropCount(dropRingbufFull) + o.recursionMisses()
+	s.Lost += o.dropCount(dropRingbufFull)
+	s.Skipped = o.recursionMisses()
 	s.Unattributed = o.dropCount(dropNoOwner)
 	return s
 }

@@ -107,6 +107,9 @@ func (e *evaluation) finding(id, target, title string, attrs map[string]string) 
 // analysed.
 func (e *evaluation) coverage(u *codeUse) {
 	var gaps []string
+	if n := e.obs.Stats.Skipped; n > 0 {
+		gaps = append(gaps, fmt.Sprintf("the kernel skipped %s of the eBPF programs (one was already running on that CPU): most are TCP state changes that make no event, but a connection may be among them", plural(int(n), "run", "runs")))
+	}
 	if n := e.obs.Stats.Lost; n > 0 {
 		gaps = append(gaps, fmt.Sprintf("%d events lost (the observer fell behind): connections and processes may be missing", n))
 	}

@@ -649,6 +649,7 @@ func TestCoverage(t *testing.T) {
 			o.Binaries = []observe.Binary{hardened("/usr/bin/app")}
 		}, status: report.Evaluated, reason: []string{"ebpf method, 1m0s window"}},
 		{name: "events lost", obs: func(o *observe.Observations) { o.Stats.Lost = 12 }, status: report.Partial, reason: []string{"12 events lost"}},
+		{name: "program runs skipped", obs: func(o *observe.Observations) { o.Stats.Skipped = 150 }, status: report.Partial, reason: []string{"the kernel skipped 150 runs of the eBPF programs"}},
 		{name: "observer notes", obs: func(o *observe.Observations) {
 			o.Notes = []string{"3 processes in other mount namespaces not analysed"}
 		}, status: report.Partial, reason: []string{"3 processes in other mount namespaces not analysed"}},
