@@ -136,7 +136,7 @@ func BlindSpots(m Method) []string {
 			"UDP and other non-TCP traffic is not observed",
 			"bytes transferred are not counted",
 			"connections established before the window are not seen; only the observer's network namespace is listed",
-			"the direction is inferred: a connection whose local port was listening at the last socket poll (every 100 ms or more) is inbound",
+			"the direction is inferred: a connection whose local port was listening at the last socket poll (every 100 ms or more), or when the listeners were listed again because neither end of a freed connection was known to listen, is inbound",
 			"an outbound connection that opens and closes between two socket polls is seen when its socket is freed, without its process (pid 0); inbound ones are attributed to the owner of the listening socket",
 			"a socket's owner is looked up in /proc after the fact and may be gone",
 			"an exec event carries only a pid: the executable (not the path given to execve), name, uid and parent are read from /proc at once and are unknown if the process exits first",

@@ -605,10 +605,17 @@ type poller struct {
 	// have not seen them.
 	conns map[endpoints]*conn
 	gen   int
-	// listeners maps the ports listening at the last poll to their
-	// sockets' owners.
+	// listeners maps the ports listening at the last poll (or refresh)
+	// to their sockets' owners.
 	listeners map[uint16]listener
+	// refreshed is when the listeners were last listed alone (see
+	// refreshListeners).
+	refreshed time.Time
 }
+
+// refreshEvery bounds the listener-only dumps a burst of destroy messages
+// can cause.
+const refreshEvery = 10 * time.Millisecond
 
 // destroyedConn turns a destroy message into a connection event when it is
 // a connection no poll counted: it was established if the peer acked our
@@ -628,6 +635,15 @@ func (p *poller) destroyedConn(now time.Time, b []byte) (observe.ConnectionEvent
 	}
 	// Counted now: a FIN_WAIT2 remnant in the next dumps is this one.
 	p.conns[s.endpoints()] = &conn{gen: p.gen, seen: now, freed: true}
+	_, localListens := p.listeners[s.local.Port()]
+	_, remoteListens := p.listeners[s.remote.Port()]
+	if !localListens && !remoteListens && acked > 0 {
+		// Neither end is a port known to listen: the listener may be
+		// newer than the last poll (connections accepted by a server
+		// that just started), and this the accepted side. List the
+		// listeners again before guessing outbound.
+		p.refreshListeners(now)
+	}
 	ev := observe.ConnectionEvent{Time: now, Local: s.local, Remote: s.remote, UID: s.uid, Direction: observe.Outbound, Failed: acked == 0}
 	if l, inbound := p.listeners[s.local.Port()]; inbound {
 		if acked == 0 {
@@ -659,10 +675,32 @@ func bytesAcked(attrs []byte) (uint64, bool) {
 	return 0, false
 }
 
+// refreshListeners lists the listening sockets alone, at most once per
+// refreshEvery. Asked for LISTEN only, the kernel walks its listening hash
+// and skips the connection hash, which makes the cost of a poll: this is
+// cheap.
+func (p *poller) refreshListeners(now time.Time) {
+	if now.Sub(p.refreshed) < refreshEvery {
+		return
+	}
+	p.refreshed = now
+	socks, err := p.dumpStates(1 << tcpListen)
+	if err != nil {
+		return // the next poll lists them
+	}
+	listening := map[uint16]uint64{}
+	for _, s := range socks {
+		if _, dup := listening[s.local.Port()]; !dup && s.state == tcpListen {
+			listening[s.local.Port()] = s.inode
+		}
+	}
+	p.updateListeners(listening)
+}
+
 // dump lists the established TCP sockets, and the listening ones by local
 // port (with their inode), of both address families.
 func (p *poller) dump() (established []socket, listening map[uint16]uint64, err error) {
-	socks, err := p.dumpAll()
+	socks, err := p.dumpStates(wasEstablished | 1<<tcpListen)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -680,12 +718,13 @@ func (p *poller) dump() (established []socket, listening map[uint16]uint64, err 
 	return established, listening, nil
 }
 
-// dumpAll sends a TCPDIAG_GETSOCK dump request (struct inet_diag_req, the
-// original inet_diag interface, still served by every kernel): unlike
-// SOCK_DIAG_BY_FAMILY it asks for both address families at once, so the
-// kernel walks its connection hash table once per poll, not twice. The
-// walk visits every bucket (262,144 here), which is most of a poll's cost.
-func (p *poller) dumpAll() ([]socket, error) {
+// dumpStates sends a TCPDIAG_GETSOCK dump request (struct inet_diag_req,
+// the original inet_diag interface, still served by every kernel) for the
+// sockets in the states of the mask: unlike SOCK_DIAG_BY_FAMILY it asks for
+// both address families at once, so the kernel walks its connection hash
+// table once per poll, not twice. The walk visits every bucket (262,144
+// here), which is most of a poll's cost.
+func (p *poller) dumpStates(states uint32) ([]socket, error) {
 	p.seq++
 	req := make([]byte, unix.SizeofNlMsghdr+sizeofInetDiagReqV1)
 	ne := binary.NativeEndian
@@ -694,7 +733,7 @@ func (p *poller) dumpAll() ([]socket, error) {
 	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	ne.PutUint32(req[8:], p.seq)
 	r := req[unix.SizeofNlMsghdr:]
-	ne.PutUint32(r[52:], wasEstablished|1<<tcpListen) // idiag_states: the kernel copies only these
+	ne.PutUint32(r[52:], states) // idiag_states: the kernel copies only these
 	if err := unix.Sendto(p.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, fmt.Errorf("sock_diag request: %w", err)
 	}

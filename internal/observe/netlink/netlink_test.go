@@ -245,3 +245,60 @@ func (s *afterClose) ProcessStart(observe.ProcessStart) {
 		s.late.Store(true)
 	}
 }
+
+// A server that starts listening during the window and serves short
+// connections before any poll has listed it: its accepted sockets are
+// inbound, not outbound to the clients' ports (the listeners are listed
+// again when neither end of a freed socket is known to listen).
+func TestNewListenerBetweenPolls(t *testing.T) {
+	rec := observe.NewRecorder(observe.ExeFromProc)
+	// A long interval: no poll runs while the connections come and go.
+	o := start(t, rec, netlink.Options{Interval: time.Hour})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	const n = 50
+	for range n {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	count := func() (in, out, wrong int) {
+		for _, c := range rec.Connections() {
+			switch {
+			case c.Direction == observe.Inbound && c.Local.Port() == port:
+				in += c.Count
+			case c.Direction == observe.Outbound && c.Remote.Port() == port:
+				out += c.Count
+			case c.Direction == observe.Outbound && c.Local.Addr().IsLoopback() && c.Remote.Addr().IsLoopback():
+				wrong += c.Count // an accepted socket taken for a client
+			}
+		}
+		return
+	}
+	// Destroy messages come from a workqueue: wait until all are in.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if in, out, _ := count(); in >= n && out >= n {
+			break
+		}
+	}
+	o.Close()
+	in, out, wrong := count()
+	if in != n || out != n || wrong != 0 {
+		t.Errorf("inbound %d, outbound %d, outbound between loopback ends to other ports %d; want %d, %d, 0", in, out, wrong, n, n)
+	}
+}
