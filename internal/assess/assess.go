@@ -226,16 +226,20 @@ func Scan(ctx context.Context, opts Options) (*report.Report, *host.Inventory, e
 		return nil, nil, err
 	}
 	var window chan struct{}
+	var obs *observe.Observations
+	var obsErr error
 	if opts.Window != nil && fsys.Live() && slices.Contains(opts.Packages, finding.PackageRuntime) {
 		window = make(chan struct{})
+		w := *opts.Window
 		go func() {
 			defer close(window)
-			opts.Observations, opts.ObservationError = watch.Run(ctx, *opts.Window)
+			obs, obsErr = watch.Run(ctx, w)
 		}()
 	}
 	inv := inventory(ctx, fsys, opts)
 	if window != nil {
-		<-window
+		<-window // orders the goroutine's writes before these reads
+		opts.Observations, opts.ObservationError = obs, obsErr
 		if opts.Observations != nil {
 			SetOrigins(fsys, inv, opts.Observations)
 		}
