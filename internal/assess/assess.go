@@ -354,7 +354,7 @@ func runtimeRules(inv *host.Inventory, opts Options, fs []finding.Finding, rs []
 
 // NoWindow is the runtime package's coverage reason when no window was
 // asked for.
-const NoWindow = "no observation window was asked for: the runtime package watches the host for a time; run kensa scan --duration 10s..24h (--packages runtime alone defaults to 1m)"
+const NoWindow = "no observation window was asked for: the runtime package watches the host for a time; run kensa scan --duration 10s..24h (with --packages naming runtime, the window defaults to 1m)"
 
 // SetOrigins records for each binary of obs whether an OS package owns it
 // (and which), or that it is third-party software; with no package

@@ -55,9 +55,9 @@ seen; a second Ctrl-C cancels the scan. Whatever could not be evaluated is
 listed, with the reason, in the report's coverage section: Kensa never
 reports "no findings" for what it did not check.
 
-The runtime window: --packages runtime alone observes for 1 minute unless
---duration says otherwise; with all packages (no --packages), runtime is
-observed only when --duration is given. The observer is eBPF when the kernel
+The runtime window: when --packages names runtime, the window is 1 minute
+unless --duration says otherwise; with all packages (no --packages), runtime
+is observed only when --duration is given. The observer is eBPF when the kernel
 and privileges allow, else netlink (proc connector and sock_diag), else
 /proc polling; the report names the method and what it cannot see.`,
 		Example: `  kensa scan
@@ -208,7 +208,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	f.StringVar(&profile, "profile", "", "tailor the best-practices and cis rules with `FILE` (level, disabled rules with reasons, thresholds, allow-lists; see docs/rules.md)")
 	f.BoolVar(&fsWalk, "fs-walk", false, "cis: walk the local file systems once for world-writable files and directories, files without a known owner, set-id programs and log file modes (CIS 7.1.11-7.1.13, 6.1.4.1); seconds to minutes on a large server (at most 2,000,000 entries or 2 minutes). Without it those rules are reported as not evaluated")
-	f.DurationVar(&duration, "duration", 0, "runtime: observe the live host for this long, 10s to 24h (default 1m with --packages runtime; without it, runtime is not observed)")
+	f.DurationVar(&duration, "duration", 0, "runtime: observe the live host for this long, 10s to 24h (default 1m when --packages names runtime; without --packages, runtime is observed only with --duration)")
 	f.StringVar(&observer, "observer", "", "runtime: force the observer method: ebpf, netlink or proc (default: the best that can run here)")
 	db.register(cmd, false)
 	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
