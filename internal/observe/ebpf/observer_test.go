@@ -7,10 +7,14 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kensa-dev/kensa/internal/observe"
 )
@@ -302,3 +306,59 @@ type sinkFunc func()
 
 func (f sinkFunc) Connection(observe.ConnectionEvent) { f() }
 func (f sinkFunc) ProcessStart(observe.ProcessStart)  { f() }
+
+// A setuid-root program run by another user is recorded with its
+// effective uid, 0: what the process may do, and what the root rules judge.
+func TestExecRecordsEffectiveUID(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a setuid-root program and run it as another user")
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep(1)")
+	}
+	b, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "kensa-suid-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil || st.Flags&unix.ST_NOSUID != 0 {
+		t.Skipf("%s is mounted nosuid", dir)
+	}
+	os.Chmod(dir, 0o755)
+	prog := filepath.Join(dir, "suid-sleep")
+	if err := os.WriteFile(prog, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(prog, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	col := &collector{}
+	o := startOrSkip(t, context.Background(), col)
+	defer o.Close()
+	cmd := exec.Command(prog, "0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, execs := col.snapshot()
+		for _, e := range execs {
+			if e.PID == cmd.Process.Pid {
+				if e.UID != 0 {
+					t.Fatalf("exec of a setuid-root program by uid 65534 recorded uid %d, want 0 (effective)", e.UID)
+				}
+				return
+			}
+		}
+	}
+	if st := o.Stats(); st.Lost > 0 || st.Skipped > 0 {
+		t.Skipf("events lost (%+v); the exec may be among them", st)
+	}
+	t.Fatal("the exec was not seen")
+}

@@ -58,10 +58,19 @@ struct sock {
 	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	__u32 val;
+} kuid_t;
+
+struct cred {
+	kuid_t euid;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int pid;
 	int tgid;
 	struct task_struct *real_parent;
+	const struct cred *cred;
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {

@@ -202,6 +202,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 	e->pad[0] = e->pad[1] = e->pad[2] = 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	fill_owner(&e->owner);
+	// The effective uid of the new image: a setuid program (su, mount)
+	// runs as root although its real uid is the user's.
+	e->owner.uid = BPF_CORE_READ(p, cred, euid.val);
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0)
 		e->filename[0] = 0;
