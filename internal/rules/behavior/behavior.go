@@ -104,7 +104,7 @@ func (e *evaluation) finding(id, target, title string, attrs map[string]string) 
 // inherent and reported with the observations; partial is for what this
 // window in particular missed: lost events, the observer's notes
 // (processes in other mount namespaces, limits), code that could not be
-// analysed.
+// analysed, processes of other users that could not be read.
 func (e *evaluation) coverage(u *codeUse) {
 	var gaps []string
 	if n := e.obs.Stats.Skipped; n > 0 {
@@ -116,8 +116,14 @@ func (e *evaluation) coverage(u *codeUse) {
 	if n := u.otherNS; n > 0 {
 		gaps = append(gaps, plural(n, "process", "processes")+" in other mount namespaces (containers): their code was not analysed")
 	}
+	if n := u.unreadable; n > 0 {
+		gaps = append(gaps, unreadableText(n, "process", "processes")+": their code was not analysed")
+	}
 	if n := u.unknownExe; n > 0 {
 		gaps = append(gaps, plural(n, "process", "processes")+" exited before their executable could be read: their code was not analysed")
+	}
+	if n := u.noCode; n > 0 {
+		gaps = append(gaps, plural(n, "process", "processes")+" listed without an executable or mapped code: their code was not analysed")
 	}
 	if n := len(u.failed); n > 0 {
 		gaps = append(gaps, fmt.Sprintf("%s used by processes could not be analysed (%s)", plural(n, "file", "files"), u.failedSample()))

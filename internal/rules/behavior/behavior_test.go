@@ -83,6 +83,12 @@ func proc(pid int, uid uint32, exe string, objects ...string) observe.Process {
 		Objects: append([]string{exe}, objects...)}
 }
 
+// unreadable is another user's process an unprivileged observer listed:
+// uid, parent and name only.
+func unreadable(pid int, uid uint32, comm string) observe.Process {
+	return observe.Process{PID: pid, PPID: 1, UID: uid, Comm: comm, Running: true, Unreadable: true}
+}
+
 // hardened is a binary that passes every check, for processes that need
 // an analysed executable.
 func hardened(path string) observe.Binary {
@@ -128,6 +134,8 @@ type ruleCase struct {
 	title    string
 	attrs    map[string]string
 	reason   []string
+	// notReason must not appear in the result reason.
+	notReason []string
 }
 
 func runCases(t *testing.T, cases []ruleCase) {
@@ -152,6 +160,11 @@ func runCases(t *testing.T, cases []ruleCase) {
 			for _, s := range tc.reason {
 				if !strings.Contains(r.Reason, s) {
 					t.Errorf("reason %q lacks %q", r.Reason, s)
+				}
+			}
+			for _, s := range tc.notReason {
+				if strings.Contains(r.Reason, s) {
+					t.Errorf("reason %q has %q", r.Reason, s)
 				}
 			}
 			if len(fs) == 0 {
@@ -643,6 +656,7 @@ func TestCoverage(t *testing.T) {
 		obs    func(*observe.Observations)
 		status string
 		reason []string
+		absent []string // must not be in the reason
 	}{
 		{name: "complete", obs: func(o *observe.Observations) {
 			o.Processes = []observe.Process{proc(1, 0, "/usr/bin/app")}
@@ -670,6 +684,17 @@ func TestCoverage(t *testing.T) {
 			p.OtherMountNS = true
 			o.Processes = []observe.Process{p}
 		}, status: report.Partial, reason: []string{"1 process in other mount namespaces"}},
+		{name: "another user's process is unreadable, not exited", obs: func(o *observe.Observations) {
+			o.Processes = []observe.Process{proc(1, 0, "/usr/bin/app"), unreadable(2, 0, "sshd"), unreadable(3, 1001, "postgres")}
+			o.Binaries = []observe.Binary{hardened("/usr/bin/app")}
+		}, status: report.Partial, reason: []string{"2 processes could not be read (another user's, without root privileges): their code was not analysed"},
+			absent: []string{"exited before"}},
+		{name: "a process started in the window that exited first", obs: func(o *observe.Observations) {
+			o.Processes = []observe.Process{{PID: 7, PPID: 1, UID: 1000, Comm: "true", StartedInWindow: true}}
+		}, status: report.Partial, reason: []string{"1 process exited before their executable could be read"}, absent: []string{"could not be read (another user's"}},
+		{name: "a running process listed without code did not exit", obs: func(o *observe.Observations) {
+			o.Processes = []observe.Process{{PID: 8, PPID: 1, UID: 1000, Comm: "app", Running: true}}
+		}, status: report.Partial, reason: []string{"1 process listed without an executable or mapped code"}, absent: []string{"exited before"}},
 		{name: "stopped early is still evaluated", obs: func(o *observe.Observations) {
 			o.Window.StoppedEarly, o.Window.Requested = true, time.Hour
 		}, status: report.Evaluated, reason: []string{"stopped early; 1h0m0s requested"}},
@@ -690,6 +715,11 @@ func TestCoverage(t *testing.T) {
 			for _, s := range tc.reason {
 				if !strings.Contains(cov[0].Reason, s) {
 					t.Errorf("reason %q lacks %q", cov[0].Reason, s)
+				}
+			}
+			for _, s := range tc.absent {
+				if strings.Contains(cov[0].Reason, s) {
+					t.Errorf("reason %q has %q", cov[0].Reason, s)
 				}
 			}
 		})
@@ -761,5 +791,222 @@ func TestDocs(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("port table of docs/runtime-rules.md:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestUnreadableProcesses: an observer without root privileges lists
+// other users' processes without their code. The rules must say those
+// were not judged, never that there was nothing to judge.
+func TestUnreadableProcesses(t *testing.T) {
+	const app = "/usr/bin/app"
+	mine := func(o *observe.Observations) {
+		o.Processes = append(o.Processes, proc(4000, 1000, app))
+		o.Binaries = append(o.Binaries, hardened(app))
+	}
+	runCases(t, []ruleCase{
+		{
+			name: "every root process unreadable is an error", rule: RuleRootInsecurePerms, status: finding.StatusError,
+			obs: func(o *observe.Observations) {
+				mine(o)
+				o.Processes = append(o.Processes, unreadable(1, 0, "systemd"), unreadable(700, 0, "sshd"))
+			},
+			reason:    []string{"2 root processes could not be read (another user's, without root privileges)", "run kensa as root"},
+			notReason: []string{"no root process observed"},
+		},
+		{
+			name: "an unreadable root process beside a readable one", rule: RuleRootInsecurePerms, status: finding.StatusPass,
+			obs: func(o *observe.Observations) {
+				o.Processes = []observe.Process{proc(812, 0, app), unreadable(1, 0, "systemd")}
+				o.Binaries = []observe.Binary{hardened(app)}
+			},
+			reason: []string{"1 root process examined (1 code file)", "1 root process could not be read (another user's, without root privileges): their code's permissions are unknown"},
+		},
+		{
+			name: "another user's unreadable process is not a root process", rule: RuleRootInsecurePerms, status: finding.StatusNotApplicable,
+			obs: func(o *observe.Observations) {
+				mine(o)
+				o.Processes = append(o.Processes, unreadable(900, 1001, "postgres"))
+			},
+			reason: []string{"no root process observed"},
+		},
+		{
+			name: "only unreadable processes: DEP is an error", rule: RuleWithoutDEP, status: finding.StatusError,
+			obs: func(o *observe.Observations) {
+				o.Processes = []observe.Process{unreadable(1, 0, "systemd"), unreadable(900, 1001, "postgres")}
+			},
+			reason:    []string{"no file examined: 2 processes could not be read (another user's, without root privileges)", "run kensa as root"},
+			notReason: []string{"0 files used by 0 processes"},
+		},
+		{
+			name: "only unreadable processes: stack cookies is an error", rule: RuleWithoutStackCookies, status: finding.StatusError,
+			obs: func(o *observe.Observations) {
+				o.Processes = []observe.Process{unreadable(1, 0, "systemd")}
+			},
+			reason: []string{"1 process could not be read"},
+		},
+		{
+			name: "readable code passes and says what was not read", rule: RuleWithoutDEP, status: finding.StatusPass,
+			obs: func(o *observe.Observations) {
+				mine(o)
+				o.Processes = append(o.Processes, unreadable(1, 0, "systemd"))
+			},
+			reason: []string{"1 file used by 1 process examined", "1 process could not be read (another user's, without root privileges)"},
+		},
+		{
+			name: "no process at all is still not applicable", rule: RuleWithoutDEP, status: finding.StatusNotApplicable,
+			obs: func(o *observe.Observations) {},
+		},
+	})
+}
+
+// TestUnusedPortEstablished: a port whose connections were all accepted
+// before the window (a connection pool) is in use.
+func TestUnusedPortEstablished(t *testing.T) {
+	runCases(t, []ruleCase{
+		{
+			name: "connections established before the window", rule: RuleUnusedListeningPort, status: finding.StatusFail,
+			obs: func(o *observe.Observations) {
+				pg, redis := listener(observe.TCP, "127.0.0.1:5432", "/usr/lib/postgresql/bin/postgres", true, 0), listener(observe.TCP, "127.0.0.1:6379", "/usr/bin/redis-server", true, 0)
+				pg.Established, redis.Established = 12, 1
+				o.Listeners = []observe.Listener{pg, redis, listener(observe.TCP, "127.0.0.5:7000", "/opt/svc/bin/idle", true, 0)}
+			},
+			targets: []string{"tcp 127.0.0.5:7000 /opt/svc/bin/idle"},
+			reason:  []string{"3 TCP ports listened for the whole window, 1 received no connection", "2 had connections established before or during the window"},
+		},
+		{
+			name: "one reuseport socket with an established connection", rule: RuleUnusedListeningPort, status: finding.StatusPass,
+			obs: func(o *observe.Observations) {
+				a, b := listener(observe.TCP, "0.0.0.0:8443", "/usr/sbin/nginx", true, 0), listener(observe.TCP, "0.0.0.0:8443", "/usr/sbin/nginx", true, 0)
+				b.PID, b.Established = 901, 3
+				o.Listeners = []observe.Listener{a, b}
+			},
+			reason: []string{"1 TCP port listened for the whole window, 0 received no connection", "1 had connections established"},
+		},
+	})
+}
+
+// TestUnusedPortShortWindow: a window cut short by Ctrl-C cannot call a
+// port unused; one of the CLI's minimum length can.
+func TestUnusedPortShortWindow(t *testing.T) {
+	idle := func(o *observe.Observations) {
+		o.Listeners = []observe.Listener{listener(observe.TCP, "127.0.0.5:7000", "/opt/svc/bin/idle", true, 0)}
+	}
+	runCases(t, []ruleCase{
+		{
+			name: "2 seconds", rule: RuleUnusedListeningPort, status: finding.StatusError,
+			obs: func(o *observe.Observations) {
+				idle(o)
+				o.Window.End = o.Window.Start.Add(2*time.Second + 30*time.Millisecond)
+				o.Window.StoppedEarly = true
+			},
+			reason: []string{"the window lasted 2s, under 10s: too short to call a listening port unused"},
+		},
+		{
+			name: "just under 10 seconds", rule: RuleUnusedListeningPort, status: finding.StatusError,
+			obs: func(o *observe.Observations) {
+				idle(o)
+				o.Window.End = o.Window.Start.Add(10*time.Second - time.Millisecond)
+			},
+			reason: []string{"the window lasted 9.9s, under 10s"},
+		},
+		{
+			name: "10 seconds is judged", rule: RuleUnusedListeningPort, status: finding.StatusFail,
+			obs: func(o *observe.Observations) {
+				idle(o)
+				o.Window.End = o.Window.Start.Add(10 * time.Second)
+			},
+			targets: []string{"tcp 127.0.0.5:7000 /opt/svc/bin/idle"},
+		},
+	})
+}
+
+// TestClientRulesProcMethod: with /proc polling, a client rule's result
+// says short connections may have been missed, a pass most of all.
+func TestClientRulesProcMethod(t *testing.T) {
+	const caveat = "the /proc polling method sees only connections alive across a 1-second poll, so short cleartext connections may have been missed"
+	runCases(t, []ruleCase{
+		{
+			name: "login pass", rule: RuleInsecureClientLogin, status: finding.StatusPass,
+			obs: func(o *observe.Observations) {
+				o.Method = observe.MethodProc
+				o.Connections = []observe.Connection{outbound(4800, "/usr/bin/ssh", 1000, "192.0.2.7:22", 1)}
+			},
+			reason: []string{"not proof that none was made: " + caveat},
+		},
+		{
+			name: "general pass, nothing seen", rule: RuleInsecureClientGeneral, status: finding.StatusPass,
+			obs:    func(o *observe.Observations) { o.Method = observe.MethodProc },
+			reason: []string{"no established outbound connection", "not proof that none was made: " + caveat},
+		},
+		{
+			name: "login fail", rule: RuleInsecureClientLogin, status: finding.StatusFail,
+			obs: func(o *observe.Observations) {
+				o.Method = observe.MethodProc
+				o.Connections = []observe.Connection{outbound(4711, "/usr/bin/telnet", 1000, "192.0.2.7:23", 1)}
+			},
+			targets:   []string{"/usr/bin/telnet telnet 192.0.2.7:23"},
+			reason:    []string{caveat},
+			notReason: []string{"not proof"},
+		},
+		{
+			name: "other methods say nothing of polls", rule: RuleInsecureClientLogin, status: finding.StatusPass,
+			obs: func(o *observe.Observations) {
+				o.Method = observe.MethodNetlink
+			},
+			notReason: []string{"1-second poll"},
+		},
+	})
+}
+
+// TestClientRulesNetns: a container's connection, in another network
+// namespace, is judged; its evidence names the namespace, its subject does
+// not (the inode changes when the container restarts).
+func TestClientRulesNetns(t *testing.T) {
+	const ns = 4026532281
+	inNS := func(c observe.Connection, netns uint32) observe.Connection { c.Netns = netns; return c }
+	runCases(t, []ruleCase{
+		{
+			name: "telnet from a container", rule: RuleInsecureClientLogin, status: finding.StatusFail,
+			obs: func(o *observe.Observations) {
+				o.Connections = []observe.Connection{inNS(outbound(5100, "/usr/bin/telnet", 0, "172.17.0.3:23", 1), ns)}
+			},
+			targets:  []string{"/usr/bin/telnet telnet 172.17.0.3:23"},
+			evidence: []string{"pid 5100 /usr/bin/telnet (uid 0) connected to 172.17.0.3:23 (telnet) in network namespace 4026532281 once"},
+			attrs:    map[string]string{"remote": "172.17.0.3:23"},
+		},
+	})
+
+	// The same program to the same address from the host and from a
+	// container: one subject, two evidence lines, each saying where.
+	o := window()
+	o.Connections = []observe.Connection{
+		outbound(6000, "/usr/bin/curl", 1000, "10.0.0.5:80", 1),
+		inNS(outbound(6001, "/usr/bin/curl", 1000, "10.0.0.5:80", 2), ns),
+	}
+	o.Connections[1].First = t0.Add(2 * time.Second)
+	out := Evaluate("host-1", o)
+	fs := findingsOf(out, RuleInsecureClientGeneral)
+	if len(fs) != 1 || fs[0].Attributes["target"] != "/usr/bin/curl http 10.0.0.5:80" {
+		t.Fatalf("findings %+v, want one about /usr/bin/curl http 10.0.0.5:80", fs)
+	}
+	var host, container []string
+	for _, ev := range fs[0].Evidence {
+		switch {
+		case strings.Contains(ev, "pid 6000 "):
+			host = append(host, ev)
+		case strings.Contains(ev, "pid 6001 "):
+			container = append(container, ev)
+		}
+	}
+	if len(host) != 1 || strings.Contains(host[0], "network namespace") {
+		t.Errorf("host connection's evidence %q: want one line without a namespace", host)
+	}
+	if len(container) != 1 || !strings.Contains(container[0], "in network namespace 4026532281") {
+		t.Errorf("container connection's evidence %q: want one line naming namespace %d", container, ns)
+	}
+	// 10.0.0.5 in the container's namespace is another peer than the
+	// host's 10.0.0.5.
+	if r := resultOf(t, out, RuleInsecureClientGeneral); !strings.Contains(r.Reason, "3 established outbound connections to 2 peers") {
+		t.Errorf("reason %q: want 3 connections to 2 peers", r.Reason)
 	}
 }

@@ -21,9 +21,12 @@ type codeUse struct {
 	bins   map[string]*observe.Binary
 	failed map[string]string // file -> why it was not analysed
 	// processes counts those whose code is judged; otherNS those in other
-	// mount namespaces; unknownExe those that exited before their
-	// executable or maps could be read.
-	processes, otherNS, unknownExe int
+	// mount namespaces; unreadable another user's, which an observer
+	// without root privileges cannot read; unknownExe those started in
+	// the window that exited before their executable or maps could be
+	// read; noCode the others listed without any code (not produced by
+	// the observer, but a report's observations can say so).
+	processes, otherNS, unreadable, unknownExe, noCode int
 }
 
 // codeFiles returns the executable then the mapped objects of p, once each.
@@ -44,13 +47,22 @@ func (e *evaluation) codeInUse() *codeUse {
 	}
 	for i := range e.obs.Processes {
 		p := &e.obs.Processes[i]
-		if p.OtherMountNS {
+		switch {
+		case p.Unreadable:
+			// Not a process that exited: one that is hidden from us.
+			u.unreadable++
+			continue
+		case p.OtherMountNS:
 			u.otherNS++
 			continue
 		}
 		files := codeFiles(p)
 		if len(files) == 0 {
-			u.unknownExe++
+			if p.StartedInWindow {
+				u.unknownExe++
+			} else {
+				u.noCode++
+			}
 			continue
 		}
 		u.processes++
@@ -143,9 +155,20 @@ func (e *evaluation) hardening(id string, u *codeUse) {
 	if u.otherNS > 0 {
 		reason += fmt.Sprintf("; %s in other mount namespaces not analysed", plural(u.otherNS, "process", "processes"))
 	}
+	if u.unreadable > 0 {
+		reason += "; " + unreadableText(u.unreadable, "process", "processes")
+	}
 	st := status(fail > 0)
 	switch {
 	case fail > 0:
+	case len(u.files) == 0 && u.unreadable > 0:
+		// Processes ran whose code we could not see: nothing was judged,
+		// which is not "no software in use".
+		st = finding.StatusError
+		reason = fmt.Sprintf("no file examined: %s; run kensa as root to analyse their code", unreadableText(u.unreadable, "process", "processes"))
+		if u.otherNS > 0 {
+			reason += fmt.Sprintf("; %s in other mount namespaces not analysed", plural(u.otherNS, "process", "processes"))
+		}
 	case len(u.files) == 0:
 		st = finding.StatusNotApplicable
 	case pass+nNA == 0:
@@ -284,10 +307,15 @@ type rootHit struct {
 func (e *evaluation) rootPermissions(u *codeUse) {
 	hits := groups[rootHit]{}
 	checked, unknown := map[string]bool{}, map[string]bool{}
-	var roots, otherNS int
+	var roots, otherNS, unreadable int
 	for i := range e.obs.Processes {
 		p := &e.obs.Processes[i]
 		if p.UID != 0 {
+			continue
+		}
+		if p.Unreadable {
+			// Its uid is known, its code is not: unknown, never absent.
+			unreadable++
 			continue
 		}
 		if p.OtherMountNS {
@@ -353,8 +381,13 @@ func (e *evaluation) rootPermissions(u *codeUse) {
 	reason := fmt.Sprintf("%s examined (%s): %d running code a non-root user can change (%s); %s with unknown permissions",
 		plural(roots, "root process", "root processes"), plural(len(checked)+len(unknown), "code file", "code files"), len(weakPIDs),
 		plural(len(hits), "finding", "findings"), plural(len(unknown), "file", "files"))
-	if roots == 0 {
+	switch {
+	case roots == 0 && unreadable > 0:
+		reason = fmt.Sprintf("no root process's code examined: %s; run kensa as root to check them", unreadableText(unreadable, "root process", "root processes"))
+	case roots == 0:
 		reason = "no root process observed"
+	case unreadable > 0:
+		reason += "; " + unreadableText(unreadable, "root process", "root processes") + ": their code's permissions are unknown"
 	}
 	if otherNS > 0 {
 		reason += fmt.Sprintf("; %s in other mount namespaces not analysed", plural(otherNS, "root process", "root processes"))
@@ -362,6 +395,9 @@ func (e *evaluation) rootPermissions(u *codeUse) {
 	switch {
 	case len(hits) > 0:
 		e.result(RuleRootInsecurePerms, finding.StatusFail, reason)
+	case roots == 0 && unreadable > 0:
+		// Root processes ran and none could be read: not "no root process".
+		e.result(RuleRootInsecurePerms, finding.StatusError, reason)
 	case roots == 0:
 		e.result(RuleRootInsecurePerms, finding.StatusNotApplicable, reason)
 	case len(checked) == 0:
@@ -370,4 +406,10 @@ func (e *evaluation) rootPermissions(u *codeUse) {
 	default:
 		e.result(RuleRootInsecurePerms, finding.StatusPass, reason)
 	}
+}
+
+// unreadableText says that n processes could not be read and why: "3
+// processes could not be read (another user's, without root privileges)".
+func unreadableText(n int, one, many string) string {
+	return plural(n, one, many) + " could not be read (another user's, without root privileges)"
 }

@@ -33,7 +33,13 @@ func (g groups[T]) keys() []string {
 // and is evidence only. extra is said in every result.
 func (e *evaluation) clients(id string, table []service, what, extra string) {
 	var established, failed int
-	peers := map[netip.Addr]bool{}
+	// A peer is an address in a network namespace: 10.0.0.5 in a
+	// container's namespace is not the host's 10.0.0.5.
+	type peer struct {
+		netns uint32
+		addr  netip.Addr
+	}
+	peers := map[peer]bool{}
 	hits := groups[observe.Connection]{}
 	svc := map[string]service{}
 	for _, c := range e.obs.Connections {
@@ -45,11 +51,14 @@ func (e *evaluation) clients(id string, table []service, what, extra string) {
 			continue
 		}
 		established += c.Count
-		peers[c.Remote.Addr()] = true
+		peers[peer{c.Netns, c.Remote.Addr()}] = true
 		s, ok := lookup(table, observe.TCP, c.Remote.Port())
 		if !ok {
 			continue
 		}
+		// Connections in a container's network namespace (eBPF sees
+		// them) are this host's traffic too. The namespace is not part
+		// of the subject: its inode changes when the container restarts.
 		k := program(c.Exe, c.Comm) + " " + s.Name + " " + c.Remote.String()
 		hits.add(k, c)
 		svc[k] = s
@@ -73,8 +82,8 @@ func (e *evaluation) clients(id string, table []service, what, extra string) {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("and %s from %s more", plural(rest, "connection", "connections"), plural(len(cs)-i, "process", "processes")))
 				break
 			}
-			f.Evidence = append(f.Evidence, fmt.Sprintf("%s connected to %s (%s) %s",
-				process(c.PID, c.Exe, c.Comm, c.UID), remote, s.Name, times(c)))
+			f.Evidence = append(f.Evidence, fmt.Sprintf("%s connected to %s (%s)%s %s",
+				process(c.PID, c.Exe, c.Comm, c.UID), remote, s.Name, netnsText(c.Netns), times(c)))
 		}
 		if c0.Remote.Addr().IsLoopback() {
 			f.Evidence = append(f.Evidence, "over loopback: the traffic did not leave the host (the program would do the same to a remote host)")
@@ -104,10 +113,33 @@ func (e *evaluation) clients(id string, table []service, what, extra string) {
 	if failed > 0 {
 		reason += fmt.Sprintf("; %s never established not judged", plural(failed, "attempt", "attempts"))
 	}
+	if e.obs.Method == observe.MethodProc {
+		// The method's blind spot decides what a pass is worth here: the
+		// commands of these protocols are often short (a telnet probe,
+		// an ftp get, a curl of a small page).
+		if len(hits) == 0 {
+			reason += "; not proof that none was made: " + procMissesShort
+		} else {
+			reason += "; " + procMissesShort
+		}
+	}
 	if extra != "" {
 		reason += "; " + extra
 	}
 	e.result(id, status(len(hits) > 0), reason)
+}
+
+// procMissesShort is said in the client rules' results with the proc
+// method, whose poll interval is procpoll.DefaultInterval.
+const procMissesShort = "the /proc polling method sees only connections alive across a 1-second poll, so short cleartext connections may have been missed"
+
+// netnsText places a connection of another network namespace, whose
+// addresses are that namespace's; "" for the observer's own.
+func netnsText(netns uint32) string {
+	if netns == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" in network namespace %d", netns)
 }
 
 // hitCount sums the established connections of the groups.
@@ -157,7 +189,9 @@ func owner(l observe.Listener) string {
 
 // unusedListeners judges the TCP ports listening for the whole window
 // (unused-listening-port). Sockets with the same subject are judged
-// together: a port is unused only if none of them received a connection.
+// together: a port is unused only if none of them received a connection
+// and no snapshot listed a connection established on it (a pool opened
+// before the window shows the port in use without any new connection).
 func (e *evaluation) unusedListeners() {
 	tcp := groups[observe.Listener]{}
 	udp := 0
@@ -169,14 +203,22 @@ func (e *evaluation) unusedListeners() {
 		tcp.add(listenerKey(l), l)
 	}
 	w := e.obs.Window
+	if d := w.End.Sub(w.Start); d < minUnusedWindow {
+		// Any port looks unused in a window this short; Ctrl-C can end
+		// one after a few seconds.
+		e.result(RuleUnusedListeningPort, finding.StatusError, fmt.Sprintf("the window lasted %s, under %s: too short to call a listening port unused",
+			d.Truncate(100*time.Millisecond), minUnusedWindow))
+		return
+	}
 	span := fmt.Sprintf("%s, %s to %s", w.End.Sub(w.Start).Round(time.Second), stamp(w.Start), stamp(w.End))
-	var judged, partial, unused int
+	var judged, partial, unused, open int
 	for _, k := range tcp.keys() {
 		ls := tcp[k]
 		var whole []observe.Listener
-		inbound := 0
+		inbound, established := 0, 0
 		for _, l := range ls {
 			inbound += l.Inbound
+			established += l.Established
 			if l.WholeWindow {
 				whole = append(whole, l)
 			}
@@ -186,7 +228,10 @@ func (e *evaluation) unusedListeners() {
 			continue
 		}
 		judged++
-		if inbound > 0 {
+		if established > 0 {
+			open++
+		}
+		if inbound > 0 || established > 0 {
 			continue
 		}
 		unused++
@@ -210,9 +255,16 @@ func (e *evaluation) unusedListeners() {
 		e.result(RuleUnusedListeningPort, finding.StatusNotApplicable, "no TCP port listened for the whole window; "+counts)
 		return
 	}
-	e.result(RuleUnusedListeningPort, status(unused > 0), fmt.Sprintf("%s listened for the whole window, %d received no connection; %s",
-		plural(judged, "TCP port", "TCP ports"), unused, counts))
+	reason := fmt.Sprintf("%s listened for the whole window, %d received no connection", plural(judged, "TCP port", "TCP ports"), unused)
+	if open > 0 {
+		reason += fmt.Sprintf("; %d had connections established before or during the window", open)
+	}
+	e.result(RuleUnusedListeningPort, status(unused > 0), reason+"; "+counts)
 }
+
+// minUnusedWindow is the shortest window in which unused-listening-port
+// judges anything: kensa scan's minimum --duration.
+const minUnusedWindow = 10 * time.Second
 
 // serverProtocols reports every listener, TCP or UDP, for part of the
 // window or all of it, on the port of a cleartext protocol

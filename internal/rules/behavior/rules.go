@@ -70,10 +70,11 @@ func Rules() []Rule {
 			Title:    "A TCP port listened for the whole window and received no connection",
 			Severity: finding.Informational,
 			Description: "A TCP socket was listening from the start of the observation window to its end and no connection to it " +
-				"was seen. A service nobody uses is attack surface with no benefit. The judgement is only as long as the window: " +
-				"a weekly job's port looks unused in an hour, connections opened before the window began are not counted, and the " +
-				"polling method misses connections shorter than one poll. Listeners present for only part of the window are not " +
-				"judged, nor are UDP sockets (their traffic is not observed).",
+				"was seen, neither a new one nor one established at any listing of the sockets (a connection pool opened before the " +
+				"window counts as use). A service nobody uses is attack surface with no benefit. The judgement is only as long as " +
+				"the window: a weekly job's port looks unused in an hour, and the polling method misses connections shorter than " +
+				"one poll; a window shorter than 10 seconds is not judged at all. Listeners present for only part of the window " +
+				"are not judged, nor are UDP sockets (their traffic is not observed).",
 			Recommendation: "Stop and disable the service if nothing needs it, or bind it to the loopback address or a firewall zone " +
 				"that only its clients reach; observe a longer window before removing a port you are unsure of.",
 		},
