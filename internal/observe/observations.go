@@ -80,6 +80,11 @@ type Listener struct {
 	// (as the method saw them, see BlindSpots). UDP traffic is not
 	// observed, so it stays 0 for UDP.
 	Inbound int `json:"inbound"`
+	// Established is the largest number of established TCP connections
+	// on its address and port that one snapshot listed: connections
+	// accepted before the window (a database's connection pool) show a
+	// port in use that Inbound, which counts only new ones, misses.
+	Established int `json:"established,omitempty"`
 }
 
 // Process is a process alive at some point of the window.
@@ -102,6 +107,10 @@ type Process struct {
 	// OtherMountNS: the process runs in another mount namespace (a
 	// container); its paths name files there, which are not analysed.
 	OtherMountNS bool `json:"other_mount_ns,omitempty"`
+	// Unreadable: its executable, maps and command line could not be read
+	// (another user's process, without root privileges); only its uid,
+	// parent and name are known.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // Origin says where a binary comes from.

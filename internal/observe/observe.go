@@ -59,6 +59,10 @@ type ConnectionEvent struct {
 	// Failed is true for an outbound connect() whose handshake ended
 	// without being established (refused, unreachable, timed out).
 	Failed bool
+	// Netns is the inode of the connection's network namespace when the
+	// method sees other namespaces than its own (eBPF) and it is another
+	// one; 0 for the observer's own.
+	Netns uint32
 }
 
 // ProcessStart is one successful execve seen during the window.
@@ -84,10 +88,14 @@ type Connection struct {
 	Local     netip.AddrPort `json:"local"`
 	Remote    netip.AddrPort `json:"remote"`
 	Direction Direction      `json:"direction"`
-	Count     int            `json:"count"`            // established connections
-	Failed    int            `json:"failed,omitempty"` // outbound attempts never established
-	First     time.Time      `json:"first"`
-	Last      time.Time      `json:"last"`
+	// Netns: the network namespace's inode when not the observer's own
+	// (a container's connection, seen by eBPF); its addresses are that
+	// namespace's.
+	Netns  uint32    `json:"netns,omitempty"`
+	Count  int       `json:"count"`            // established connections
+	Failed int       `json:"failed,omitempty"` // outbound attempts never established
+	First  time.Time `json:"first"`
+	Last   time.Time `json:"last"`
 }
 
 // Sink receives events from an observer method. Calls come from a single

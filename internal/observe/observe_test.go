@@ -75,3 +75,17 @@ func TestBlindSpots(t *testing.T) {
 		t.Error("ebpf method states no blind spots")
 	}
 }
+
+// A user spraying connections to distinct endpoints cannot grow the
+// Recorder past MaxConnections: the rest are counted.
+func TestRecorderBoundsConnections(t *testing.T) {
+	r := NewRecorder(nil)
+	base := netip.MustParseAddr("127.0.0.1")
+	for i := range MaxConnections + 5 {
+		r.Connection(ConnectionEvent{PID: 1, Direction: Outbound, Local: netip.AddrPortFrom(base, 40000),
+			Remote: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, byte(i >> 16), byte(i >> 8), byte(i)}), 80)})
+	}
+	if n, d := len(r.Connections()), r.ConnectionsDropped(); n != MaxConnections || d != 5 {
+		t.Errorf("kept %d, dropped %d; want %d and 5", n, d, MaxConnections)
+	}
+}

@@ -44,10 +44,10 @@ func ListenerOwnerInNetns(procRoot string, netns uint32, port uint16) (pid int, 
 		return 0, 0, ""
 	}
 	tables := procRoot // procRoot/net is self's namespace
-	if netns != 0 && nsInode(filepath.Join(procRoot, "self")) != netns {
+	if netns != 0 && NetnsOf(filepath.Join(procRoot, "self")) != netns {
 		tables = ""
 		for _, e := range ents {
-			if _, err := strconv.Atoi(e.Name()); err == nil && nsInode(filepath.Join(procRoot, e.Name())) == netns {
+			if _, err := strconv.Atoi(e.Name()); err == nil && NetnsOf(filepath.Join(procRoot, e.Name())) == netns {
 				tables = filepath.Join(procRoot, e.Name())
 				break
 			}
@@ -80,7 +80,8 @@ func ListenerOwnerInNetns(procRoot string, netns uint32, port uint16) (pid int, 
 			}
 			if inodes[strings.TrimSuffix(strings.TrimPrefix(t, "socket:["), "]")] {
 				c, _ := os.ReadFile(filepath.Join(dir, "comm"))
-				return p, procUID(dir), string(bytes.TrimSpace(c))
+				_, uid, _ := ProcessStatus(dir)
+				return p, uid, string(bytes.TrimSpace(c))
 			}
 		}
 	}
@@ -112,9 +113,9 @@ func listeningInodes(path string, port uint16, into map[string]bool) {
 	}
 }
 
-// nsInode returns the network namespace inode of the process at dir (a
+// NetnsOf returns the network namespace inode of the process at dir (a
 // /proc/PID directory), or 0 when it cannot be read.
-func nsInode(dir string) uint32 {
+func NetnsOf(dir string) uint32 {
 	l, err := os.Readlink(filepath.Join(dir, "ns", "net"))
 	if err != nil {
 		return 0
@@ -124,20 +125,4 @@ func nsInode(dir string) uint32 {
 		return 0
 	}
 	return uint32(n)
-}
-
-func procUID(dir string) uint32 {
-	b, err := os.ReadFile(filepath.Join(dir, "status"))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
-			if f := strings.Fields(rest); len(f) > 0 {
-				u, _ := strconv.ParseUint(f[0], 10, 32)
-				return uint32(u)
-			}
-		}
-	}
-	return 0
 }

@@ -64,26 +64,37 @@ func PIDs(procRoot string) ([]int, error) {
 }
 
 // DescribeProcess reads what /proc says of a process that has just started
-// running exe: its name, parent and uid. Fields of a process that already
-// exited stay empty.
+// running exe: its name, parent and effective uid. Fields of a process
+// that already exited stay empty.
 func DescribeProcess(procRoot string, now time.Time, pid int, exe string) ProcessStart {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
 	ps := ProcessStart{Time: now, PID: pid, Comm: ProcessComm(dir), Filename: exe}
-	if b, err := ReadProcFile(filepath.Join(dir, "status"), 64<<10); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			f := strings.Fields(v)
-			switch {
-			case k == "PPid" && len(f) > 0:
-				ps.PPID, _ = strconv.Atoi(f[0])
-			case k == "Uid" && len(f) > 0:
-				if u, err := strconv.ParseUint(f[0], 10, 32); err == nil {
-					ps.UID = uint32(u)
-				}
+	ps.PPID, ps.UID, _ = ProcessStatus(dir)
+	return ps
+}
+
+// ProcessStatus reads the parent and the effective uid of the process at
+// dir (a /proc/PID directory) from its status file, which every user may
+// read. The effective uid is what the process may do: a setuid-root
+// program run by a user has euid 0. ok is false when it cannot be read.
+func ProcessStatus(dir string) (ppid int, euid uint32, ok bool) {
+	b, err := ReadProcFile(filepath.Join(dir, "status"), 64<<10)
+	if err != nil {
+		return 0, 0, false
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		switch {
+		case k == "PPid" && len(f) > 0:
+			ppid, _ = strconv.Atoi(f[0])
+		case k == "Uid" && len(f) > 1: // real, effective, saved, filesystem
+			if u, err := strconv.ParseUint(f[1], 10, 32); err == nil {
+				euid = uint32(u)
 			}
 		}
 	}
-	return ps
+	return ppid, euid, true
 }
 
 // SocketOwner is a process holding a socket.

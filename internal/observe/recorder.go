@@ -12,6 +12,12 @@ import (
 // in ProcessStartsDropped.
 const MaxProcessStarts = 100_000
 
+// MaxConnections bounds the distinct connections (process, endpoints,
+// direction) a Recorder keeps: a user spraying connections to every port
+// of 127.0.0.0/8 must not grow the observer's memory at will. Events of
+// connections past it are counted (ConnectionsDropped).
+const MaxConnections = 200_000
+
 // Recorder is a Sink that aggregates events into the window's facts. It is
 // safe for concurrent use, so a report can read it while a method feeds it.
 type Recorder struct {
@@ -19,6 +25,7 @@ type Recorder struct {
 
 	mu           sync.Mutex
 	conns        map[connKey]*Connection
+	connsDropped int
 	procs        []ProcessStart
 	procsDropped int
 	exe          map[int]string // pid → executable, resolved once
@@ -28,6 +35,7 @@ type connKey struct {
 	pid           int
 	local, remote netip.AddrPort
 	dir           Direction
+	netns         uint32
 }
 
 // NewRecorder returns an empty Recorder. exeOf resolves a pid's executable
@@ -44,7 +52,7 @@ func (r *Recorder) Connection(ev ConnectionEvent) {
 		// ephemeral: aggregate all connections to one peer
 		local = netip.AddrPortFrom(local.Addr(), 0)
 	}
-	k := connKey{pid: ev.PID, local: local, remote: ev.Remote, dir: ev.Direction}
+	k := connKey{pid: ev.PID, local: local, remote: ev.Remote, dir: ev.Direction, netns: ev.Netns}
 	if ev.Direction == Inbound {
 		// the peer's port is ephemeral
 		k.remote = netip.AddrPortFrom(ev.Remote.Addr(), 0)
@@ -53,8 +61,12 @@ func (r *Recorder) Connection(ev ConnectionEvent) {
 	defer r.mu.Unlock()
 	c := r.conns[k]
 	if c == nil {
+		if len(r.conns) >= MaxConnections {
+			r.connsDropped++
+			return
+		}
 		c = &Connection{PID: ev.PID, Comm: ev.Comm, UID: ev.UID, Local: k.local, Remote: k.remote,
-			Direction: ev.Direction, First: ev.Time, Exe: r.exeLocked(ev.PID)}
+			Direction: ev.Direction, Netns: ev.Netns, First: ev.Time, Exe: r.exeLocked(ev.PID)}
 		r.conns[k] = c
 	}
 	if ev.Failed {
@@ -110,6 +122,14 @@ func (r *Recorder) Connections() []Connection {
 			a.Local.Compare(b.Local), cmp.Compare(a.PID, b.PID))
 	})
 	return out
+}
+
+// ConnectionsDropped counts the events of connections not kept past
+// MaxConnections.
+func (r *Recorder) ConnectionsDropped() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connsDropped
 }
 
 // ProcessStarts returns the execs seen, in arrival order, and how many were

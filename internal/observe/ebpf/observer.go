@@ -105,6 +105,9 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 type Observer struct {
 	sink     observe.Sink
 	procRoot string
+	// netns is the inode of the observer's own network namespace: a
+	// connection elsewhere (a container) is marked with its namespace.
+	netns    uint32
 	objs     observerObjects
 	links    []link.Link
 	reader   *ringbuf.Reader
@@ -185,6 +188,7 @@ func Start(ctx context.Context, sink observe.Sink, opts Options) (*Observer, err
 	if o.procRoot == "" {
 		o.procRoot = "/proc"
 	}
+	o.netns = observe.NetnsOf(o.procRoot + "/self")
 	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
 		return nil, unavailable("loading the BPF programs", err)
 	}
@@ -348,6 +352,9 @@ func (o *Observer) conn(ev *observerConnEvent) {
 		who = w
 	}
 	out.PID, out.UID, out.Comm = who.pid, who.uid, who.comm
+	if ev.Netns != 0 && ev.Netns != o.netns {
+		out.Netns = ev.Netns
+	}
 	o.events.Add(1)
 	o.sink.Connection(out)
 }

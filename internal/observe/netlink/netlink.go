@@ -37,7 +37,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -877,6 +876,5 @@ func (p *poller) updateListeners(listening map[uint16]uint64) {
 
 // execed describes a process that has just exec'd, read from /proc at once.
 func execed(procRoot string, pid int) observe.ProcessStart {
-	exe, _ := os.Readlink(filepath.Join(procRoot, strconv.Itoa(pid), "exe"))
-	return observe.DescribeProcess(procRoot, time.Now(), pid, exe)
+	return observe.DescribeProcess(procRoot, time.Now(), pid, observe.ExeIn(procRoot, pid))
 }

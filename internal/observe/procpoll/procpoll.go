@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -267,10 +266,7 @@ func (p *poller) poll() ([]observe.ConnectionEvent, []observe.ProcessStart, erro
 
 // exe is a process's executable, "" for a kernel thread or one that
 // cannot be read.
-func (p *poller) exe(pid int) string {
-	e, _ := os.Readlink(filepath.Join(p.root, strconv.Itoa(pid), "exe"))
-	return e
-}
+func (p *poller) exe(pid int) string { return observe.ExeIn(p.root, pid) }
 
 func key(e netstate.ProcNetEntry) connKey {
 	return connKey{unmap(e.Local), unmap(e.Remote), e.Inode}
