@@ -1,8 +1,10 @@
 package watch
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/elfsec"
 	"github.com/kensa-dev/kensa/internal/observe"
+	"golang.org/x/sys/unix"
 )
 
 // maxBinaries bounds the files analysed after a window.
@@ -32,7 +35,7 @@ const deletedSuffix = " (deleted)"
 // An executable no longer on disk (deleted or replaced since it started,
 // or run from memory through a memfd) is analysed through procRoot/PID/exe
 // of a process still running it: the kernel keeps the file open.
-func analyzeBinaries(procRoot string, procs []observe.Process, notes []string) ([]observe.Binary, []string) {
+func analyzeBinaries(ctx context.Context, procRoot string, procs []observe.Process, notes []string) ([]observe.Binary, []string) {
 	seen := map[string]bool{}
 	var paths []string
 	runner := map[string]int{} // executable not on disk → a pid running it
@@ -57,6 +60,9 @@ func analyzeBinaries(procRoot string, procs []observe.Process, notes []string) (
 	}
 	out := make([]observe.Binary, 0, len(paths))
 	for _, p := range paths {
+		if ctx.Err() != nil {
+			return out, notes // canceled: the caller returns ctx's error
+		}
 		if pid, ok := runner[p]; ok {
 			out = append(out, analyzeRunning(p, filepath.Join(procRoot, strconv.Itoa(pid), "exe")))
 			continue
@@ -76,7 +82,7 @@ func offDisk(path string) bool {
 // exe, its process's /proc/PID/exe. It has no chain: no path on disk
 // holds that code, so no one can replace it there.
 func analyzeRunning(path, exe string) observe.Binary {
-	b := observe.Binary{Path: path, Origin: observe.OriginUnknown, OffDisk: true}
+	b := observe.Binary{Path: path, Origin: observe.OriginUnknown, OffDisk: true, Chain: dirChain(path)}
 	f, err := os.Open(exe)
 	if err != nil {
 		b.Error = fmt.Sprintf("not on disk, and %v", err)
@@ -108,6 +114,7 @@ func Analyze(path string) observe.Binary {
 	b := observe.Binary{Path: path, Origin: observe.OriginUnknown}
 	if offDisk(path) {
 		b.OffDisk = true
+		b.Chain = dirChain(path)
 		b.Error = "not on disk: deleted or replaced since it was loaded (a process to restart after an upgrade), or run from memory; only a running executable can be read back, through /proc"
 		return b
 	}
@@ -129,23 +136,31 @@ func Analyze(path string) observe.Binary {
 	return b
 }
 
-// analyzeFile opens path without following a final link and without
-// blocking on a FIFO, and analyses it if it is a regular file: an ELF
-// file's hardening, or a script's interpreter.
+// analyzeFile analyses the regular file at path: an ELF file's hardening,
+// or a script's interpreter. Paths were recorded during the window and
+// are opened at its end, as root, so a user may have swapped a directory
+// on the way for a link to /dev meanwhile: the file is first opened
+// O_PATH (no driver's open runs, nothing blocks), checked to be a regular
+// file, and only then opened for reading, through that descriptor.
 func analyzeFile(path string) (res *elfsec.Result, interpreter string, err error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, "", err
+		return nil, "", &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, "", &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, "", fmt.Errorf("%s: not a regular file (mode %#o)", path, st.Mode)
+	}
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY, 0)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, "", fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
-	}
-	res, err = elfsec.Analyze(f, fi.Size())
+	res, err = elfsec.Analyze(f, st.Size)
 	if errors.Is(err, elfsec.ErrNotELF) {
 		if interp := shebang(f); interp != "" {
 			return nil, interp, nil
@@ -170,9 +185,22 @@ func shebang(f *os.File) string {
 	return ""
 }
 
+// dirChain is the chain of the directories of an off-disk path (the
+// " (deleted)" suffix removed): the code is not there any more, but who
+// can write those directories could have put it there, and can put the
+// next version there.
+func dirChain(path string) []observe.PathElem {
+	p := strings.TrimSuffix(path, deletedSuffix)
+	if strings.HasPrefix(p, "/memfd:") || !filepath.IsAbs(p) {
+		return nil
+	}
+	return chain(filepath.Dir(p))
+}
+
 // chain lists "/", each directory down to path, then path itself, with
 // their owners and modes (lstat: a link is described, not followed). It
-// stops at the first element that cannot be read.
+// is nil when an element cannot be read: a partial chain would hide what
+// lies below.
 func chain(path string) []observe.PathElem {
 	clean := filepath.Clean(path)
 	if !filepath.IsAbs(clean) {
@@ -187,11 +215,11 @@ func chain(path string) []observe.PathElem {
 		}
 		fi, err := os.Lstat(cur)
 		if err != nil {
-			break
+			return nil
 		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
 		if !ok {
-			break
+			return nil
 		}
 		out = append(out, observe.PathElem{Path: cur, Mode: collect.UnixMode(fi.Mode()), UID: st.Uid, GID: st.Gid, Dir: fi.IsDir()})
 	}

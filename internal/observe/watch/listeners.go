@@ -38,10 +38,13 @@ type listenerSet struct {
 	// first and last are the keys of the first and the latest snapshot.
 	first, last map[listenerKey]bool
 	dropped     int
+	// established is, per listener, the most established connections on
+	// its address and port one snapshot listed.
+	established map[listenerKey]int
 }
 
 func newListenerSet(procRoot string) *listenerSet {
-	return &listenerSet{procRoot: procRoot, seen: map[listenerKey]*observe.Listener{}}
+	return &listenerSet{procRoot: procRoot, seen: map[listenerKey]*observe.Listener{}, established: map[listenerKey]int{}}
 }
 
 // snapshot lists the listening TCP and bound UDP sockets of the observer's
@@ -49,6 +52,7 @@ func newListenerSet(procRoot string) *listenerSet {
 func (s *listenerSet) snapshot(now time.Time) error {
 	current := map[listenerKey]bool{}
 	var fresh []uint64
+	est := map[netip.AddrPort]int{} // established TCP connections by local end
 	var errs error
 	read := 0
 	for _, t := range []struct {
@@ -65,6 +69,10 @@ func (s *listenerSet) snapshot(now time.Time) error {
 		read++
 		entries, _ := netstate.ParseProcNet(b)
 		for _, e := range entries {
+			if t.proto == observe.TCP && e.State == netstate.StateEstablished {
+				est[netip.AddrPortFrom(e.Local.Addr().Unmap(), e.Local.Port())]++
+				continue
+			}
 			if !e.Listening(t.proto == observe.TCP) {
 				continue
 			}
@@ -96,6 +104,18 @@ func (s *listenerSet) snapshot(now time.Time) error {
 			}
 		}
 	}
+	for k := range current {
+		if k.proto != observe.TCP {
+			continue
+		}
+		n := 0
+		for local, c := range est {
+			if accepts(k.local, local) {
+				n += c
+			}
+		}
+		s.established[k] = max(s.established[k], n)
+	}
 	if s.first == nil {
 		s.first = current
 	}
@@ -104,18 +124,27 @@ func (s *listenerSet) snapshot(now time.Time) error {
 }
 
 // result returns every listener seen, with whether it was there for the
-// whole window and the inbound connections it received.
+// whole window, the inbound connections it received and the most
+// connections established on it at a snapshot. Connections in other
+// network namespaces (eBPF sees them) are not this namespace's listeners'.
 func (s *listenerSet) result(conns []observe.Connection) []observe.Listener {
+	byPort := map[uint16][]observe.Connection{}
+	for _, c := range conns {
+		if c.Direction == observe.Inbound && c.Netns == 0 {
+			byPort[c.Local.Port()] = append(byPort[c.Local.Port()], c)
+		}
+	}
 	out := make([]observe.Listener, 0, len(s.seen))
 	for k, l := range s.seen {
 		v := *l
 		v.WholeWindow = s.first[k] && s.last[k]
 		if v.Proto == observe.TCP {
-			for _, c := range conns {
-				if c.Direction == observe.Inbound && accepts(v.Local, c.Local) {
+			for _, c := range byPort[v.Local.Port()] {
+				if accepts(v.Local, c.Local) {
 					v.Inbound += c.Count
 				}
 			}
+			v.Established = s.established[k]
 		}
 		out = append(out, v)
 	}

@@ -59,11 +59,14 @@ type Options struct {
 // goroutine, in order: Started once the method runs and the first snapshot
 // is taken (with the better methods that could not run, and the time the
 // window will end), Tick about every second, Ended once the method has
-// stopped (before the binaries are analysed).
+// stopped (before the binaries are analysed), and Closed when Run returns,
+// whatever happened (the window may never have started): from then on
+// nothing can end it early.
 type Display interface {
 	Started(m observe.Method, fallbacks []observe.Fallback, end time.Time)
 	Tick(Progress)
 	Ended(stoppedEarly bool, stats observe.Stats)
+	Closed()
 }
 
 // Progress is the state of a running window.
@@ -105,6 +108,9 @@ func Run(ctx context.Context, opts Options) (*observe.Observations, error) {
 	}
 	if opts.ProcRoot == "" {
 		opts.ProcRoot = "/proc"
+	}
+	if opts.Display != nil {
+		defer opts.Display.Closed()
 	}
 	log := opts.Logger
 	if log == nil {
@@ -186,7 +192,7 @@ loop:
 	}
 	var selfConns int
 	for _, c := range rec.Connections() {
-		if opts.Self != 0 && c.PID == opts.Self {
+		if procs.isKensa(c.PID) {
 			selfConns += c.Count + c.Failed
 			continue
 		}
@@ -194,13 +200,19 @@ loop:
 	}
 	// Leaving Kensa out is by design, not a gap: logged, not noted (a
 	// note makes the coverage partial).
-	log.Debug("Kensa's own activity left out", "connections", selfConns, "commands", procs.selfChildren)
+	log.Debug("Kensa's own activity left out", "connections", selfConns, "commands", procs.kensaSkipped)
+	if n := rec.ConnectionsDropped(); n > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf("more than %d distinct connections: %d connection events were not recorded", observe.MaxConnections, n))
+	}
 	obs.Listeners = ls.result(obs.Connections)
 	if n := ls.note(); n != "" {
 		obs.Notes = append(obs.Notes, n)
 	}
 	obs.Processes, obs.Notes = procs.result(obs.Notes)
-	obs.Binaries, obs.Notes = analyzeBinaries(opts.ProcRoot, obs.Processes, obs.Notes)
+	obs.Binaries, obs.Notes = analyzeBinaries(ctx, opts.ProcRoot, obs.Processes, obs.Notes)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if obs.Connections == nil {
 		obs.Connections = []observe.Connection{}
 	}

@@ -27,27 +27,33 @@ func TestMappedObjects(t *testing.T) {
 7f0000004000-7f0000005000 r-xp 00000000 00:00 0 [vdso]
 7f0000005000-7f0000006000 r-xp 00000000 00:00 0
 7f0000006000-7f0000007000 r-xp 00003000 08:01 131 /usr/bin/cat
+7f0000007000-7f0000008000 r-xp 00000000 08:01 203 /opt/trailing space.so 
+7f0000008000-7f0000009000 r-xp 00000000 08:01 204 /opt/new\012line.so
 garbage
 `
 	p := filepath.Join(t.TempDir(), "maps")
 	if err := os.WriteFile(p, []byte(maps), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := mappedObjects(p)
-	want := []string{"/usr/bin/cat", "/opt/my app/lib/libx.so", "/usr/lib/libold.so.1 (deleted)"}
-	if !slices.Equal(got, want) {
-		t.Errorf("mappedObjects = %q, want %q", got, want)
+	got, cut := mappedObjects(p)
+	want := []string{"/usr/bin/cat", "/opt/my app/lib/libx.so", "/usr/lib/libold.so.1 (deleted)", "/opt/trailing space.so ", "/opt/new\nline.so"}
+	if !slices.Equal(got, want) || cut {
+		t.Errorf("mappedObjects = %q (cut %v), want %q", got, cut, want)
 	}
 }
 
-func TestStartTime(t *testing.T) {
+func TestParseStat(t *testing.T) {
 	// a name with spaces and parentheses must not shift the fields
 	stat := "4711 (we (ird) name) S 1 4711 4711 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10"
-	if got := startTime([]byte(stat)); got != 987654 {
-		t.Errorf("startTime = %d, want 987654", got)
+	if got, ok := parseStat([]byte(stat)); !ok || got.start != 987654 || got.state != 'S' || got.flags != 4194560 {
+		t.Errorf("parseStat = %+v, %v", got, ok)
 	}
-	if got := startTime([]byte("4711 (x) S 1")); got != 0 {
-		t.Errorf("startTime of a short line = %d, want 0", got)
+	kthread := "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0"
+	if got, ok := parseStat([]byte(kthread)); !ok || got.flags&pfKthread == 0 {
+		t.Errorf("kthreadd: %+v, %v; want PF_KTHREAD", got, ok)
+	}
+	if _, ok := parseStat([]byte("4711 (x) S 1")); ok {
+		t.Error("a short line parsed")
 	}
 }
 
@@ -133,8 +139,19 @@ func TestAnalyze(t *testing.T) {
 	if s := Analyze(text); s.Error == "" || !strings.Contains(s.Error, "neither an ELF file nor a script") {
 		t.Errorf("Analyze(text) error = %q", s.Error)
 	}
-	if s := Analyze(bin + deletedSuffix); s.Error == "" || s.Chain != nil {
-		t.Errorf("Analyze(deleted) = %+v, want an error and no chain", s)
+	// Off disk: not read, but who can write its directory is still
+	// known (the next start runs what is put there).
+	if s := Analyze(bin + deletedSuffix); s.Error == "" || !s.OffDisk || len(s.Chain) == 0 || s.Chain[len(s.Chain)-1].Path != ww {
+		t.Errorf("Analyze(deleted) = %+v, want an error and the chain of its directory", s)
+	}
+	// A device is never opened for reading (a watchdog would arm), even
+	// when a path leads to it.
+	dev := filepath.Join(dir, "dev")
+	if err := os.Symlink("/dev/null", dev); err != nil {
+		t.Fatal(err)
+	}
+	if s := Analyze(dev); !strings.Contains(s.Error, "not a regular file") {
+		t.Errorf("Analyze(link to /dev/null) error = %q", s.Error)
 	}
 	if s := Analyze(filepath.Join(dir, "missing")); s.Error == "" {
 		t.Error("Analyze(missing) has no error")
@@ -158,6 +175,13 @@ func TestListenerSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer udp.Close()
+	// A connection established before the window (a pool): the port is
+	// in use although no new connection arrives.
+	pooled, err := net.Dial("tcp4", stay.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pooled.Close()
 	s := newListenerSet("/proc")
 	if err := s.snapshot(time.Now()); err != nil {
 		t.Fatal(err)
@@ -169,7 +193,8 @@ func TestListenerSet(t *testing.T) {
 	local := func(a net.Addr) netip.AddrPort { return netip.MustParseAddrPort(a.String()) }
 	conns := []observe.Connection{
 		{Direction: observe.Inbound, Local: local(stay.Addr()), Count: 2},
-		{Direction: observe.Outbound, Local: local(stay.Addr()), Count: 5}, // not received
+		{Direction: observe.Outbound, Local: local(stay.Addr()), Count: 5},             // not received
+		{Direction: observe.Inbound, Local: local(stay.Addr()), Count: 7, Netns: 4711}, // another namespace's listener
 	}
 	ls := s.result(conns)
 	find := func(proto observe.Proto, a netip.AddrPort) *observe.Listener {
@@ -182,10 +207,10 @@ func TestListenerSet(t *testing.T) {
 		return nil
 	}
 	st := find(observe.TCP, local(stay.Addr()))
-	if !st.WholeWindow || st.Inbound != 2 || st.PID != os.Getpid() || st.Exe == "" {
+	if !st.WholeWindow || st.Inbound != 2 || st.Established != 1 || st.PID != os.Getpid() || st.Exe == "" {
 		t.Errorf("listener kept open: %+v", st)
 	}
-	if g := find(observe.TCP, local(gone.Addr())); g.WholeWindow {
+	if g := find(observe.TCP, local(gone.Addr())); g.WholeWindow || g.Established != 0 {
 		t.Errorf("listener closed before the end: %+v", g)
 	}
 	if u := find(observe.UDP, local(udp.LocalAddr())); !u.WholeWindow || u.PID != os.Getpid() {
@@ -208,6 +233,7 @@ func (d *recordingDisplay) Started(m observe.Method, _ []observe.Fallback, _ tim
 	close(d.started)
 }
 func (d *recordingDisplay) Tick(Progress) { d.mu.Lock(); d.ticks++; d.mu.Unlock() }
+func (d *recordingDisplay) Closed()       {}
 func (d *recordingDisplay) Ended(bool, observe.Stats) {
 	d.mu.Lock()
 	d.ended = true
@@ -309,12 +335,26 @@ func TestRunProc(t *testing.T) {
 	}
 }
 
-// TestRunSelf: Kensa's own connections and children are left out, and a
-// note says so.
+// TestRunSelf: Kensa's own connections, children and grandchildren (apt-get
+// runs download methods) are left out.
 func TestRunSelf(t *testing.T) {
 	if _, err := exec.LookPath("sleep"); err != nil {
 		t.Skip("no sleep(1)")
 	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
 	stop := make(chan struct{})
 	d := &recordingDisplay{started: make(chan struct{})}
 	done := make(chan *observe.Observations, 1)
@@ -326,20 +366,40 @@ func TestRunSelf(t *testing.T) {
 		done <- o
 	}()
 	<-d.started
-	child := exec.Command("sleep", "30")
+	// sh runs sleep as its child: a grandchild of this process.
+	child := exec.Command("sh", "-c", "sleep 30; true")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer child.Process.Kill()
-	time.Sleep(1500 * time.Millisecond) // let a poll run; the assertion does not depend on it
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Let polls see the connection and the grandchild; the assertions do
+	// not depend on how many ran.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		d.mu.Lock()
+		ticks := d.ticks
+		d.mu.Unlock()
+		if ticks >= 3 {
+			break
+		}
+	}
 	close(stop)
 	o := <-done
 	if o == nil {
 		t.Fatal("no observations")
 	}
 	for _, p := range o.Processes {
-		if p.PID == os.Getpid() || p.PID == child.Process.Pid {
+		if p.PID == os.Getpid() || p.PID == child.Process.Pid || p.PPID == child.Process.Pid {
 			t.Errorf("process %d of Kensa itself recorded: %+v", p.PID, p)
+		}
+	}
+	for _, cn := range o.Connections {
+		if cn.PID == os.Getpid() {
+			t.Errorf("Kensa's own connection recorded: %+v", cn)
 		}
 	}
 }
@@ -370,14 +430,14 @@ func TestAnalyzeOffDisk(t *testing.T) {
 	procs := []observe.Process{
 		{PID: cmd.Process.Pid, Running: true, Exe: copyPath + deletedSuffix, Objects: []string{"/usr/lib/libgone.so.1" + deletedSuffix}},
 	}
-	bins, _ := analyzeBinaries("/proc", procs, nil)
+	bins, _ := analyzeBinaries(context.Background(), "/proc", procs, nil)
 	if len(bins) != 2 {
 		t.Fatalf("binaries %+v", bins)
 	}
 	for _, bin := range bins {
 		switch bin.Path {
 		case copyPath + deletedSuffix:
-			if !bin.OffDisk || bin.ELF == nil || bin.Error != "" || bin.Chain != nil {
+			if !bin.OffDisk || bin.ELF == nil || bin.Error != "" || len(bin.Chain) == 0 || bin.Chain[len(bin.Chain)-1].Path != filepath.Dir(copyPath) {
 				t.Errorf("deleted executable: %+v", bin)
 			}
 		default:
