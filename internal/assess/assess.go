@@ -239,6 +239,11 @@ func Scan(ctx context.Context, opts Options) (*report.Report, *host.Inventory, e
 	inv := inventory(ctx, fsys, opts)
 	if window != nil {
 		<-window // orders the goroutine's writes before these reads
+		if obsErr != nil && opts.Window.Method != "" && ctx.Err() == nil {
+			// A forced method that cannot run fails the scan: who
+			// forces one wants that method's answer, not a gap.
+			return nil, inv, obsErr
+		}
 		opts.Observations, opts.ObservationError = obs, obsErr
 		if opts.Observations != nil {
 			SetOrigins(fsys, inv, opts.Observations)
@@ -363,14 +368,17 @@ func SetOrigins(fsys hostfs.FS, inv *host.Inventory, obs *observe.Observations) 
 	if len(inv.Packages) == 0 {
 		return
 	}
+	// A file replaced since it was loaded (an upgrade) keeps its
+	// package's path: " (deleted)" is the kernel's mark, not the name.
+	onDisk := func(p string) string { return strings.TrimSuffix(p, " (deleted)") }
 	paths := make([]string, len(obs.Binaries))
 	for i, b := range obs.Binaries {
-		paths[i] = b.Path
+		paths[i] = onDisk(b.Path)
 	}
 	owners := discover.OwnersOf(fsys, inv.Packages, paths)
 	for i := range obs.Binaries {
 		b := &obs.Binaries[i]
-		if name, ok := owners[b.Path]; ok {
+		if name, ok := owners[onDisk(b.Path)]; ok {
 			b.Origin, b.Package = observe.FromPackage, name
 		} else {
 			b.Origin = observe.ThirdParty

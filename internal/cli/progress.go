@@ -85,16 +85,22 @@ type windowProgress struct {
 	w     io.Writer
 	tty   bool
 	quiet bool
+	// over tells the Interrupts that the window is over, so the next
+	// Ctrl-C cancels instead of ending a window that no longer runs.
+	over func()
 
 	mu    sync.Mutex
 	drawn bool
 	total time.Duration
 }
 
-func newWindowProgress(w io.Writer, quiet bool, total time.Duration) *windowProgress {
+func newWindowProgress(w io.Writer, quiet bool, total time.Duration, over func()) *windowProgress {
 	f, ok := w.(*os.File)
-	return &windowProgress{w: w, quiet: quiet, total: total, tty: ok && term.IsTerminal(int(f.Fd()))}
+	return &windowProgress{w: w, quiet: quiet, total: total, over: over, tty: ok && term.IsTerminal(int(f.Fd()))}
 }
+
+// Closed implements watch.Display.
+func (p *windowProgress) Closed() { p.over() }
 
 // Started announces the window (watch.Display); it names the method, the
 // better methods that could not run and why, and how to end it early.
@@ -134,6 +140,7 @@ func (p *windowProgress) Tick(s watch.Progress) {
 
 // Ended clears the bar and says how the window ended.
 func (p *windowProgress) Ended(stoppedEarly bool, stats observe.Stats) {
+	p.over()
 	if p.quiet {
 		return
 	}

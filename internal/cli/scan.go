@@ -146,7 +146,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 				opts.Window.Stop = stop
 				opts.Window.Self = os.Getpid()
 				opts.Window.Logger = a.logger
-				opts.Window.Display = newWindowProgress(a.stderr, a.quiet, opts.Window.Duration)
+				opts.Window.Display = newWindowProgress(a.stderr, a.quiet, opts.Window.Duration, done)
 			} else if p = newProgress(a.stderr, a.quiet); p != nil {
 				opts.Progress = p
 			}

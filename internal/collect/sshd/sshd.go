@@ -37,6 +37,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/collect"
@@ -223,9 +224,13 @@ func normCompare(v string) string {
 
 // ExecRunner runs a command with an empty environment, keeping at most
 // 1 MiB of its output; on failure the error carries the start of its
-// standard error.
+// standard error. It runs in a process group of its own: a Ctrl-C on the
+// terminal, which reaches the whole foreground group, must not kill it
+// while that Ctrl-C only ends a runtime window ("stop and evaluate");
+// cancellation still kills it, through ctx.
 func ExecRunner(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
 	cmd.WaitDelay = time.Second
 	var stdout, stderr capped
