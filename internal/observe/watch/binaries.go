@@ -109,7 +109,9 @@ func analyzeRunning(path, exe string) observe.Binary {
 // path given to execve (a process that exited before /proc was read) may
 // not, and is resolved first, so the chain describes the file that ran.
 // A script (#!) is no failure: its interpreter runs, and is analysed as
-// the process's executable.
+// the executable of a process still running it. (A script whose process
+// exited before it was read is recorded by its path; its interpreter is
+// then not analysed.)
 func Analyze(path string) observe.Binary {
 	b := observe.Binary{Path: path, Origin: observe.OriginUnknown}
 	if offDisk(path) {

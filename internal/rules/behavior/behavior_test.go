@@ -422,7 +422,7 @@ func TestBinaryRules(t *testing.T) {
 			},
 		},
 		{
-			name: "a process in another mount namespace is skipped", rule: RuleWithoutDEP, status: finding.StatusNotApplicable,
+			name: "a process in another mount namespace is skipped: nothing examined is an error, not no software", rule: RuleWithoutDEP, status: finding.StatusError,
 			obs: func(o *observe.Observations) {
 				p := proc(4000, 1000, y)
 				p.OtherMountNS = true

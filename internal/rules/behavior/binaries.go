@@ -169,6 +169,10 @@ func (e *evaluation) hardening(id string, u *codeUse) {
 		if u.otherNS > 0 {
 			reason += fmt.Sprintf("; %s in other mount namespaces not analysed", plural(u.otherNS, "process", "processes"))
 		}
+	case len(u.files) == 0 && (u.otherNS > 0 || u.unknownExe > 0):
+		// Processes ran (in containers, or gone before they were read)
+		// but none of their code could be examined: not "no software".
+		st = finding.StatusError
 	case len(u.files) == 0:
 		st = finding.StatusNotApplicable
 	case pass+nNA == 0:
