@@ -687,7 +687,7 @@ func TestCoverage(t *testing.T) {
 		{name: "another user's process is unreadable, not exited", obs: func(o *observe.Observations) {
 			o.Processes = []observe.Process{proc(1, 0, "/usr/bin/app"), unreadable(2, 0, "sshd"), unreadable(3, 1001, "postgres")}
 			o.Binaries = []observe.Binary{hardened("/usr/bin/app")}
-		}, status: report.Partial, reason: []string{"2 processes could not be read (another user's, without root privileges): their code was not analysed"},
+		}, status: report.Partial, reason: []string{"2 processes could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox): their code was not analysed"},
 			absent: []string{"exited before"}},
 		{name: "a process started in the window that exited first", obs: func(o *observe.Observations) {
 			o.Processes = []observe.Process{{PID: 7, PPID: 1, UID: 1000, Comm: "true", StartedInWindow: true}}
@@ -810,7 +810,7 @@ func TestUnreadableProcesses(t *testing.T) {
 				mine(o)
 				o.Processes = append(o.Processes, unreadable(1, 0, "systemd"), unreadable(700, 0, "sshd"))
 			},
-			reason:    []string{"2 root processes could not be read (another user's, without root privileges)", "run kensa as root"},
+			reason:    []string{"2 root processes could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox)", "run kensa as root"},
 			notReason: []string{"no root process observed"},
 		},
 		{
@@ -819,7 +819,7 @@ func TestUnreadableProcesses(t *testing.T) {
 				o.Processes = []observe.Process{proc(812, 0, app), unreadable(1, 0, "systemd")}
 				o.Binaries = []observe.Binary{hardened(app)}
 			},
-			reason: []string{"1 root process examined (1 code file)", "1 root process could not be read (another user's, without root privileges): their code's permissions are unknown"},
+			reason: []string{"1 root process examined (1 code file)", "1 root process could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox): their code's permissions are unknown"},
 		},
 		{
 			name: "another user's unreadable process is not a root process", rule: RuleRootInsecurePerms, status: finding.StatusNotApplicable,
@@ -834,7 +834,7 @@ func TestUnreadableProcesses(t *testing.T) {
 			obs: func(o *observe.Observations) {
 				o.Processes = []observe.Process{unreadable(1, 0, "systemd"), unreadable(900, 1001, "postgres")}
 			},
-			reason:    []string{"no file examined: 2 processes could not be read (another user's, without root privileges)", "run kensa as root"},
+			reason:    []string{"no file examined: 2 processes could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox)", "run kensa as root"},
 			notReason: []string{"0 files used by 0 processes"},
 		},
 		{
@@ -850,7 +850,7 @@ func TestUnreadableProcesses(t *testing.T) {
 				mine(o)
 				o.Processes = append(o.Processes, unreadable(1, 0, "systemd"))
 			},
-			reason: []string{"1 file used by 1 process examined", "1 process could not be read (another user's, without root privileges)"},
+			reason: []string{"1 file used by 1 process examined", "1 process could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox)"},
 		},
 		{
 			name: "no process at all is still not applicable", rule: RuleWithoutDEP, status: finding.StatusNotApplicable,

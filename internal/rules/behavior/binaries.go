@@ -413,7 +413,7 @@ func (e *evaluation) rootPermissions(u *codeUse) {
 }
 
 // unreadableText says that n processes could not be read and why: "3
-// processes could not be read (another user's, without root privileges)".
+// processes could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox)".
 func unreadableText(n int, one, many string) string {
-	return plural(n, one, many) + " could not be read (another user's, without root privileges)"
+	return plural(n, one, many) + " could not be read (access denied: another user's without root privileges, or protected from root by the kernel or a sandbox)"
 }
