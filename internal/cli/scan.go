@@ -23,7 +23,7 @@ func (a *app) scanCommand() *cobra.Command {
 	var (
 		t                targetFlags
 		packages         []string
-		format, output   string
+		formats, paths   []string
 		failOn           string
 		failOnIncomplete bool
 		failOnKEV        bool
@@ -62,6 +62,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 /proc polling; the report names the method and what it cannot see.`,
 		Example: `  kensa scan
   kensa scan --root /mnt/image --format json --output report.json
+  kensa scan -f json -o report.json -f sarif -o report.sarif -f csv -o findings.csv
   kensa scan --packages cve --ignore-unfixed
   kensa scan --packages best-practices,cis --show-passed --profile site.yaml
   kensa scan --packages runtime --duration 10m
@@ -82,11 +83,11 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 					return usageErrorf("--fail-on: %v", err)
 				}
 			}
-			if format != "table" && format != "json" {
-				return usageErrorf("--format %q: want table or json (more formats come with reports)", format)
-			}
-			useColor, err := colorWanted(color, output, a.stdout)
+			outs, err := outputs(formats, paths)
 			if err != nil {
+				return err
+			}
+			if _, err := colorWanted(color, "", a.stdout); err != nil {
 				return err
 			}
 			opts.IgnoreUnfixed = ignoreUnfixed
@@ -158,13 +159,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 				return err
 			}
 			a.logCollectors(inv)
-			err = a.writeOutput(output, func(w io.Writer) error {
-				if format == "json" {
-					return report.WriteJSON(w, r)
-				}
-				return report.WriteTable(w, r, report.TableOptions{Color: useColor, Width: terminalWidth(output, a.stdout), ShowPassed: showPassed})
-			})
-			if err != nil {
+			if err := a.writeReports(r, outs, color, showPassed); err != nil {
 				return err
 			}
 			if r.IgnoredUnfixed > 0 {
@@ -198,8 +193,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 	f := cmd.Flags()
 	t.register(cmd)
 	f.StringSliceVar(&packages, "packages", nil, "rules packages to run, comma-separated: "+strings.Join(finding.Packages(), ", ")+" (default all)")
-	f.StringVarP(&format, "format", "f", "table", "report format: table or json")
-	f.StringVarP(&output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	registerOutputFlags(cmd, &formats, &paths)
 	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational, unrated)")
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
@@ -211,7 +205,6 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 	f.DurationVar(&duration, "duration", 0, "runtime: observe the live host for this long, 10s to 24h (default 1m when --packages names runtime; without --packages, runtime is observed only with --duration)")
 	f.StringVar(&observer, "observer", "", "runtime: force the observer method: ebpf, netlink or proc (default: the best that can run here)")
 	db.register(cmd, false)
-	cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("high", "medium", "low", "informational", "unrated"))
 	cmd.RegisterFlagCompletionFunc("packages", fixedCompletion(finding.Packages()...))
 	cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))

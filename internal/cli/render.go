@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/spf13/cobra"
+)
+
+// formatNames are every report format, built or not (issue 6 lists them):
+// a format not built yet is refused by name, with that reason, rather than
+// taken for a typo.
+var formatNames = []string{"table", "json", "sarif", "csv", "html", "pdf", "cyclonedx", "spdx"}
+
+// renderers are the formats built in this version: pure functions of the
+// canonical report.
+var renderers = map[string]func(w io.Writer, r *report.Report, o renderOptions) error{
+	"table": func(w io.Writer, r *report.Report, o renderOptions) error {
+		return report.WriteTable(w, r, report.TableOptions{Color: o.color, Width: o.width, ShowPassed: o.full})
+	},
+	"json": func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
+	"csv":  func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteCSV(w, r) },
+}
+
+// renderOptions are what a renderer may take from the command line.
+type renderOptions struct {
+	color bool
+	width int
+	// full: the full report (every rule checked, passed ones included)
+	// rather than the findings alone, where the format has both kinds.
+	full bool
+}
+
+// output is one report to write: a format and where.
+type output struct {
+	format, path string
+}
+
+// outputs pairs --format and --output flags, in order: -f json -o r.json
+// -f sarif -o r.sarif writes both. With no --format the table is written;
+// with one format and no --output it goes to stdout. At most one report
+// goes to stdout.
+func outputs(formats, paths []string) ([]output, error) {
+	if len(formats) == 0 {
+		formats = []string{"table"}
+	}
+	for _, f := range formats {
+		if err := checkFormat(f); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case len(paths) == 0 && len(formats) == 1:
+		paths = []string{"-"}
+	case len(paths) != len(formats):
+		return nil, usageErrorf("--format given %d time(s) and --output %d time(s): give one --output for each --format, in the same order (-o - is stdout)", len(formats), len(paths))
+	}
+	var out []output
+	stdout := 0
+	for i, f := range formats {
+		p := paths[i]
+		if p == "" || p == "-" {
+			p = "-"
+			stdout++
+		}
+		out = append(out, output{format: f, path: p})
+	}
+	if stdout > 1 {
+		return nil, usageErrorf("%d formats would go to stdout: give each but one an --output FILE", stdout)
+	}
+	return out, nil
+}
+
+// checkFormat accepts a built format and refuses others with a reason.
+func checkFormat(f string) error {
+	if _, ok := renderers[f]; ok {
+		return nil
+	}
+	if slices.Contains(formatNames, f) {
+		return usageErrorf("--format %s: not built yet in this version of Kensa (built: %s)", f, strings.Join(builtFormats(), ", "))
+	}
+	return usageErrorf("--format %q: unknown format (want %s)", f, strings.Join(builtFormats(), ", "))
+}
+
+func builtFormats() []string {
+	var out []string
+	for _, f := range formatNames {
+		if _, ok := renderers[f]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// writeReports renders r once per output. Colour and width follow each
+// destination (a terminal, or a file).
+func (a *app) writeReports(r *report.Report, outs []output, color string, full bool) error {
+	for _, o := range outs {
+		useColor, err := colorWanted(color, pathOrEmpty(o.path), a.stdout)
+		if err != nil {
+			return err
+		}
+		opts := renderOptions{color: useColor && o.format == "table", width: terminalWidth(pathOrEmpty(o.path), a.stdout), full: full}
+		if err := a.writeOutput(pathOrEmpty(o.path), func(w io.Writer) error { return renderers[o.format](w, r, opts) }); err != nil {
+			return fmt.Errorf("%s report: %w", o.format, err)
+		}
+	}
+	return nil
+}
+
+func pathOrEmpty(p string) string {
+	if p == "-" {
+		return ""
+	}
+	return p
+}
+
+// registerOutputFlags adds the repeatable --format and --output flags.
+func registerOutputFlags(cmd *cobra.Command, formats, paths *[]string) {
+	f := cmd.Flags()
+	f.StringArrayVarP(formats, "format", "f", nil, "report format: "+strings.Join(builtFormats(), ", ")+" (default table); repeat with --output to write several")
+	f.StringArrayVarP(paths, "output", "o", nil, "write the report to `FILE` instead of stdout; one per --format, in order")
+	cmd.RegisterFlagCompletionFunc("format", fixedCompletion(builtFormats()...))
+}
+
+// readReport reads and checks a stored JSON report.
+func (a *app) readReport(path string) (*report.Report, error) {
+	b, err := a.readInput(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := report.Validate(b); err != nil {
+		return nil, fmt.Errorf("%s: not a valid Kensa report: %w", path, err)
+	}
+	r, err := report.ReadJSON(strings.NewReader(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// maxReportBytes bounds a report read back: a 50,000-finding report is
+// tens of megabytes.
+const maxReportBytes = 1 << 30
+
+// readInput reads a file, or stdin for "-", refusing more than
+// maxReportBytes.
+func (a *app) readInput(path string) ([]byte, error) {
+	var rd io.Reader
+	if path == "-" {
+		rd = a.stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		rd = f
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, maxReportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxReportBytes {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", path, maxReportBytes)
+	}
+	return b, nil
+}
