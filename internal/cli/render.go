@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/report/sarif"
 	"github.com/spf13/cobra"
 )
 
@@ -22,8 +23,9 @@ var renderers = map[string]func(w io.Writer, r *report.Report, o renderOptions) 
 	"table": func(w io.Writer, r *report.Report, o renderOptions) error {
 		return report.WriteTable(w, r, report.TableOptions{Color: o.color, Width: o.width, ShowPassed: o.full})
 	},
-	"json": func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
-	"csv":  func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteCSV(w, r) },
+	"json":  func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
+	"csv":   func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteCSV(w, r) },
+	"sarif": func(w io.Writer, r *report.Report, _ renderOptions) error { return sarif.Write(w, r) },
 }
 
 // renderOptions are what a renderer may take from the command line.

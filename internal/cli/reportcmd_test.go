@@ -24,6 +24,7 @@ func TestOutputsPairing(t *testing.T) {
 		{[]string{"json", "table"}, []string{"r.json", "-"}, ""},
 		{[]string{"json", "csv"}, nil, "give one --output for each --format"},
 		{[]string{"json", "csv"}, []string{"-", "-"}, "2 formats would go to stdout"},
+		{[]string{"sarif"}, nil, ""},
 		{[]string{"pdf"}, nil, "not built yet"},
 		{[]string{"xml"}, nil, "unknown format"},
 	} {
