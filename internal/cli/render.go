@@ -9,6 +9,7 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/report/sarif"
+	"github.com/kensa-dev/kensa/internal/suppress"
 	"github.com/spf13/cobra"
 )
 
@@ -171,4 +172,29 @@ func (a *app) readInput(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: larger than %d bytes", path, maxReportBytes)
 	}
 	return b, nil
+}
+
+// loadSuppressions reads the suppression file: --ignore-file, else
+// .kensa-ignore.yaml in the working directory when there is one. A file
+// that does not load is a usage error, before any scan: a suppression
+// silently not applied would report what its owner accepted, and one
+// half-applied would hide what it should not.
+func loadSuppressions(path string, none bool) (*suppress.File, error) {
+	switch {
+	case none && path != "":
+		return nil, usageErrorf("--ignore-file and --no-ignore-file contradict each other")
+	case none:
+		return nil, nil
+	case path != "":
+		f, err := suppress.Load(path)
+		if err != nil {
+			return nil, usageErrorf("--ignore-file: %v", err)
+		}
+		return f, nil
+	}
+	f, err := suppress.LoadDefault(".")
+	if err != nil {
+		return nil, usageErrorf("%s: %v (--no-ignore-file to scan without it)", suppress.DefaultName, err)
+	}
+	return f, nil
 }

@@ -109,3 +109,81 @@ func TestScanFormatsReportAndDiff(t *testing.T) {
 		t.Errorf("diff with one argument: exit %d", code)
 	}
 }
+
+// Suppressions: the matched finding moves to suppressed, with its reason;
+// an expired rule warns and no longer applies; a broken file stops the
+// scan before it runs; .kensa-ignore.yaml in the working directory is
+// read by default.
+func TestScanSuppressions(t *testing.T) {
+	root := testfixture.Shared(t, "fixtures", "pkgdb", "dpkg", "debian-12-this-host")
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	if code, _, stderr := run(t, "scan", "--root", root, "--packages", "cis", "-f", "json", "-o", base, "--no-ignore-file"); code != ExitOK {
+		t.Fatalf("scan: %s", stderr)
+	}
+	before := readReport(t, base)
+	var target finding.Finding
+	for _, f := range before.Findings {
+		if f.RuleID == "cis-1.3.1.1" {
+			target = f
+		}
+	}
+	if target.ID == "" {
+		t.Fatal("the fixture root should fail cis-1.3.1.1")
+	}
+	ign := filepath.Join(dir, "ignore.yaml")
+	os.WriteFile(ign, []byte(`version: 1
+suppressions:
+  - rule: cis-1.3.1.1
+    reason: AppArmor is replaced by SELinux-like controls here (test)
+    owner: secops@example.com
+  - rule: cis-5.2.1
+    reason: an old exception
+    owner: ops
+    expires: 2020-01-31
+`), 0o644)
+	out := filepath.Join(dir, "r.json")
+	code, _, stderr := run(t, "scan", "--root", root, "--packages", "cis", "-f", "json", "-o", out, "--ignore-file", ign)
+	if code != ExitOK {
+		t.Fatalf("scan with --ignore-file: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "suppression expired") || !strings.Contains(stderr, "cis-5.2.1") {
+		t.Errorf("no warning for the expired rule: %q", stderr)
+	}
+	r := readReport(t, out)
+	if len(r.Suppressed) != 1 || r.Suppressed[0].Finding.ID != target.ID || r.Suppressed[0].Owner != "secops@example.com" ||
+		len(r.Findings) != len(before.Findings)-1 || r.Summary.Suppressed != 1 || r.Suppressions == nil || len(r.Suppressions.Expired) != 1 {
+		t.Errorf("suppressed %+v, %d findings (was %d), summary %+v, file %+v", r.Suppressed, len(r.Findings), len(before.Findings), r.Summary, r.Suppressions)
+	}
+
+	// --fail-on judges the findings that stand: with every medium one
+	// suppressed, the gate passes; without the file it fails.
+	if code, _, _ := run(t, "scan", "--root", root, "--packages", "cis", "--fail-on", "medium", "-f", "json", "-o", out, "--no-ignore-file"); code != ExitFindings {
+		t.Fatalf("--fail-on medium without suppressions: exit %d", code)
+	}
+	var rules []string
+	for _, f := range before.Findings {
+		if f.Severity.AtLeast(finding.Medium) {
+			rules = append(rules, "  - rule: "+f.RuleID+"\n    reason: accepted\n    owner: secops\n")
+		}
+	}
+	os.WriteFile(ign, []byte("version: 1\nsuppressions:\n"+strings.Join(rules, "")), 0o644)
+	if code, _, stderr := run(t, "scan", "--root", root, "--packages", "cis", "--fail-on", "medium", "-f", "json", "-o", out, "--ignore-file", ign); code != ExitOK {
+		t.Errorf("--fail-on medium with every medium finding suppressed: exit %d (%s)", code, stderr)
+	}
+
+	// A broken file: usage error before the scan.
+	os.WriteFile(ign, []byte("version: 1\nsuppressions:\n  - rule: x\n    owner: me\n"), 0o644)
+	if code, _, stderr := run(t, "scan", "--root", root, "--ignore-file", ign); code != ExitUsage || !strings.Contains(stderr, "reason") {
+		t.Errorf("broken ignore file: exit %d, %q", code, stderr)
+	}
+	// The default file in the working directory is read; --no-ignore-file skips it.
+	t.Chdir(dir)
+	os.WriteFile(filepath.Join(dir, ".kensa-ignore.yaml"), []byte("version: 1\nsuppressions:\n  - rule: cis-1.3.1.1\n    reason: r\n    owner: o\n"), 0o644)
+	if code, _, _ := run(t, "scan", "--root", root, "--packages", "cis", "-f", "json", "-o", out); code != ExitOK || len(readReport(t, out).Suppressed) != 1 {
+		t.Errorf("default .kensa-ignore.yaml not applied (exit %d)", code)
+	}
+	if code, _, _ := run(t, "scan", "--root", root, "--packages", "cis", "-f", "json", "-o", out, "--no-ignore-file"); code != ExitOK || len(readReport(t, out).Suppressed) != 0 {
+		t.Errorf("--no-ignore-file still applied the default file (exit %d)", code)
+	}
+}

@@ -32,6 +32,8 @@ func (a *app) scanCommand() *cobra.Command {
 		showPassed       bool
 		profile          string
 		fsWalk           bool
+		ignoreFile       string
+		noIgnoreFile     bool
 		duration         time.Duration
 		observer         string
 		db               dbFlag
@@ -84,6 +86,12 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 				}
 			}
 			outs, err := outputs(formats, paths)
+			if err != nil {
+				return err
+			}
+			// Read the suppressions before anything runs: a typo in them
+			// must not cost a scan.
+			sup, err := loadSuppressions(ignoreFile, noIgnoreFile)
 			if err != nil {
 				return err
 			}
@@ -159,6 +167,11 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 				return err
 			}
 			a.logCollectors(inv)
+			if sup != nil {
+				for _, x := range report.ApplySuppressions(r, sup, time.Now()) {
+					a.logger.Warn("suppression expired and no longer applies: its findings are reported", "file", sup.Path, "rule", x.String(), "expired", x.ExpiresDate())
+				}
+			}
 			if err := a.writeReports(r, outs, color, showPassed); err != nil {
 				return err
 			}
@@ -202,6 +215,8 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	f.StringVar(&profile, "profile", "", "tailor the best-practices and cis rules with `FILE` (level, disabled rules with reasons, thresholds, allow-lists; see docs/rules.md)")
 	f.BoolVar(&fsWalk, "fs-walk", false, "cis: walk the local file systems once for world-writable files and directories, files without a known owner, set-id programs and log file modes (CIS 7.1.11-7.1.13, 6.1.4.1); seconds to minutes on a large server (at most 2,000,000 entries or 2 minutes). Without it those rules are reported as not evaluated")
+	f.StringVar(&ignoreFile, "ignore-file", "", "suppress findings with the rules of `FILE` (reasons, owners, expiry; docs/suppressions.md); default .kensa-ignore.yaml in the working directory, when there is one")
+	f.BoolVar(&noIgnoreFile, "no-ignore-file", false, "apply no suppression file, not even .kensa-ignore.yaml")
 	f.DurationVar(&duration, "duration", 0, "runtime: observe the live host for this long, 10s to 24h (default 1m when --packages names runtime; without --packages, runtime is observed only with --duration)")
 	f.StringVar(&observer, "observer", "", "runtime: force the observer method: ebpf, netlink or proc (default: the best that can run here)")
 	db.register(cmd, false)

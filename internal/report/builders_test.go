@@ -2,11 +2,13 @@ package report
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/observe"
+	"github.com/kensa-dev/kensa/internal/suppress"
 )
 
 // The builders below make the reports the tests render and validate. Every
@@ -28,6 +30,7 @@ func testReports() map[string]func() *Report {
 		"not_built":        notBuiltReport,
 		"unknown_os":       unknownOSReport,
 		"runtime":          runtimeReport,
+		"suppressed":       suppressedReport,
 	}
 }
 
@@ -453,5 +456,19 @@ func runtimeReport() *Report {
 		Notes: []string{"1 process(es) run in other mount namespaces (containers): their executables and libraries were not analysed"},
 	}
 	r.Summary = Summarize(r)
+	return r
+}
+
+// suppressedReport is the full report with a suppression file applied:
+// one finding suppressed until a date, one rule expired, one unused.
+func suppressedReport() *Report {
+	r := fullReport()
+	day := func(s string) *time.Time { t, _ := time.Parse(time.DateOnly, s); return &t }
+	f := &suppress.File{Path: ".kensa-ignore.yaml", SHA256: strings.Repeat("ab", 32), Rules: []suppress.Rule{
+		{Vulnerability: "CVE-2023-38545", Package: "libcurl4", Reason: "SOCKS5 proxies are not used on this host", Owner: "secops@example.com", Expires: day("2025-06-30"), Line: 3},
+		{Rule: "bp-password-aging", Reason: "old exception", Owner: "ops", Expires: day("2025-01-31"), Line: 9},
+		{Rule: "cis-9.*", Reason: "no such rule any more", Owner: "ops", Line: 14},
+	}}
+	ApplySuppressions(r, f, testStart)
 	return r
 }

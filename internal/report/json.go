@@ -153,6 +153,20 @@ func Canonical(r *Report) *Report {
 	}
 	slices.SortStableFunc(c.Findings, compareFinding)
 
+	if len(r.Suppressed) > 0 {
+		c.Suppressed = slices.Clone(r.Suppressed)
+		for i := range c.Suppressed {
+			f := &c.Suppressed[i].Finding
+			if f.Evidence == nil {
+				f.Evidence = []string{}
+			}
+			if f.Attributes == nil {
+				f.Attributes = map[string]string{}
+			}
+		}
+		slices.SortStableFunc(c.Suppressed, func(a, b Suppressed) int { return compareFinding(a.Finding, b.Finding) })
+	}
+
 	c.Summary = Summarize(&c)
 	return &c
 }

@@ -15,8 +15,8 @@ import (
 // Additions keep the major number; removals and re-typing bump it. 1.1
 // added inventory and discovery; 1.2 the vulnerability detail of CVE
 // findings and the feeds' data time; 1.3 the tailoring; 1.4 the runtime
-// observation.
-const SchemaVersion = "1.4"
+// observation; 1.5 suppressions.
+const SchemaVersion = "1.5"
 
 // Report is the result of assessing one host.
 type Report struct {
@@ -53,7 +53,14 @@ type Report struct {
 	// their binaries): the facts its findings were judged on. Nil when no
 	// window ran.
 	Observation *observe.Observations `json:"observation,omitempty"`
-	Summary     Summary               `json:"summary"`
+	// Suppressed are the findings a suppression file matched (kensa scan
+	// --ignore-file, docs/suppressions.md): out of Findings, the
+	// summary's severity counts and the exit code, and listed here with
+	// why and by whom, never dropped.
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
+	// Suppressions records the suppression file applied; nil for none.
+	Suppressions *Suppressions `json:"suppressions,omitempty"`
+	Summary      Summary       `json:"summary"`
 }
 
 // Tailoring records a tailoring file: which one (path and SHA-256, so an
@@ -64,6 +71,29 @@ type Tailoring struct {
 	SHA256  string   `json:"sha256"`
 	Title   string   `json:"title,omitempty"`
 	Changes []string `json:"changes"`
+}
+
+// Suppressed is a finding a suppression matched, with the suppression's
+// reason, owner and expiry.
+type Suppressed struct {
+	Finding finding.Finding `json:"finding"`
+	Reason  string          `json:"reason"`
+	Owner   string          `json:"owner"`
+	Expires string          `json:"expires,omitempty"` // YYYY-MM-DD, the last day it applies
+	// Rule names the suppression: its line in the file and what it
+	// matches ("line 4: vulnerability CVE-2023-38545, package curl").
+	Rule string `json:"rule"`
+}
+
+// Suppressions records a suppression file: which one (path and SHA-256),
+// how many rules, and those that expired (and no longer apply) or matched
+// nothing, so stale entries are seen.
+type Suppressions struct {
+	File    string   `json:"file"`
+	SHA256  string   `json:"sha256"`
+	Rules   int      `json:"rules"`
+	Expired []string `json:"expired"`
+	Unused  []string `json:"unused"`
 }
 
 // Inventory counts the facts collected, so that a reader of the report
@@ -190,12 +220,15 @@ type Summary struct {
 	// not requested (kensa scan --packages), so nothing of them was
 	// evaluated. Never null.
 	NotRun []string `json:"not_run"`
+	// Suppressed counts the findings a suppression file matched (not in
+	// Findings). Added in 1.5.
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 // Summarize computes the summary of r's findings and coverage. A report
 // without coverage is never complete: silence is not clean.
 func Summarize(r *Report) Summary {
-	s := Summary{Findings: len(r.Findings), BySeverity: map[string]int{}, NotRun: []string{}}
+	s := Summary{Findings: len(r.Findings), BySeverity: map[string]int{}, NotRun: []string{}, Suppressed: len(r.Suppressed)}
 	for _, sev := range finding.Severities() {
 		s.BySeverity[string(sev)] = 0
 	}

@@ -197,5 +197,5 @@ func checkStar(pkg, status string, scopes []Coverage) []error {
 func sameSummary(a, b Summary) bool {
 	return a.Findings == b.Findings && a.Complete == b.Complete &&
 		a.CoverageGaps == b.CoverageGaps && maps.Equal(a.BySeverity, b.BySeverity) &&
-		slices.Equal(a.NotRun, b.NotRun)
+		slices.Equal(a.NotRun, b.NotRun) && a.Suppressed == b.Suppressed
 }

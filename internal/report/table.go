@@ -58,6 +58,7 @@ func WriteTable(w io.Writer, r *Report, opt TableOptions) error {
 	t := &tableWriter{opt: opt}
 	t.header(c)
 	t.findings(c)
+	t.suppressed(c)
 	if opt.ShowPassed {
 		t.results(c)
 	}
@@ -777,6 +778,10 @@ func (t *tableWriter) summary(r *Report) {
 		}
 		cells = append(cells, c)
 	}
+	if s.Suppressed > 0 {
+		cells[len(cells)-1].text += ";"
+		cells = append(cells, cell{fmt.Sprintf("%d suppressed (see SUPPRESSED)", s.Suppressed), ansiDim})
+	}
 	t.section("SUMMARY")
 	t.text("  ", "    ", cells...)
 
@@ -978,5 +983,35 @@ func (t *tableWriter) observation(r *Report) {
 	t.text("  ", "  ", plain("Blind spots of "+clean(string(o.Method))+":"))
 	for _, b := range o.BlindSpots {
 		t.text("    - ", "      ", plain(clean(b)))
+	}
+}
+
+// suppressed lists the findings a suppression file matched, with who
+// decided and why, and the file's stale entries: a suppression is a
+// decision someone owns, shown, never a silent drop.
+func (t *tableWriter) suppressed(r *Report) {
+	sp := r.Suppressions
+	if sp == nil && len(r.Suppressed) == 0 {
+		return
+	}
+	t.section(fmt.Sprintf("SUPPRESSED (%d)", len(r.Suppressed)))
+	if sp != nil {
+		t.text("  ", "    ", plain(fmt.Sprintf("%s (sha256 %s): %s, %d expired, %d unused",
+			clean(sp.File), truncate(clean(sp.SHA256), 12), plural(sp.Rules, "rule", "rules"), len(sp.Expired), len(sp.Unused))))
+		for _, e := range sp.Expired {
+			t.text("  ", "    ", cell{"! expired, no longer applies: " + clean(e), ansiWarn})
+		}
+		for _, u := range sp.Unused {
+			t.text("  ", "    ", cell{"unused: " + clean(u), ansiDim})
+		}
+	}
+	for _, s := range r.Suppressed {
+		until := ""
+		if s.Expires != "" {
+			until = ", until " + s.Expires
+		}
+		t.text("  ", "      ", cell{strings.ToUpper(string(s.Finding.Severity)), severityColour(s.Finding.Severity)},
+			plain(clean(s.Finding.RuleID)+": "+clean(s.Finding.Title)))
+		t.text("      ", "      ", cell{fmt.Sprintf("%s (%s%s; %s)", clean(s.Reason), clean(s.Owner), until, clean(s.Rule)), ansiDim})
 	}
 }

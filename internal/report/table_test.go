@@ -68,6 +68,7 @@ func TestWriteTableGolden(t *testing.T) {
 		{"table_unknown_os", unknownOSReport, TableOptions{}},
 		{"table_runtime", runtimeReport, TableOptions{}},
 		{"table_runtime_width80", runtimeReport, TableOptions{Width: 80}},
+		{"table_suppressed", suppressedReport, TableOptions{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

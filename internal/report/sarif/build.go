@@ -31,6 +31,20 @@ func build(in *report.Report) sarifLog {
 		id := findingRuleID(f)
 		results = append(results, toResult(f, id, index[id], host))
 	}
+	// Suppressed findings are results too, marked as accepted with the
+	// suppression's justification: SARIF tools show them as dismissed
+	// rather than lose them (Kensa never drops a finding silently).
+	for i := range r.Suppressed {
+		s := &r.Suppressed[i]
+		id := findingRuleID(&s.Finding)
+		res := toResult(&s.Finding, id, index[id], host)
+		just := s.Reason + " (owner " + s.Owner
+		if s.Expires != "" {
+			just += ", until " + s.Expires
+		}
+		res.Suppressions = []suppression{{Kind: "external", Status: "accepted", Justification: just + "; " + s.Rule + ")"}}
+		results = append(results, res)
+	}
 
 	var driverProps *driverProperties
 	if r.Tool.Commit != "" {
@@ -148,8 +162,12 @@ func describeRules(r *report.Report) ([]reportingDescriptor, map[string]int) {
 		}
 		return d
 	}
-	for i := range r.Findings {
-		f := &r.Findings[i]
+	found := slices.Clone(r.Findings)
+	for _, s := range r.Suppressed {
+		found = append(found, s.Finding)
+	}
+	for i := range found {
+		f := &found[i]
 		id := findingRuleID(f)
 		name := f.RuleID
 		if v := vulnerabilityID(f); v != "" {

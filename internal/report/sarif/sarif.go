@@ -191,7 +191,15 @@ type result struct {
 	Locations           []location        `json:"locations"`
 	RelatedLocations    []location        `json:"relatedLocations,omitempty"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Suppressions        []suppression     `json:"suppressions,omitempty"`
 	Properties          resultProperties  `json:"properties"`
+}
+
+// suppression marks a result a suppression file accepted (SARIF §3.35).
+type suppression struct {
+	Kind          string `json:"kind"`   // "external": decided outside the code
+	Status        string `json:"status"` // "accepted"
+	Justification string `json:"justification"`
 }
 
 type resultProperties struct {

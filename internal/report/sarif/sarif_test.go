@@ -628,3 +628,49 @@ func TestEmptyReport(t *testing.T) {
 		t.Errorf("%d results and %d rules for an empty report", len(run.Results), len(run.Tool.Driver.Rules))
 	}
 }
+
+// A suppressed finding is a result marked accepted, with the
+// suppression's justification, not a result that disappears.
+func TestSuppressedFindingsAreAcceptedResults(t *testing.T) {
+	r := configReport()
+	s := r.Findings[0]
+	r.Findings = r.Findings[1:]
+	r.Suppressed = []report.Suppressed{{Finding: s, Reason: "banner set by the image", Owner: "platform", Expires: "2030-01-31", Rule: "line 3: rule " + s.RuleID}}
+	r.Summary = report.Summarize(r)
+	doc := render(t, r)
+	if err := validate(t, doc); err != nil {
+		t.Fatalf("invalid SARIF: %v", err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				PartialFingerprints map[string]string `json:"partialFingerprints"`
+				Suppressions        []struct {
+					Kind, Status, Justification string
+				} `json:"suppressions"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(doc, &log); err != nil {
+		t.Fatal(err)
+	}
+	res := log.Runs[0].Results
+	if len(res) != len(r.Findings)+1 {
+		t.Fatalf("%d results for %d findings and 1 suppressed", len(res), len(r.Findings))
+	}
+	n := 0
+	for _, x := range res {
+		if len(x.Suppressions) == 0 {
+			continue
+		}
+		n++
+		sp := x.Suppressions[0]
+		if x.PartialFingerprints["kensa/v1"] != s.ID || sp.Kind != "external" || sp.Status != "accepted" ||
+			!strings.Contains(sp.Justification, "banner set by the image") || !strings.Contains(sp.Justification, "platform") {
+			t.Errorf("suppressed result %+v", x)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d results marked suppressed, want 1", n)
+	}
+}
