@@ -29,11 +29,22 @@ import (
 // shorter than a second.
 const DefaultInterval = time.Second
 
-// Bounds on one poll, so a host with a huge socket table or process count
-// cannot make the observer unbounded in memory or time.
-const (
-	maxTableBytes = 64 << 20
-)
+// maxTableBytes bounds one /proc/net table read; a host with a million
+// sockets has tables of about 150 MB, past which reading is refused rather
+// than allowed to exhaust memory.
+const maxTableBytes = 64 << 20
+
+// ReadTable reads and parses procRoot/name, a socket table such as
+// "net/tcp6", bounded. Lines that do not parse are skipped. A table the
+// kernel lacks (no IPv6) gives an error that is os.ErrNotExist.
+func ReadTable(procRoot, name string) ([]netstate.ProcNetEntry, error) {
+	b, err := observe.ReadProcFile(filepath.Join(procRoot, name), maxTableBytes)
+	if err != nil {
+		return nil, err
+	}
+	entries, _ := netstate.ParseProcNet(b)
+	return entries, nil
+}
 
 // Options configure the poller.
 type Options struct {
@@ -157,7 +168,7 @@ func (p *poller) table() (established []netstate.ProcNetEntry, listening map[uin
 	listening = map[uint16]bool{}
 	read := 0
 	for _, name := range []string{"net/tcp", "net/tcp6"} {
-		b, rerr := observe.ReadProcFile(filepath.Join(p.root, name), maxTableBytes)
+		entries, rerr := ReadTable(p.root, name)
 		if rerr != nil {
 			if name == "net/tcp6" && errors.Is(rerr, os.ErrNotExist) {
 				continue // a kernel without IPv6
@@ -166,7 +177,6 @@ func (p *poller) table() (established []netstate.ProcNetEntry, listening map[uin
 			continue
 		}
 		read++
-		entries, _ := netstate.ParseProcNet(b)
 		for _, e := range entries {
 			switch e.State {
 			case netstate.StateEstablished:

@@ -6,18 +6,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/collect/netstate"
 	"github.com/kensa-dev/kensa/internal/observe"
+	"github.com/kensa-dev/kensa/internal/observe/procpoll"
 )
-
-// maxTableBytes bounds one /proc/net table read; a host with a million
-// sockets has tables of about 150 MB, past which listing is refused rather
-// than allowed to exhaust memory.
-const maxTableBytes = 64 << 20
 
 // maxListeners bounds the listening sockets remembered over a window.
 const maxListeners = 100_000
@@ -59,7 +54,7 @@ func (s *listenerSet) snapshot(now time.Time) error {
 		name  string
 		proto observe.Proto
 	}{{"net/tcp", observe.TCP}, {"net/tcp6", observe.TCP}, {"net/udp", observe.UDP}, {"net/udp6", observe.UDP}} {
-		b, err := observe.ReadProcFile(filepath.Join(s.procRoot, t.name), maxTableBytes)
+		entries, err := procpoll.ReadTable(s.procRoot, t.name)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) { // a kernel without IPv6
 				errs = errors.Join(errs, err)
@@ -67,7 +62,6 @@ func (s *listenerSet) snapshot(now time.Time) error {
 			continue
 		}
 		read++
-		entries, _ := netstate.ParseProcNet(b)
 		for _, e := range entries {
 			if t.proto == observe.TCP && e.State == netstate.StateEstablished {
 				est[netip.AddrPortFrom(e.Local.Addr().Unmap(), e.Local.Port())]++
