@@ -171,12 +171,16 @@ func Canonical(r *Report) *Report {
 	return &c
 }
 
-// canonicalInventory copies inv with its nil maps made empty.
+// canonicalInventory copies inv with its nil maps made empty and its
+// components sorted: OS packages first, then by ecosystem, name, version,
+// arch and location.
 func canonicalInventory(inv *Inventory) *Inventory {
 	if inv == nil {
 		return nil
 	}
-	c := &Inventory{Packages: maps.Clone(inv.Packages), Software: maps.Clone(inv.Software), Users: inv.Users}
+	c := &Inventory{Packages: maps.Clone(inv.Packages), Software: maps.Clone(inv.Software), Users: inv.Users,
+		Components: slices.Clone(inv.Components)}
+	slices.SortStableFunc(c.Components, compareComponent)
 	if c.Packages == nil {
 		c.Packages = map[string]int{}
 	}
@@ -301,4 +305,29 @@ func compareResult(a, b finding.Result) int {
 
 func knownExploited(f finding.Finding) bool {
 	return f.Vulnerability != nil && f.Vulnerability.KnownExploited != nil
+}
+
+func compareComponent(a, b Component) int {
+	if a.Type != b.Type {
+		if a.Type == ComponentOSPackage {
+			return -1
+		}
+		if b.Type == ComponentOSPackage {
+			return 1
+		}
+	}
+	return cmp.Or(
+		cmp.Compare(a.Type, b.Type),
+		cmp.Compare(a.Ecosystem, b.Ecosystem),
+		compareNatural(a.Name, b.Name),
+		compareNatural(a.Version, b.Version),
+		cmp.Compare(a.Arch, b.Arch),
+		compareNatural(a.Location, b.Location),
+		cmp.Compare(a.PURL, b.PURL),
+		cmp.Compare(a.Manager, b.Manager),
+		cmp.Compare(a.Kind, b.Kind),
+		cmp.Compare(a.SourceName, b.SourceName),
+		cmp.Compare(a.SourceVersion, b.SourceVersion),
+		cmp.Compare(a.OwnedBy, b.OwnedBy),
+	)
 }

@@ -119,14 +119,29 @@ func TestSummarizeInventory(t *testing.T) {
 		t.Error("SummarizeInventory(nil) is not nil")
 	}
 	inv := &host.Inventory{
-		Packages: []host.Package{{Manager: "dpkg"}, {Manager: "dpkg"}, {Manager: "rpm"}, {}},
-		Software: []host.Software{{Ecosystem: "Go"}, {Ecosystem: "Go"}, {Ecosystem: "npm"}, {Ecosystem: "PyPI", OwnedBy: "python3-yaml"}},
-		Users:    []host.User{{Name: "root"}, {Name: "deploy"}},
+		Packages: []host.Package{
+			{Manager: "dpkg", Name: "openssl", Version: "3.0.15-1~deb12u1", Arch: "amd64", SourceName: "openssl", Ecosystem: "Debian:12",
+				PURL: "pkg:deb/debian/openssl@3.0.15-1~deb12u1?arch=amd64", Files: []string{"/usr/bin/openssl"}, Source: "/var/lib/dpkg/status"},
+			{Manager: "dpkg"}, {Manager: "rpm"}, {}},
+		Software: []host.Software{
+			{Ecosystem: "Go", Name: "golang.org/x/net", Version: "v0.20.0", Kind: host.KindGoModule, Location: "/usr/local/bin/app", Collector: "go-binary"},
+			{Ecosystem: "Go"}, {Ecosystem: "npm"}, {Ecosystem: "PyPI", OwnedBy: "python3-yaml"}},
+		Users: []host.User{{Name: "root"}, {Name: "deploy"}},
 	}
 	want := &Inventory{
 		Packages: map[string]int{"dpkg": 2, "rpm": 1, "unknown": 1},
 		Software: map[string]int{"Go": 2, "npm": 1, "PyPI": 1},
 		Users:    2,
+		// Every package and component, with what identifies it and
+		// where it came from, but not the files a package owns.
+		Components: []Component{
+			{Type: ComponentOSPackage, Manager: "dpkg", Ecosystem: "Debian:12", Name: "openssl", Version: "3.0.15-1~deb12u1", Arch: "amd64",
+				PURL: "pkg:deb/debian/openssl@3.0.15-1~deb12u1?arch=amd64", SourceName: "openssl"},
+			{Type: ComponentOSPackage, Manager: "dpkg"}, {Type: ComponentOSPackage, Manager: "rpm"}, {Type: ComponentOSPackage},
+			{Type: ComponentSoftware, Ecosystem: "Go", Name: "golang.org/x/net", Version: "v0.20.0", Kind: host.KindGoModule, Location: "/usr/local/bin/app"},
+			{Type: ComponentSoftware, Ecosystem: "Go"}, {Type: ComponentSoftware, Ecosystem: "npm"},
+			{Type: ComponentSoftware, Ecosystem: "PyPI", OwnedBy: "python3-yaml"},
+		},
 	}
 	if diff := cmp.Diff(want, SummarizeInventory(inv)); diff != "" {
 		t.Errorf("SummarizeInventory (-want +got):\n%s", diff)

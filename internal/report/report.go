@@ -15,8 +15,9 @@ import (
 // Additions keep the major number; removals and re-typing bump it. 1.1
 // added inventory and discovery; 1.2 the vulnerability detail of CVE
 // findings and the feeds' data time; 1.3 the tailoring; 1.4 the runtime
-// observation; 1.5 suppressions.
-const SchemaVersion = "1.5"
+// observation; 1.5 suppressions; 1.6 the inventory's components (the
+// SBOM formats render them).
+const SchemaVersion = "1.6"
 
 // Report is the result of assessing one host.
 type Report struct {
@@ -109,9 +110,47 @@ type Inventory struct {
 	Software map[string]int `json:"software"`
 	// Users counts the accounts of /etc/passwd.
 	Users int `json:"users"`
+	// Components lists every package and component counted above, so
+	// that an SBOM (CycloneDX, SPDX) is a pure rendering of the report.
+	// Added in 1.6: a report of 1.5 or older has none, and its SBOM says
+	// so rather than claim an empty host.
+	Components []Component `json:"components,omitempty"`
 }
 
-// SummarizeInventory counts the packages, software and users of inv. It
+// Component kinds (Component.Type).
+const (
+	ComponentOSPackage = "os-package"
+	ComponentSoftware  = "software"
+)
+
+// Component is one package of the OS package manager or one component
+// found outside it: what an SBOM lists. It keeps what identifies the
+// component (name, version, purl) and where it came from, not the files
+// a package owns (that stays in the inventory document).
+type Component struct {
+	// Type is os-package or software.
+	Type string `json:"type"`
+	// Manager is the package manager of an OS package (dpkg, rpm, apk).
+	Manager string `json:"manager,omitempty"`
+	// Ecosystem is the OSV ecosystem: Debian:12, AlmaLinux:9, Go, PyPI.
+	Ecosystem string `json:"ecosystem,omitempty"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Arch      string `json:"arch,omitempty"`
+	PURL      string `json:"purl,omitempty"`
+	// SourceName and SourceVersion are an OS package's source package.
+	SourceName    string `json:"source_name,omitempty"`
+	SourceVersion string `json:"source_version,omitempty"`
+	// Kind is what software was found as (go-module, python-dist, ...).
+	Kind string `json:"kind,omitempty"`
+	// Location is the file software was read from.
+	Location string `json:"location,omitempty"`
+	// OwnedBy names the OS package that owns Location, when one does.
+	OwnedBy string `json:"owned_by,omitempty"`
+}
+
+// SummarizeInventory counts the packages, software and users of inv and
+// lists them as components. It
 // returns nil for a nil inventory. A package without a manager, or a
 // component without an ecosystem, is counted under "unknown".
 func SummarizeInventory(inv *host.Inventory) *Inventory {
@@ -121,9 +160,18 @@ func SummarizeInventory(inv *host.Inventory) *Inventory {
 	s := &Inventory{Packages: map[string]int{}, Software: map[string]int{}, Users: len(inv.Users)}
 	for _, p := range inv.Packages {
 		s.Packages[orUnknown(p.Manager)]++
+		s.Components = append(s.Components, Component{
+			Type: ComponentOSPackage, Manager: p.Manager, Ecosystem: p.Ecosystem,
+			Name: p.Name, Version: p.Version, Arch: p.Arch, PURL: p.PURL,
+			SourceName: p.SourceName, SourceVersion: p.SourceVersion,
+		})
 	}
 	for _, c := range inv.Software {
 		s.Software[orUnknown(c.Ecosystem)]++
+		s.Components = append(s.Components, Component{
+			Type: ComponentSoftware, Ecosystem: c.Ecosystem, Name: c.Name, Version: c.Version,
+			PURL: c.PURL, Kind: c.Kind, Location: c.Location, OwnedBy: c.OwnedBy,
+		})
 	}
 	return s
 }

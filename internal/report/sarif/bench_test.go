@@ -2,6 +2,7 @@ package sarif
 
 import (
 	"fmt"
+	"github.com/kensa-dev/kensa/internal/report/reporttest"
 	"io"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func BenchmarkWrite50k(b *testing.B) {
-	r := cveReport()
+	r := reporttest.CVE()
 	base := r.Findings
 	r.Findings = make([]finding.Finding, 0, 50_000)
 	for i := range 50_000 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/kensa-dev/kensa/internal/report/reporttest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,29 +106,13 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestWriteGolden(t *testing.T) {
-	for _, fx := range fixtures {
-		t.Run(fx.name, func(t *testing.T) {
-			doc := render(t, fx.build())
+	for _, fx := range reporttest.Fixtures {
+		t.Run(fx.Name, func(t *testing.T) {
+			doc := render(t, fx.Build())
 			if err := validate(t, doc); err != nil {
 				t.Fatalf("not valid SARIF 2.1.0: %v", err)
 			}
-			golden(t, fx.name+".sarif", doc)
-		})
-	}
-}
-
-// The fixtures must be reports Kensa could write, or the tests above
-// prove little.
-func TestFixturesAreValidReports(t *testing.T) {
-	for _, fx := range fixtures {
-		t.Run(fx.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := report.WriteJSON(&buf, fx.build()); err != nil {
-				t.Fatal(err)
-			}
-			if err := report.Validate(buf.Bytes()); err != nil {
-				t.Fatal(err)
-			}
+			golden(t, fx.Name+".sarif", doc)
 		})
 	}
 }
@@ -135,7 +120,7 @@ func TestFixturesAreValidReports(t *testing.T) {
 // The validation must be able to fail: each mutation of a valid document
 // breaks one rule of the schema.
 func TestSchemaRejectsInvalidDocuments(t *testing.T) {
-	doc := render(t, cveReport())
+	doc := render(t, reporttest.CVE())
 	if err := validate(t, doc); err != nil {
 		t.Fatalf("the unmodified document is invalid: %v", err)
 	}
@@ -197,9 +182,9 @@ func firstResult(m map[string]any) map[string]any {
 // The output is a function of the report's content, not of the order of
 // its lists, and Write leaves the report as it was.
 func TestDeterministic(t *testing.T) {
-	for _, fx := range fixtures {
-		t.Run(fx.name, func(t *testing.T) {
-			r := fx.build()
+	for _, fx := range reporttest.Fixtures {
+		t.Run(fx.Name, func(t *testing.T) {
+			r := fx.Build()
 			before, _ := json.Marshal(r)
 			want := render(t, r)
 			after, _ := json.Marshal(r)
@@ -209,7 +194,7 @@ func TestDeterministic(t *testing.T) {
 			if again := render(t, r); !bytes.Equal(want, again) {
 				t.Error("two renderings of one report differ")
 			}
-			s := fx.build()
+			s := fx.Build()
 			slices.Reverse(s.Findings)
 			slices.Reverse(s.Results)
 			slices.Reverse(s.Coverage)
@@ -225,9 +210,9 @@ func TestDeterministic(t *testing.T) {
 // code scanning enforces on upload, and the links between results, rules
 // and notifications.
 func TestInvariants(t *testing.T) {
-	for _, fx := range fixtures {
-		t.Run(fx.name, func(t *testing.T) {
-			r := fx.build()
+	for _, fx := range reporttest.Fixtures {
+		t.Run(fx.Name, func(t *testing.T) {
+			r := fx.Build()
 			l := decodeLog(t, render(t, r))
 			run := l.Runs[0]
 			rules := run.Tool.Driver.Rules
@@ -301,7 +286,7 @@ func TestInvariants(t *testing.T) {
 // (SARIF: "the results cannot be assumed to be complete"), and nothing
 // else is.
 func TestCoverageGapsAreErrorNotifications(t *testing.T) {
-	r := cleanReport()
+	r := reporttest.Clean()
 	run := decodeLog(t, render(t, r)).Runs[0]
 	var got []report.Coverage
 	for _, n := range run.Invocations[0].ToolExecutionNotifications {
@@ -351,7 +336,7 @@ func TestCoverageGapsAreErrorNotifications(t *testing.T) {
 // A complete assessment has no error notification, and a rule that errored
 // is one, pointing at its rule.
 func TestErrorNotificationsOnlyForGaps(t *testing.T) {
-	r := configReport()
+	r := reporttest.Config()
 	r.Coverage = []report.Coverage{
 		{Package: "cis", Scope: "*", Status: report.Evaluated}, {Package: "cis", Scope: "debian:12", Status: report.Evaluated},
 		{Package: "best-practices", Scope: "*", Status: report.Evaluated}, {Package: "best-practices", Scope: "debian:12", Status: report.Evaluated},
@@ -380,7 +365,7 @@ func TestErrorNotificationsOnlyForGaps(t *testing.T) {
 // A vulnerability is one rule, whatever the packages it is found in, and
 // the rule carries what GitHub ranks and links by.
 func TestVulnerabilityRules(t *testing.T) {
-	run := decodeLog(t, render(t, cveReport())).Runs[0]
+	run := decodeLog(t, render(t, reporttest.CVE())).Runs[0]
 	rules := map[string]reportingDescriptor{}
 	for _, rule := range run.Tool.Driver.Rules {
 		rules[rule.ID] = rule
@@ -632,7 +617,7 @@ func TestEmptyReport(t *testing.T) {
 // A suppressed finding is a result marked accepted, with the
 // suppression's justification, not a result that disappears.
 func TestSuppressedFindingsAreAcceptedResults(t *testing.T) {
-	r := configReport()
+	r := reporttest.Config()
 	s := r.Findings[0]
 	r.Findings = r.Findings[1:]
 	r.Suppressed = []report.Suppressed{{Finding: s, Reason: "banner set by the image", Owner: "platform", Expires: "2030-01-31", Rule: "line 3: rule " + s.RuleID}}
@@ -674,3 +659,5 @@ func TestSuppressedFindingsAreAcceptedResults(t *testing.T) {
 		t.Errorf("%d results marked suppressed, want 1", n)
 	}
 }
+
+func score(s float64) *float64 { return &s }

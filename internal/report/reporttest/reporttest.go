@@ -1,6 +1,12 @@
-package sarif
+// Package reporttest builds the Kensa reports the renderers' tests and
+// benchmarks share: each is a valid report (the sarif package's
+// TestFixturesAreValidReports checks them against the schema), written to
+// look like what a scan of a Debian 12 host produces, so that every
+// format is tested on the same findings.
+package reporttest
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -8,31 +14,30 @@ import (
 	"github.com/kensa-dev/kensa/internal/report"
 )
 
-// The reports the tests render. They are written to be valid Kensa
-// reports (TestFixturesAreValidReports), so that the SARIF tests see what
-// a scan produces.
+// MachineID is the fixtures' host.
+const MachineID = "6b0c8e1f2a3d4c5b9e8f7a6b5c4d3e2f"
 
-const fixtureMachineID = "6b0c8e1f2a3d4c5b9e8f7a6b5c4d3e2f"
+// Start is when the fixtures' scans started.
+var Start = time.Date(2025, 4, 2, 8, 30, 0, 0, time.UTC)
 
-var fixtureStart = time.Date(2025, 4, 2, 8, 30, 0, 0, time.UTC)
-
-// baseReport is a live Debian 12 host with nothing evaluated yet.
-func baseReport() *report.Report {
+// Base is a live Debian 12 host with nothing evaluated yet.
+func Base() *report.Report {
 	return &report.Report{
 		SchemaVersion: report.SchemaVersion,
 		Tool:          report.Tool{Name: "kensa", Version: "0.4.0", Commit: "9c1d2e3"},
 		Host: report.Host{
-			Hostname: "db-02", MachineID: fixtureMachineID, Root: "/", Live: true,
+			Hostname: "db-02", MachineID: MachineID, Root: "/", Live: true,
 			OS:     report.OS{Family: "debian", ID: "debian", Release: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)", EOL: "2028-06-30"},
 			Kernel: "6.1.0-28-amd64",
 		},
-		StartedAt:  fixtureStart,
-		FinishedAt: fixtureStart.Add(7*time.Second + 250*time.Millisecond),
+		StartedAt:  Start,
+		FinishedAt: Start.Add(7*time.Second + 250*time.Millisecond),
 	}
 }
 
-func fingerprint(pkg, rule, target, vuln string) string {
-	return finding.Fingerprint(finding.Subject{Host: fixtureMachineID, RulesPackage: pkg, RuleID: rule, Target: target, VulnerabilityID: vuln})
+// Fingerprint is the finding id of the fixtures' host.
+func Fingerprint(pkg, rule, target, vuln string) string {
+	return finding.Fingerprint(finding.Subject{Host: MachineID, RulesPackage: pkg, RuleID: rule, Target: target, VulnerabilityID: vuln})
 }
 
 func score(s float64) *float64 { return &s }
@@ -60,7 +65,7 @@ func osVuln(id, pkg, src, installed, fixed string, sev finding.Severity, sc *flo
 		evidence[1] += "; " + comparison
 	}
 	return finding.Finding{
-		ID:           fingerprint(finding.PackageCVE, "cve/Debian", pkg, id),
+		ID:           Fingerprint(finding.PackageCVE, "cve/Debian", pkg, id),
 		RulesPackage: finding.PackageCVE, RuleID: "cve/Debian", Severity: sev, Score: sc,
 		Title:          title,
 		Description:    descriptions[id],
@@ -86,18 +91,18 @@ var descriptions = map[string]string{
 	"CVE-2021-44228": "Apache Log4j2 JNDI features used in configuration, log messages, and parameters do not protect against attacker controlled LDAP and other JNDI related endpoints.",
 }
 
-// cveReport has vulnerability findings: one CVE in two packages (rated by
+// CVE has vulnerability findings: one CVE in two packages (rated by
 // CVSS, fixed), a vendor-rated unfixed one, an unrated Go advisory in a
 // binary, a known exploited CVE in a JAR nested in a WAR, and the
 // package's host-wide kernel-reboot-required finding. The PyPI scope was
 // not evaluated, and one advisory could not be evaluated.
-func cveReport() *report.Report {
-	r := baseReport()
+func CVE() *report.Report {
+	r := Base()
 	r.Feeds = []report.Feed{
-		{Name: "kev", Format: "kev", Records: 1290, UpdatedAt: fixtureStart.Add(-3 * time.Hour), AgeHours: 20, AgeBasis: "data"},
-		{Name: "osv/Debian", Format: "osv", Records: 51302, UpdatedAt: fixtureStart.Add(-5 * time.Hour), AgeHours: 6, AgeBasis: "data"},
-		{Name: "osv/Go", Format: "osv", Records: 2301, UpdatedAt: fixtureStart.Add(-5 * time.Hour), AgeHours: 9, AgeBasis: "data"},
-		{Name: "osv/Maven", Format: "osv", Records: 5120, UpdatedAt: fixtureStart.Add(-5 * time.Hour), AgeHours: 9, AgeBasis: "data"},
+		{Name: "kev", Format: "kev", Records: 1290, UpdatedAt: Start.Add(-3 * time.Hour), AgeHours: 20, AgeBasis: "data"},
+		{Name: "osv/Debian", Format: "osv", Records: 51302, UpdatedAt: Start.Add(-5 * time.Hour), AgeHours: 6, AgeBasis: "data"},
+		{Name: "osv/Go", Format: "osv", Records: 2301, UpdatedAt: Start.Add(-5 * time.Hour), AgeHours: 9, AgeBasis: "data"},
+		{Name: "osv/Maven", Format: "osv", Records: 5120, UpdatedAt: Start.Add(-5 * time.Hour), AgeHours: 9, AgeBasis: "data"},
 	}
 	r.Coverage = []report.Coverage{
 		{Package: "cve", Scope: "*", Status: report.Partial, Reason: "4 of 5 scopes fully evaluated; PyPI not evaluated"},
@@ -118,7 +123,7 @@ func cveReport() *report.Report {
 	ssl.Vulnerability.Provenance[0].Feed, ssl.Vulnerability.Provenance[0].Record = "debian-tracker", "CVE-2024-2511"
 
 	goVuln := finding.Finding{
-		ID:           fingerprint("cve", "cve/Go", "Go:stdlib@/usr/local/bin/exporter", "GO-2024-2687"),
+		ID:           Fingerprint("cve", "cve/Go", "Go:stdlib@/usr/local/bin/exporter", "GO-2024-2687"),
 		RulesPackage: "cve", RuleID: "cve/Go", Severity: finding.Unrated,
 		Title:          "GO-2024-2687 in stdlib 1.21.5: HTTP/2 CONTINUATION flood in net/http",
 		Description:    descriptions["GO-2024-2687"],
@@ -140,7 +145,7 @@ func cveReport() *report.Report {
 
 	jar := "/opt/shop/shop-1.4.war!/WEB-INF/lib/log4j-core-2.14.1.jar"
 	log4j := finding.Finding{
-		ID:           fingerprint("cve", "cve/Maven", "Maven:org.apache.logging.log4j:log4j-core@/opt/shop/shop.war!/WEB-INF/lib/log4j-core.jar", "CVE-2021-44228"),
+		ID:           Fingerprint("cve", "cve/Maven", "Maven:org.apache.logging.log4j:log4j-core@/opt/shop/shop.war!/WEB-INF/lib/log4j-core.jar", "CVE-2021-44228"),
 		RulesPackage: "cve", RuleID: "cve/Maven", Severity: finding.High, Score: score(10),
 		Title:          "CVE-2021-44228 in org.apache.logging.log4j:log4j-core 2.14.1: Remote code injection in Log4j",
 		Description:    descriptions["CVE-2021-44228"],
@@ -163,7 +168,7 @@ func cveReport() *report.Report {
 	}
 
 	reboot := finding.Finding{
-		ID:           fingerprint("cve", "kernel-reboot-required", "kernel", ""),
+		ID:           Fingerprint("cve", "kernel-reboot-required", "kernel", ""),
 		RulesPackage: "cve", RuleID: "kernel-reboot-required", Severity: finding.Medium,
 		Title:          "A newer kernel is installed but the host runs 6.1.0-28-amd64",
 		Description:    "The running kernel is older than the newest installed one: the fixes of the newer kernel do not apply until the host reboots.",
@@ -172,6 +177,7 @@ func cveReport() *report.Report {
 		Attributes:     map[string]string{"target": "kernel 6.1.0-28-amd64"},
 	}
 	r.Findings = []finding.Finding{reboot, ssl, goVuln, curl, log4j, libcurl}
+	r.Inventory = Inventory()
 	r.Results = []finding.Result{
 		{RulesPackage: "cve", RuleID: "os-end-of-life", Target: "debian 12", Status: finding.StatusPass},
 		{RulesPackage: "cve", RuleID: "kernel-reboot-required", Target: "6.1.0-28-amd64", Status: finding.StatusFail},
@@ -182,11 +188,11 @@ func cveReport() *report.Report {
 	return r
 }
 
-// configReport has configuration findings whose evidence names files and
+// Config has configuration findings whose evidence names files and
 // lines, one whose evidence does not start with a path, a rule that errored
 // and rules that passed, under a tailoring.
-func configReport() *report.Report {
-	r := baseReport()
+func Config() *report.Report {
+	r := Base()
 	r.Coverage = []report.Coverage{
 		{Package: "cis", Scope: "*", Status: report.Evaluated},
 		{Package: "cis", Scope: "debian:12", Status: report.Evaluated, Reason: "5 rules: 1 pass, 3 fail, 1 not applicable, 0 error"},
@@ -199,7 +205,7 @@ func configReport() *report.Report {
 	}
 	cisFinding := func(rule string, sev finding.Severity, title, target string, evidence ...string) finding.Finding {
 		return finding.Finding{
-			ID: fingerprint("cis", rule, target, ""), RulesPackage: "cis", RuleID: rule, Severity: sev,
+			ID: Fingerprint("cis", rule, target, ""), RulesPackage: "cis", RuleID: rule, Severity: sev,
 			Title: title, Description: "Rule " + rule + " of the CIS Debian Linux 12 Benchmark. " + title + ".", Recommendation: "Follow the remediation of " + rule + ".",
 			Evidence: evidence, Attributes: map[string]string{"target": target, "cis_id": rule[len("cis-"):], "cis_level": "1"},
 		}
@@ -212,14 +218,14 @@ func configReport() *report.Report {
 		cisFinding("cis-1.1.2.3.3", finding.Low, "nosuid is not set on /home", "/home",
 			"/etc/fstab:11: UUID=5d1c /home ext4 defaults 0 2", "/etc/fstab.d/*.conf: no line"),
 		{
-			ID: fingerprint("best-practices", "bp-sshd-weak-ciphers", "sshd", ""), RulesPackage: "best-practices", RuleID: "bp-sshd-weak-ciphers", Severity: finding.Medium,
+			ID: Fingerprint("best-practices", "bp-sshd-weak-ciphers", "sshd", ""), RulesPackage: "best-practices", RuleID: "bp-sshd-weak-ciphers", Severity: finding.Medium,
 			Title: "sshd offers CBC ciphers", Description: "CBC mode ciphers are open to plaintext recovery attacks.",
 			Recommendation: "Remove the CBC ciphers from Ciphers in /etc/ssh/sshd_config.",
 			Evidence:       []string{"sshd: Ciphers aes128-cbc,aes256-ctr (/etc/ssh/sshd_config:41); want no CBC cipher"},
 			Attributes:     map[string]string{"target": "sshd"},
 		},
 		{
-			ID: fingerprint("best-practices", "bp-login-banner", "/etc/issue.net", ""), RulesPackage: "best-practices", RuleID: "bp-login-banner", Severity: finding.Informational,
+			ID: Fingerprint("best-practices", "bp-login-banner", "/etc/issue.net", ""), RulesPackage: "best-practices", RuleID: "bp-login-banner", Severity: finding.Informational,
 			Title: "The remote login banner names the OS", Description: "A banner naming the OS and its version helps an attacker pick exploits.",
 			Recommendation: "Remove \\r, \\s, \\v and the OS name from /etc/issue.net.",
 			Evidence:       []string{"/etc/issue.net: Debian GNU/Linux 12 \\n \\l"},
@@ -241,11 +247,11 @@ func configReport() *report.Report {
 	return r
 }
 
-// runtimeReport has the runtime package's findings: a cleartext client
+// Runtime has the runtime package's findings: a cleartext client
 // (located at its executable), a binary without DEP (its path), and a
 // listener whose owner could not be read (no file at all).
-func runtimeReport() *report.Report {
-	r := baseReport()
+func Runtime() *report.Report {
+	r := Base()
 	r.Coverage = []report.Coverage{
 		{Package: "runtime", Scope: "*", Status: report.Partial, Reason: "observation partial"},
 		{Package: "runtime", Scope: "observation", Status: report.Partial, Reason: "1 process in other mount namespaces (containers): their code was not analysed"},
@@ -254,7 +260,7 @@ func runtimeReport() *report.Report {
 	agent := "/opt/vendor/bin/agent"
 	r.Findings = []finding.Finding{
 		{
-			ID: fingerprint("runtime", "insecure-client-login", telnet, ""), RulesPackage: "runtime", RuleID: "insecure-client-login", Severity: finding.Medium,
+			ID: Fingerprint("runtime", "insecure-client-login", telnet, ""), RulesPackage: "runtime", RuleID: "insecure-client-login", Severity: finding.Medium,
 			Title:          "Cleartext telnet client: /usr/bin/telnet connected to 192.0.2.7:23",
 			Description:    "A process logged in to a remote host over a protocol that sends credentials in clear text. Anyone on the path can read them.",
 			Recommendation: "Use SSH instead of telnet.",
@@ -262,7 +268,7 @@ func runtimeReport() *report.Report {
 			Attributes:     map[string]string{"target": telnet, "protocol": "telnet", "remote": "192.0.2.7:23", "exe": "/usr/bin/telnet", "comm": "telnet"},
 		},
 		{
-			ID: fingerprint("runtime", "software-without-dep", agent, ""), RulesPackage: "runtime", RuleID: "software-without-dep", Severity: finding.Medium,
+			ID: Fingerprint("runtime", "software-without-dep", agent, ""), RulesPackage: "runtime", RuleID: "software-without-dep", Severity: finding.Medium,
 			Title:          "Third-party software runs without DEP: " + agent,
 			Description:    "The program's stack or data can be executed, which turns a memory corruption bug into code execution.",
 			Recommendation: "Ask the vendor for a build linked with -z noexecstack.",
@@ -270,7 +276,7 @@ func runtimeReport() *report.Report {
 			Attributes:     map[string]string{"target": agent, "path": agent, "origin": "third-party", "package": ""},
 		},
 		{
-			ID: fingerprint("runtime", "unused-listening-port", "tcp 0.0.0.0:8080", ""), RulesPackage: "runtime", RuleID: "unused-listening-port", Severity: finding.Informational,
+			ID: Fingerprint("runtime", "unused-listening-port", "tcp 0.0.0.0:8080", ""), RulesPackage: "runtime", RuleID: "unused-listening-port", Severity: finding.Informational,
 			Title:          "Unused listening port: tcp 0.0.0.0:8080 (owner unknown)",
 			Description:    "A port listened on all addresses for the whole window and received no connection. An unused service is attack surface.",
 			Recommendation: "Stop the service, or bind it to the addresses that use it.",
@@ -289,13 +295,13 @@ func runtimeReport() *report.Report {
 	return r
 }
 
-// cleanReport is an image with no findings, whose assessment has gaps: a
+// Clean is an image with no findings, whose assessment has gaps: a
 // scope and the runtime package not evaluated, a stale feed, unfixed
 // vulnerabilities left out on request, and rules that passed.
-func cleanReport() *report.Report {
-	r := baseReport()
+func Clean() *report.Report {
+	r := Base()
 	r.Host.Hostname, r.Host.Root, r.Host.Live, r.Host.Kernel = "", "/mnt/images/web", false, ""
-	r.Feeds = []report.Feed{{Name: "osv/Debian", Format: "osv", Records: 50110, UpdatedAt: fixtureStart.Add(-400 * time.Hour), AgeHours: 410, AgeBasis: "data", Stale: true}}
+	r.Feeds = []report.Feed{{Name: "osv/Debian", Format: "osv", Records: 50110, UpdatedAt: Start.Add(-400 * time.Hour), AgeHours: 410, AgeBasis: "data", Stale: true}}
 	r.Coverage = []report.Coverage{
 		{Package: "cve", Scope: "*", Status: report.Partial, Reason: "2 of 3 scopes fully evaluated; npm not evaluated"},
 		{Package: "cve", Scope: "Debian:12", Status: report.Evaluated, Reason: "388 packages matched against Debian:12"},
@@ -316,13 +322,93 @@ func cleanReport() *report.Report {
 	return r
 }
 
-// fixtures are the reports of the golden tests, by name.
-var fixtures = []struct {
-	name  string
-	build func() *report.Report
-}{
-	{"cve", cveReport},
-	{"config", configReport},
-	{"runtime", runtimeReport},
-	{"clean", cleanReport},
+// Inventory is the CVE report's inventory: the Debian packages and the
+// software its findings are about, and a few more.
+func Inventory() *report.Inventory {
+	deb := func(name, src, version, arch string) report.Component {
+		purl := "pkg:deb/debian/" + name + "@" + version + "?arch=" + arch + "&distro=debian-12"
+		if src != name {
+			purl += "&upstream=" + src
+		}
+		return report.Component{Type: report.ComponentOSPackage, Manager: "dpkg", Ecosystem: "Debian:12",
+			Name: name, Version: version, Arch: arch, PURL: purl, SourceName: src}
+	}
+	sw := func(eco, name, version, purl, kind, location string) report.Component {
+		return report.Component{Type: report.ComponentSoftware, Ecosystem: eco, Name: name, Version: version, PURL: purl, Kind: kind, Location: location}
+	}
+	jar := "/opt/shop/shop-1.4.war!/WEB-INF/lib/log4j-core-2.14.1.jar"
+	return &report.Inventory{
+		Packages: map[string]int{"dpkg": 5},
+		Software: map[string]int{"Go": 3, "Maven": 1, "PyPI": 1},
+		Users:    24,
+		Components: []report.Component{
+			deb("bash", "bash", "5.2.15-2+b7", "amd64"),
+			deb("curl", "curl", "7.88.1-10+deb12u3", "amd64"),
+			deb("libcurl4", "curl", "7.88.1-10+deb12u3", "amd64"),
+			deb("libssl3", "openssl", "3.0.11-1~deb12u2", "amd64"),
+			deb("tzdata", "tzdata", "2024a-0+deb12u1", "all"),
+			sw("Go", "exporter", "v0.9.2", "pkg:golang/exporter@v0.9.2", "go-main", "/usr/local/bin/exporter"),
+			sw("Go", "golang.org/x/net", "v0.19.0", "pkg:golang/golang.org/x/net@v0.19.0", "go-module", "/usr/local/bin/exporter"),
+			sw("Go", "stdlib", "1.21.5", "pkg:golang/stdlib@1.21.5", "go-stdlib", "/usr/local/bin/exporter"),
+			sw("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "java-archive", jar),
+			{Type: report.ComponentSoftware, Ecosystem: "PyPI", Name: "PyYAML", Version: "6.0", PURL: "pkg:pypi/pyyaml@6.0", Kind: "python-dist",
+				Location: "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", OwnedBy: "python3-yaml"},
+		},
+	}
+}
+
+// All is one scan of every rules package: the findings, results and
+// coverage of CVE, Config and Runtime together, with the CVE report's
+// inventory and feeds.
+func All() *report.Report {
+	r := CVE()
+	for _, o := range []*report.Report{Config(), Runtime()} {
+		r.Coverage = append(r.Coverage, o.Coverage...)
+		r.Findings = append(r.Findings, o.Findings...)
+		r.Results = append(r.Results, o.Results...)
+		if o.Tailoring != nil {
+			r.Tailoring = o.Tailoring
+		}
+	}
+	r.Summary = report.Summarize(r)
+	return r
+}
+
+// Large is All grown to n findings (and as many components), for the
+// renderers' benchmarks (bench/README.md: 50,000 findings). Each copy has
+// its own id and a numbered title, so no renderer can merge them.
+func Large(n int) *report.Report {
+	r := All()
+	base := r.Findings
+	r.Findings = make([]finding.Finding, 0, n)
+	for i := range n {
+		f := base[i%len(base)]
+		f.ID = fmt.Sprintf("%032x", i)
+		f.Title = fmt.Sprintf("%s (%d)", f.Title, i)
+		r.Findings = append(r.Findings, f)
+	}
+	comps := r.Inventory.Components
+	r.Inventory.Components = make([]report.Component, 0, n)
+	for i := range n {
+		c := comps[i%len(comps)]
+		c.Name = fmt.Sprintf("%s-%d", c.Name, i)
+		r.Inventory.Components = append(r.Inventory.Components, c)
+	}
+	r.Summary = report.Summarize(r)
+	return r
+}
+
+// Fixture is a named report builder.
+type Fixture struct {
+	Name  string
+	Build func() *report.Report
+}
+
+// Fixtures are the reports of the renderers' golden tests, by name.
+var Fixtures = []Fixture{
+	{"cve", CVE},
+	{"config", Config},
+	{"runtime", Runtime},
+	{"clean", Clean},
+	{"all", All},
 }
