@@ -394,6 +394,15 @@ func Large(n int) *report.Report {
 		c.Name = fmt.Sprintf("%s-%d", c.Name, i)
 		r.Inventory.Components = append(r.Inventory.Components, c)
 	}
+	// The counts agree with the list, as SummarizeInventory makes them.
+	r.Inventory.Packages, r.Inventory.Software = map[string]int{}, map[string]int{}
+	for _, c := range r.Inventory.Components {
+		if c.Type == report.ComponentOSPackage {
+			r.Inventory.Packages[c.Manager]++
+		} else {
+			r.Inventory.Software[c.Ecosystem]++
+		}
+	}
 	r.Summary = report.Summarize(r)
 	return r
 }
