@@ -36,6 +36,48 @@ type renderOptions struct {
 	// full: the full report (every rule checked, passed ones included)
 	// rather than the findings alone, where the format has both kinds.
 	full bool
+	// sbomVulnerabilities: the CycloneDX SBOM lists the vulnerability
+	// findings too.
+	sbomVulnerabilities bool
+}
+
+// outputFlags are the flags that choose the reports to write, shared by
+// kensa scan and kensa report.
+type outputFlags struct {
+	formats, paths      []string
+	kind                string
+	sbomVulnerabilities bool
+}
+
+// register adds --format, --output, --kind and --sbom-vulnerabilities.
+func (o *outputFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.formats, "format", "f", nil, "report format: "+strings.Join(builtFormats(), ", ")+" (default table); repeat with --output to write several")
+	f.StringArrayVarP(&o.paths, "output", "o", nil, "write the report to `FILE` instead of stdout; one per --format, in order")
+	f.StringVar(&o.kind, "kind", "findings", "findings, or full: every rule checked with its result (table, html, pdf)")
+	f.BoolVar(&o.sbomVulnerabilities, "sbom-vulnerabilities", false, "cyclonedx: list the vulnerability findings in the SBOM too")
+	cmd.RegisterFlagCompletionFunc("format", fixedCompletion(builtFormats()...))
+	cmd.RegisterFlagCompletionFunc("kind", fixedCompletion("findings", "full"))
+}
+
+// resolve checks the flags and pairs formats with paths (see outputs).
+func (o *outputFlags) resolve() ([]output, error) {
+	if o.kind != "findings" && o.kind != "full" {
+		return nil, usageErrorf("--kind %q: want findings or full", o.kind)
+	}
+	outs, err := outputs(o.formats, o.paths)
+	if err != nil {
+		return nil, err
+	}
+	if o.sbomVulnerabilities && !slices.ContainsFunc(outs, func(x output) bool { return x.format == "cyclonedx" }) {
+		return nil, usageErrorf("--sbom-vulnerabilities applies to --format cyclonedx, which is not among the formats asked for")
+	}
+	return outs, nil
+}
+
+// options returns the renderer options the flags set.
+func (o *outputFlags) options() renderOptions {
+	return renderOptions{full: o.kind == "full", sbomVulnerabilities: o.sbomVulnerabilities}
 }
 
 // output is one report to write: a format and where.
@@ -99,15 +141,16 @@ func builtFormats() []string {
 	return out
 }
 
-// writeReports renders r once per output. Colour and width follow each
-// destination (a terminal, or a file).
-func (a *app) writeReports(r *report.Report, outs []output, color string, full bool) error {
+// writeReports renders r once per output, with opts. Colour and width
+// follow each destination (a terminal, or a file).
+func (a *app) writeReports(r *report.Report, outs []output, color string, opts renderOptions) error {
 	for _, o := range outs {
 		useColor, err := colorWanted(color, pathOrEmpty(o.path), a.stdout)
 		if err != nil {
 			return err
 		}
-		opts := renderOptions{color: useColor && o.format == "table", width: terminalWidth(pathOrEmpty(o.path), a.stdout), full: full}
+		opts.color = useColor && o.format == "table"
+		opts.width = terminalWidth(pathOrEmpty(o.path), a.stdout)
 		if err := a.writeOutput(pathOrEmpty(o.path), func(w io.Writer) error { return renderers[o.format](w, r, opts) }); err != nil {
 			return fmt.Errorf("%s report: %w", o.format, err)
 		}
@@ -120,14 +163,6 @@ func pathOrEmpty(p string) string {
 		return ""
 	}
 	return p
-}
-
-// registerOutputFlags adds the repeatable --format and --output flags.
-func registerOutputFlags(cmd *cobra.Command, formats, paths *[]string) {
-	f := cmd.Flags()
-	f.StringArrayVarP(formats, "format", "f", nil, "report format: "+strings.Join(builtFormats(), ", ")+" (default table); repeat with --output to write several")
-	f.StringArrayVarP(paths, "output", "o", nil, "write the report to `FILE` instead of stdout; one per --format, in order")
-	cmd.RegisterFlagCompletionFunc("format", fixedCompletion(builtFormats()...))
 }
 
 // readReport reads and checks a stored JSON report.

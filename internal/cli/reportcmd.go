@@ -11,9 +11,9 @@ import (
 
 func (a *app) reportCommand() *cobra.Command {
 	var (
-		input          string
-		formats, paths []string
-		kind, color    string
+		input string
+		out   outputFlags
+		color string
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -34,10 +34,7 @@ findings and what was not evaluated.`,
 			if input == "" {
 				return usageErrorf("--input: give the JSON report to read (- for stdin)")
 			}
-			if kind != "findings" && kind != "full" {
-				return usageErrorf("--kind %q: want findings or full", kind)
-			}
-			outs, err := outputs(formats, paths)
+			outs, err := out.resolve()
 			if err != nil {
 				return err
 			}
@@ -48,15 +45,13 @@ findings and what was not evaluated.`,
 			if err != nil {
 				return err
 			}
-			return a.writeReports(r, outs, color, kind == "full")
+			return a.writeReports(r, outs, color, out.options())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&input, "input", "i", "", "the JSON report to read (`FILE`, or - for stdin)")
-	f.StringVar(&kind, "kind", "findings", "findings, or full (every rule checked with its result)")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
-	registerOutputFlags(cmd, &formats, &paths)
-	cmd.RegisterFlagCompletionFunc("kind", fixedCompletion("findings", "full"))
+	out.register(cmd)
 	cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))
 	return cmd
 }

@@ -38,6 +38,29 @@ func TestOutputsPairing(t *testing.T) {
 	}
 }
 
+func TestOutputFlagsResolve(t *testing.T) {
+	for _, tt := range []struct {
+		flags outputFlags
+		want  string // an error fragment, or "" for success
+	}{
+		{outputFlags{kind: "findings"}, ""},
+		{outputFlags{kind: "full", formats: []string{"json"}}, ""},
+		{outputFlags{kind: "all"}, `--kind "all": want findings or full`},
+		{outputFlags{kind: "findings", sbomVulnerabilities: true, formats: []string{"json"}}, "--sbom-vulnerabilities applies to --format cyclonedx"},
+	} {
+		_, err := tt.flags.resolve()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%+v: %v", tt.flags, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%+v: %v; want an error with %q", tt.flags, err, tt.want)
+		}
+	}
+	if o := (&outputFlags{kind: "full", sbomVulnerabilities: true}).options(); !o.full || !o.sbomVulnerabilities {
+		t.Errorf("options() = %+v", o)
+	}
+}
+
 // One scan writes several formats; kensa report renders the stored JSON
 // again, identically; kensa diff compares two reports.
 func TestScanFormatsReportAndDiff(t *testing.T) {

@@ -23,7 +23,7 @@ func (a *app) scanCommand() *cobra.Command {
 	var (
 		t                targetFlags
 		packages         []string
-		formats, paths   []string
+		out              outputFlags
 		failOn           string
 		failOnIncomplete bool
 		failOnKEV        bool
@@ -85,7 +85,10 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 					return usageErrorf("--fail-on: %v", err)
 				}
 			}
-			outs, err := outputs(formats, paths)
+			if showPassed {
+				out.kind = "full"
+			}
+			outs, err := out.resolve()
 			if err != nil {
 				return err
 			}
@@ -172,7 +175,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 					a.logger.Warn("suppression expired and no longer applies: its findings are reported", "file", sup.Path, "rule", x.String(), "expired", x.ExpiresDate())
 				}
 			}
-			if err := a.writeReports(r, outs, color, showPassed); err != nil {
+			if err := a.writeReports(r, outs, color, out.options()); err != nil {
 				return err
 			}
 			if r.IgnoredUnfixed > 0 {
@@ -206,11 +209,12 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 	f := cmd.Flags()
 	t.register(cmd)
 	f.StringSliceVar(&packages, "packages", nil, "rules packages to run, comma-separated: "+strings.Join(finding.Packages(), ", ")+" (default all)")
-	registerOutputFlags(cmd, &formats, &paths)
+	out.register(cmd)
 	f.StringVar(&failOn, "fail-on", "", "exit 3 when a finding is at or above this severity (high, medium, low, informational, unrated)")
 	f.BoolVar(&failOnIncomplete, "fail-on-incomplete", false, "exit 4 when any rules package or scope was not fully evaluated")
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
-	f.BoolVar(&showPassed, "show-passed", false, "table: also list every rule evaluated, passed ones included, with its result and reason (the full report)")
+	f.BoolVar(&showPassed, "show-passed", false, "the same as --kind full")
+	f.MarkDeprecated("show-passed", "use --kind full")
 	f.BoolVar(&failOnKEV, "fail-on-kev", false, "exit 3 when a finding's vulnerability is in CISA's Known Exploited Vulnerabilities catalog")
 	f.BoolVar(&ignoreUnfixed, "ignore-unfixed", false, "leave out vulnerabilities without a released fix (they are counted; known exploited ones are kept)")
 	f.StringVar(&profile, "profile", "", "tailor the best-practices and cis rules with `FILE` (level, disabled rules with reasons, thresholds, allow-lists; see docs/rules.md)")
