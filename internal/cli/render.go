@@ -171,12 +171,9 @@ func (a *app) readReport(path string) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := report.Validate(b); err != nil {
-		return nil, fmt.Errorf("%s: not a valid Kensa report: %w", path, err)
-	}
-	r, err := report.ReadJSON(strings.NewReader(string(b)))
+	r, err := report.Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: not a valid Kensa report: %w", path, err)
 	}
 	return r, nil
 }

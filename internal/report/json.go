@@ -57,18 +57,30 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 }
 
 func decode(data []byte) (*Report, error) {
+	if err := checkHead(data); err != nil {
+		return nil, err
+	}
+	return decodeBody(data)
+}
+
+// checkHead rejects a document that is not a Kensa report of a version
+// this Kensa reads, before anything else is said about it: the schema's
+// complaints about a 2.0 report would hide the reason.
+func checkHead(data []byte) error {
 	var head struct {
 		SchemaVersion *string `json:"schema_version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("report: decode json: %w", err)
+		return fmt.Errorf("report: decode json: %w", err)
 	}
 	if head.SchemaVersion == nil {
-		return nil, errors.New("report: not a Kensa report: schema_version is missing")
+		return errors.New("report: not a Kensa report: schema_version is missing")
 	}
-	if err := checkVersion(*head.SchemaVersion); err != nil {
-		return nil, err
-	}
+	return checkVersion(*head.SchemaVersion)
+}
+
+// decodeBody decodes a report whose head checkHead accepted.
+func decodeBody(data []byte) (*Report, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var r Report
 	if err := dec.Decode(&r); err != nil {

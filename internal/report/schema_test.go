@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"slices"
 	"strings"
 	"testing"
@@ -102,6 +103,12 @@ func TestSchemaRejects(t *testing.T) {
 		{"inventory with a zero count", func(d map[string]any) {
 			d["inventory"].(map[string]any)["packages"].(map[string]any)["rpm"] = 0
 		}, "/inventory/packages/rpm"},
+		{"component of an unknown type", func(d map[string]any) {
+			d["inventory"].(map[string]any)["components"] = []any{map[string]any{"type": "binary", "name": "x", "version": "1"}}
+		}, "/inventory/components/0/type"},
+		{"component without a name", func(d map[string]any) {
+			d["inventory"].(map[string]any)["components"] = []any{map[string]any{"type": "software", "version": "1"}}
+		}, "name"},
 		{"inventory with an unknown field", func(d map[string]any) {
 			d["inventory"].(map[string]any)["groups"] = 3
 		}, "groups"},
@@ -339,5 +346,31 @@ func TestSchemaIsACopy(t *testing.T) {
 	s[0] = 'X'
 	if Schema()[0] == 'X' {
 		t.Fatal("Schema returned the embedded bytes themselves")
+	}
+}
+
+// Parse returns what ReadJSON reads, once the document is valid, and says
+// first that a report of another major version is not supported.
+func TestParse(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, fullReport()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Parse and ReadJSON differ (-ReadJSON +Parse):\n%s", diff)
+	}
+	if _, err := Parse([]byte(`{"schema_version":"2.0","tool":{}}`)); err == nil || !strings.Contains(err.Error(), `schema_version "2.0" is not supported`) {
+		t.Errorf("Parse of a 2.0 report: %v", err)
+	}
+	if _, err := Parse([]byte(`{"schema_version":"1.6"}`)); err == nil || !strings.Contains(err.Error(), "does not match schema") {
+		t.Errorf("Parse of a bare head: %v", err)
 	}
 }
