@@ -9,6 +9,7 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/report/sarif"
+	"github.com/kensa-dev/kensa/internal/report/sbom"
 	"github.com/kensa-dev/kensa/internal/suppress"
 	"github.com/spf13/cobra"
 )
@@ -27,6 +28,10 @@ var renderers = map[string]func(w io.Writer, r *report.Report, o renderOptions) 
 	"json":  func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
 	"csv":   func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteCSV(w, r) },
 	"sarif": func(w io.Writer, r *report.Report, _ renderOptions) error { return sarif.Write(w, r) },
+	"cyclonedx": func(w io.Writer, r *report.Report, o renderOptions) error {
+		return sbom.WriteCycloneDX(w, r, sbom.CycloneDXOptions{Vulnerabilities: o.sbomVulnerabilities})
+	},
+	"spdx": func(w io.Writer, r *report.Report, _ renderOptions) error { return sbom.WriteSPDX(w, r) },
 }
 
 // renderOptions are what a renderer may take from the command line.
