@@ -133,6 +133,67 @@ func TestScanFormatsReportAndDiff(t *testing.T) {
 	}
 }
 
+// Every format a scan writes, kensa report writes identically from the
+// scan's JSON: each is a function of the report alone. The SBOMs list the
+// fixture root's packages; a report without a component list (schema 1.5)
+// is refused by the SBOM formats and still renders in the others.
+func TestReportRendersWhatScanWrote(t *testing.T) {
+	root := testfixture.Shared(t, "fixtures", "pkgdb", "dpkg", "debian-12-this-host")
+	dir := t.TempDir()
+	args := []string{"scan", "--root", root, "--packages", "best-practices", "-f", "json", "-o", filepath.Join(dir, "r.json")}
+	for _, f := range builtFormats() {
+		if f != "json" {
+			args = append(args, "-f", f, "-o", filepath.Join(dir, "scan."+f))
+		}
+	}
+	if code, _, stderr := run(t, args...); code != ExitOK {
+		t.Fatalf("scan: exit %d: %s", code, stderr)
+	}
+	js := filepath.Join(dir, "r.json")
+	for _, f := range builtFormats() {
+		if f == "json" {
+			continue
+		}
+		out := filepath.Join(dir, "report."+f)
+		if code, _, stderr := run(t, "report", "-i", js, "-f", f, "-o", out); code != ExitOK {
+			t.Errorf("report -f %s: exit %d: %s", f, code, stderr)
+			continue
+		}
+		a, _ := os.ReadFile(filepath.Join(dir, "scan."+f))
+		b, _ := os.ReadFile(out)
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("-f %s: kensa report wrote %d bytes that differ from the scan's %d", f, len(b), len(a))
+		}
+	}
+	r := readReport(t, js)
+	var bom struct {
+		Components []struct{ Name string } `json:"components"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "scan.cyclonedx"))
+	if err := json.Unmarshal(b, &bom); err != nil || len(bom.Components) == 0 || len(bom.Components) != len(r.Inventory.Components) {
+		t.Errorf("cyclonedx: %d components for the report's %d (%v)", len(bom.Components), len(r.Inventory.Components), err)
+	}
+
+	// A 1.5 report: counts, no component list.
+	r.SchemaVersion = "1.5"
+	r.Inventory.Components = nil
+	old := filepath.Join(dir, "old.json")
+	b, _ = json.Marshal(r)
+	os.WriteFile(old, b, 0o644)
+	for _, f := range []string{"cyclonedx", "spdx"} {
+		code, _, stderr := run(t, "report", "-i", old, "-f", f, "-o", filepath.Join(dir, "old."+f))
+		if code != ExitError || !strings.Contains(stderr, "does not list every component") {
+			t.Errorf("report -f %s of a 1.5 report: exit %d, %q", f, code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "old."+f)); !os.IsNotExist(err) {
+			t.Errorf("report -f %s of a 1.5 report left an output file (%v)", f, err)
+		}
+	}
+	if code, _, stderr := run(t, "report", "-i", old, "-f", "csv"); code != ExitOK {
+		t.Errorf("report -f csv of a 1.5 report: exit %d: %s", code, stderr)
+	}
+}
+
 // Suppressions: the matched finding moves to suppressed, with its reason;
 // an expired rule warns and no longer applies; a broken file stops the
 // scan before it runs; .kensa-ignore.yaml in the working directory is
