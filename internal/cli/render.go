@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/report/pdf"
 	"github.com/kensa-dev/kensa/internal/report/sarif"
 	"github.com/kensa-dev/kensa/internal/report/sbom"
 	"github.com/kensa-dev/kensa/internal/suppress"
@@ -32,7 +33,13 @@ var renderers = map[string]func(w io.Writer, r *report.Report, o renderOptions) 
 		return sbom.WriteCycloneDX(w, r, sbom.CycloneDXOptions{Vulnerabilities: o.sbomVulnerabilities})
 	},
 	"spdx": func(w io.Writer, r *report.Report, _ renderOptions) error { return sbom.WriteSPDX(w, r) },
+	"pdf": func(w io.Writer, r *report.Report, o renderOptions) error {
+		return pdf.Write(w, r, pdf.Options{Full: o.full})
+	},
 }
+
+// binaryFormats are not text: they are not written to a terminal.
+var binaryFormats = []string{"pdf"}
 
 // renderOptions are what a renderer may take from the command line.
 type renderOptions struct {
@@ -65,8 +72,9 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	cmd.RegisterFlagCompletionFunc("kind", fixedCompletion("findings", "full"))
 }
 
-// resolve checks the flags and pairs formats with paths (see outputs).
-func (o *outputFlags) resolve() ([]output, error) {
+// resolve checks the flags and pairs formats with paths (see outputs). A
+// binary format bound for stdout is refused when stdout is a terminal.
+func (o *outputFlags) resolve(stdout io.Writer) ([]output, error) {
 	if o.kind != "findings" && o.kind != "full" {
 		return nil, usageErrorf("--kind %q: want findings or full", o.kind)
 	}
@@ -76,6 +84,11 @@ func (o *outputFlags) resolve() ([]output, error) {
 	}
 	if o.sbomVulnerabilities && !slices.ContainsFunc(outs, func(x output) bool { return x.format == "cyclonedx" }) {
 		return nil, usageErrorf("--sbom-vulnerabilities applies to --format cyclonedx, which is not among the formats asked for")
+	}
+	for _, x := range outs {
+		if x.path == "-" && slices.Contains(binaryFormats, x.format) && isTerminal(stdout) {
+			return nil, usageErrorf("--format %s is binary and stdout is a terminal: give --output FILE (or pipe it)", x.format)
+		}
 	}
 	return outs, nil
 }

@@ -34,7 +34,7 @@ findings and what was not evaluated.`,
 			if input == "" {
 				return usageErrorf("--input: give the JSON report to read (- for stdin)")
 			}
-			outs, err := out.resolve()
+			outs, err := out.resolve(a.stdout)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,6 @@ func TestOutputsPairing(t *testing.T) {
 		{[]string{"json", "csv"}, nil, "give one --output for each --format"},
 		{[]string{"json", "csv"}, []string{"-", "-"}, "2 formats would go to stdout"},
 		{[]string{"sarif"}, nil, ""},
-		{[]string{"pdf"}, nil, "not built yet"},
 		{[]string{"xml"}, nil, "unknown format"},
 	} {
 		outs, err := outputs(tt.formats, tt.paths)
@@ -48,7 +48,7 @@ func TestOutputFlagsResolve(t *testing.T) {
 		{outputFlags{kind: "all"}, `--kind "all": want findings or full`},
 		{outputFlags{kind: "findings", sbomVulnerabilities: true, formats: []string{"json"}}, "--sbom-vulnerabilities applies to --format cyclonedx"},
 	} {
-		_, err := tt.flags.resolve()
+		_, err := tt.flags.resolve(io.Discard)
 		switch {
 		case tt.want == "" && err != nil:
 			t.Errorf("%+v: %v", tt.flags, err)

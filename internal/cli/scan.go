@@ -88,7 +88,7 @@ and privileges allow, else netlink (proc connector and sock_diag), else
 			if showPassed {
 				out.kind = "full"
 			}
-			outs, err := out.resolve()
+			outs, err := out.resolve(a.stdout)
 			if err != nil {
 				return err
 			}
@@ -301,8 +301,13 @@ func colorWanted(mode, output string, stdout io.Writer) (bool, error) {
 		if os.Getenv("NO_COLOR") != "" || (output != "" && output != "-") {
 			return false, nil
 		}
-		f, ok := stdout.(*os.File)
-		return ok && term.IsTerminal(int(f.Fd())), nil
+		return isTerminal(stdout), nil
 	}
 	return false, usageErrorf("--color %q: want auto, always or never", mode)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
