@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/report/html"
 	"github.com/kensa-dev/kensa/internal/report/pdf"
 	"github.com/kensa-dev/kensa/internal/report/sarif"
 	"github.com/kensa-dev/kensa/internal/report/sbom"
@@ -33,6 +34,9 @@ var renderers = map[string]func(w io.Writer, r *report.Report, o renderOptions) 
 		return sbom.WriteCycloneDX(w, r, sbom.CycloneDXOptions{Vulnerabilities: o.sbomVulnerabilities})
 	},
 	"spdx": func(w io.Writer, r *report.Report, _ renderOptions) error { return sbom.WriteSPDX(w, r) },
+	"html": func(w io.Writer, r *report.Report, o renderOptions) error {
+		return html.Write(w, r, html.Options{Full: o.full})
+	},
 	"pdf": func(w io.Writer, r *report.Report, o renderOptions) error {
 		return pdf.Write(w, r, pdf.Options{Full: o.full})
 	},

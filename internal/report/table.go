@@ -319,11 +319,11 @@ func (t *tableWriter) header(r *Report) {
 	}
 	t.field("Root", plain(root))
 
-	end := formatTime(r.FinishedAt)
+	end := FormatTime(r.FinishedAt)
 	if !r.StartedAt.IsZero() && r.StartedAt.UTC().Format(time.DateOnly) == r.FinishedAt.UTC().Format(time.DateOnly) {
 		end = r.FinishedAt.UTC().Format("15:04:05 UTC")
 	}
-	t.field("Time", plain(fmt.Sprintf("%s to %s (%s)", formatTime(r.StartedAt), end, formatDuration(r.FinishedAt.Sub(r.StartedAt)))))
+	t.field("Time", plain(fmt.Sprintf("%s to %s (%s)", FormatTime(r.StartedAt), end, FormatDuration(r.FinishedAt.Sub(r.StartedAt)))))
 
 	if tl := r.Tailoring; tl != nil {
 		name := clean(tl.File)
@@ -346,7 +346,7 @@ func (t *tableWriter) findings(r *Report) {
 		return
 	}
 	t.section(fmt.Sprintf("FINDINGS (%d)", len(r.Findings)))
-	for _, pkg := range packagesOf(r) {
+	for _, pkg := range RulesPackages(r) {
 		var group []finding.Finding
 		for _, f := range r.Findings {
 			if f.RulesPackage == pkg {
@@ -360,29 +360,6 @@ func (t *tableWriter) findings(r *Report) {
 		t.text("", "  ", cell{clean(pkg) + ":", ansiBold}, plain(countLine(group)))
 		t.findingTable(group)
 	}
-}
-
-// packagesOf lists the known rules packages, then any unknown one that a
-// finding or coverage entry names, so nothing is dropped from the table.
-func packagesOf(r *Report) []string {
-	pkgs := finding.Packages()
-	known := map[string]bool{}
-	for _, p := range pkgs {
-		known[p] = true
-	}
-	add := func(p string) {
-		if !known[p] {
-			known[p] = true
-			pkgs = append(pkgs, p)
-		}
-	}
-	for _, f := range r.Findings {
-		add(f.RulesPackage)
-	}
-	for _, c := range r.Coverage {
-		add(c.Package)
-	}
-	return pkgs
 }
 
 // countLine says "3 findings (1 high, 2 medium)".
@@ -413,7 +390,7 @@ func (t *tableWriter) findingTable(fs []finding.Finding) {
 			{strings.ToUpper(clean(string(f.Severity))), severityColour(f.Severity)},
 			plain(clean(ruleLabel(f))),
 			plain(clean(f.Title)),
-			plain(clean(subject(f))),
+			plain(clean(Subject(f))),
 		}
 	}
 	t.table(cols, rows)
@@ -442,10 +419,11 @@ func ruleLabel(f finding.Finding) string {
 	return f.RuleID
 }
 
-// subject is the short "what" of a finding: the package and versions of a
-// CVE finding, else its "target" attribute and first evidence line (only
-// the evidence when it names the target already).
-func subject(f finding.Finding) string {
+// Subject is the short "what" of a finding, as the table and the other
+// renderers show it: the package and versions of a CVE finding, else its
+// "target" attribute and first evidence line (only the evidence when it
+// names the target already). It is raw report text: sanitise it to show.
+func Subject(f finding.Finding) string {
 	a := f.Attributes
 	if name := a["package_name"]; name != "" {
 		s := name
@@ -755,11 +733,11 @@ func (t *tableWriter) feeds(r *Report) {
 	var rows [][]cell
 	for _, f := range r.Feeds {
 		age := time.Duration(f.AgeHours * float64(time.Hour))
-		ageCell := plain(formatAge(age))
+		ageCell := plain(FormatAge(age))
 		if f.Stale || age > StaleAfter {
-			ageCell = cell{formatAge(age) + ", STALE: older than 7 days, update the feed", ansiWarn}
+			ageCell = cell{FormatAge(age) + ", STALE: older than 7 days, update the feed", ansiWarn}
 		}
-		rows = append(rows, []cell{plain(clean(f.Name)), plain(fmt.Sprint(f.Records)), plain(formatTime(f.UpdatedAt)), ageCell})
+		rows = append(rows, []cell{plain(clean(f.Name)), plain(fmt.Sprint(f.Records)), plain(FormatTime(f.UpdatedAt)), ageCell})
 	}
 	t.table(cols, rows)
 }
@@ -863,14 +841,18 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-func formatTime(t time.Time) string {
+// FormatTime shows an instant in UTC, as every renderer does: a report
+// is read in many time zones, and the JSON holds UTC.
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-func formatDuration(d time.Duration) string {
+// FormatDuration shows a scan's or a window's length: milliseconds
+// under a second, else seconds.
+func FormatDuration(d time.Duration) string {
 	switch {
 	case d < 0:
 		return "negative duration"
@@ -881,8 +863,8 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-// formatAge says how old a feed is, coarsely: "40m", "26h", "9d".
-func formatAge(d time.Duration) string {
+// FormatAge says how old a feed is, coarsely: "40m", "26h", "9d".
+func FormatAge(d time.Duration) string {
 	switch {
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d/time.Minute))
@@ -900,9 +882,6 @@ func eolNote(note string) string {
 	}
 	return " (" + clean(note) + ")"
 }
-
-// FormatAge spells a duration as the table does ("3d 4h", "45m").
-func FormatAge(d time.Duration) string { return formatAge(d) }
 
 // results lists every rule result, grouped by rules package: what passed
 // as well as what failed, was not applicable, or could not be evaluated.
@@ -953,7 +932,7 @@ func (t *tableWriter) observation(r *Report) {
 	}
 	t.field("Method", plain(method))
 	w := o.Window
-	span := fmt.Sprintf("%s to %s (%s of %s requested)", formatTime(w.Start), formatTime(w.End), formatDuration(w.End.Sub(w.Start)), formatDuration(w.Requested))
+	span := fmt.Sprintf("%s to %s (%s of %s requested)", FormatTime(w.Start), FormatTime(w.End), FormatDuration(w.End.Sub(w.Start)), FormatDuration(w.Requested))
 	if w.StoppedEarly {
 		t.field("Window", plain(span+";"), cell{"ended early (Ctrl-C)", ansiWarn})
 	} else {

@@ -65,10 +65,18 @@ func allDigits(s string) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// clean makes s safe and single-line for a terminal: control characters
-// (escape sequences, tabs, newlines), bidirectional overrides and invalid
-// UTF-8 become visible replacements.
-func clean(s string) string {
+// clean makes s safe and single-line for a terminal (SafeText).
+func clean(s string) string { return SafeText(s, false) }
+
+// SafeText makes a string read from the scanned host safe to show: every
+// renderer escapes its own syntax (markup, CSV cells, JSON), but what it
+// leaves alone can still mislead a reader: control characters (escape
+// sequences, which drive a terminal, and which a copy and paste carries
+// into one), bidirectional overrides (which reorder what is displayed, as
+// in "Trojan Source") and invalid UTF-8. Those become U+FFFD, visibly.
+// Tabs and line breaks become spaces, unless keepBreaks keeps the line
+// breaks of free text (a CR LF is one break; a lone CR is dropped).
+func SafeText(s string, keepBreaks bool) string {
 	ok := true
 	for _, r := range s {
 		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
@@ -80,8 +88,12 @@ func clean(s string) string {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s))
 	for _, r := range s {
 		switch {
+		case r == '\n' && keepBreaks:
+			b.WriteByte('\n')
+		case r == '\r' && keepBreaks:
 		case r == '\t' || r == '\n' || r == '\r':
 			b.WriteByte(' ')
 		case r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):

@@ -3,10 +3,7 @@ package pdf
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,8 +16,6 @@ import (
 	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/report/reporttest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // kinds are the two kinds of document, by name.
 var kinds = []struct {
@@ -128,20 +123,7 @@ func TestGolden(t *testing.T) {
 			t.Run(fx.Name+"/"+k.name, func(t *testing.T) {
 				t.Parallel()
 				got := normalizeText(pdfText(t, render(t, fx.Build(), k.opt)))
-				path := filepath.Join("testdata", fx.Name+"-"+k.name+".txt")
-				if *update {
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
-				}
+				reporttest.Golden(t, fx.Name+"-"+k.name+".txt", []byte(got))
 			})
 		}
 	}

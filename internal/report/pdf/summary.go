@@ -2,7 +2,6 @@ package pdf
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/finding"
@@ -19,62 +18,22 @@ func (d *doc) summary() {
 	}
 	d.barChart("Findings by severity", sev, "")
 
-	byPkg := map[string]int{}
-	for _, f := range r.Findings {
-		byPkg[f.RulesPackage]++
-	}
-	status := map[string]string{}
-	for _, c := range r.Coverage {
-		if c.Scope == "*" {
-			status[c.Package] = c.Status
-		}
-	}
-	pkgs := finding.Packages()
-	for p := range byPkg {
-		if !slices.Contains(pkgs, p) {
-			pkgs = append(pkgs, p)
-		}
-	}
-	slices.Sort(pkgs[len(finding.Packages()):])
 	var bars []bar
-	for _, p := range pkgs {
-		b := bar{label: d.z.line(p), n: byPkg[p], color: accent}
-		switch st := status[p]; {
-		case slices.Contains(r.Summary.NotRun, p):
+	for _, st := range report.PackageStats(r) {
+		b := bar{label: d.z.line(st.Package), n: st.Findings, color: accent}
+		switch {
+		case st.NotRun:
 			b.note, b.noteColor = "not run", warnInk
-		case st == report.NotEvaluated:
+		case st.Status == report.NotEvaluated:
 			b.note, b.noteColor = "not evaluated", warnInk
-		case st == report.Partial:
+		case st.Status == report.Partial:
 			b.note, b.noteColor = "partially evaluated", warnInk
 		}
 		bars = append(bars, b)
 	}
 	d.barChart("Findings by rules package", bars, "")
 
-	type pkgCount struct {
-		name string
-		n    int
-	}
-	counts := map[string]int{}
-	for _, f := range r.Findings {
-		if v := f.Vulnerability; v != nil {
-			name := v.Package
-			if v.Ecosystem != "" {
-				name += " (" + v.Ecosystem + ")"
-			}
-			counts[name]++
-		}
-	}
-	var top []pkgCount
-	for name, n := range counts {
-		top = append(top, pkgCount{name, n})
-	}
-	slices.SortFunc(top, func(a, b pkgCount) int {
-		if a.n != b.n {
-			return b.n - a.n
-		}
-		return strings.Compare(a.name, b.name)
-	})
+	top := report.MostVulnerable(r)
 	const topN = 10
 	more := ""
 	if len(top) > topN {
@@ -83,7 +42,11 @@ func (d *doc) summary() {
 	}
 	bars = bars[:0]
 	for _, p := range top {
-		bars = append(bars, bar{label: d.z.line(p.name), n: p.n, color: severityColor(finding.High)})
+		name := p.Name
+		if p.Ecosystem != "" {
+			name += " (" + p.Ecosystem + ")"
+		}
+		bars = append(bars, bar{label: d.z.line(name), n: p.Findings, color: severityColor(finding.High)})
 	}
 	if len(bars) == 0 {
 		d.subheading("Packages with the most vulnerability findings")

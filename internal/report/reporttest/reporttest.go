@@ -99,10 +99,10 @@ var descriptions = map[string]string{
 func CVE() *report.Report {
 	r := Base()
 	r.Feeds = []report.Feed{
-		{Name: "kev", Format: "kev", Records: 1290, UpdatedAt: Start.Add(-3 * time.Hour), AgeHours: 20, AgeBasis: "data"},
-		{Name: "osv/Debian", Format: "osv", Records: 51302, UpdatedAt: Start.Add(-5 * time.Hour), AgeHours: 6, AgeBasis: "data"},
-		{Name: "osv/Go", Format: "osv", Records: 2301, UpdatedAt: Start.Add(-5 * time.Hour), AgeHours: 9, AgeBasis: "data"},
-		{Name: "osv/Maven", Format: "osv", Records: 5120, UpdatedAt: Start.Add(-5 * time.Hour), AgeHours: 9, AgeBasis: "data"},
+		{Name: "kev", Format: "kev", Records: 1290, UpdatedAt: Start.Add(-3 * time.Hour), DataTime: Start.Add(-20 * time.Hour), AgeHours: 20, AgeBasis: "data"},
+		{Name: "osv/Debian", Format: "osv", Records: 51302, UpdatedAt: Start.Add(-5 * time.Hour), DataTime: Start.Add(-6 * time.Hour), AgeHours: 6, AgeBasis: "data"},
+		{Name: "osv/Go", Format: "osv", Records: 2301, UpdatedAt: Start.Add(-5 * time.Hour), DataTime: Start.Add(-9 * time.Hour), AgeHours: 9, AgeBasis: "data"},
+		{Name: "osv/Maven", Format: "osv", Records: 5120, UpdatedAt: Start.Add(-9 * time.Hour), AgeHours: 9, AgeBasis: "import: the feed does not date its data"},
 	}
 	r.Coverage = []report.Coverage{
 		{Package: "cve", Scope: "*", Status: report.Partial, Reason: "4 of 5 scopes fully evaluated; PyPI not evaluated"},
@@ -301,7 +301,7 @@ func Runtime() *report.Report {
 func Clean() *report.Report {
 	r := Base()
 	r.Host.Hostname, r.Host.Root, r.Host.Live, r.Host.Kernel = "", "/mnt/images/web", false, ""
-	r.Feeds = []report.Feed{{Name: "osv/Debian", Format: "osv", Records: 50110, UpdatedAt: Start.Add(-400 * time.Hour), AgeHours: 410, AgeBasis: "data", Stale: true}}
+	r.Feeds = []report.Feed{{Name: "osv/Debian", Format: "osv", Records: 50110, UpdatedAt: Start.Add(-400 * time.Hour), DataTime: Start.Add(-410 * time.Hour), AgeHours: 410, AgeBasis: "data", Stale: true}}
 	r.Coverage = []report.Coverage{
 		{Package: "cve", Scope: "*", Status: report.Partial, Reason: "2 of 3 scopes fully evaluated; npm not evaluated"},
 		{Package: "cve", Scope: "Debian:12", Status: report.Evaluated, Reason: "388 packages matched against Debian:12"},

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"github.com/kensa-dev/kensa/internal/report/reporttest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,8 +18,6 @@ import (
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // schemaPath is the OASIS SARIF 2.1.0 schema (errata 01); see
 // testdata/README.md for where it comes from.
@@ -86,25 +82,6 @@ func decodeLog(t *testing.T, doc []byte) sarifLog {
 	return l
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
-	}
-}
-
 func TestWriteGolden(t *testing.T) {
 	for _, fx := range reporttest.Fixtures {
 		t.Run(fx.Name, func(t *testing.T) {
@@ -112,7 +89,7 @@ func TestWriteGolden(t *testing.T) {
 			if err := validate(t, doc); err != nil {
 				t.Fatalf("not valid SARIF 2.1.0: %v", err)
 			}
-			golden(t, fx.Name+".sarif", doc)
+			reporttest.Golden(t, fx.Name+".sarif", doc)
 		})
 	}
 }

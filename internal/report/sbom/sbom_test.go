@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,8 +21,6 @@ import (
 	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/report/reporttest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // The official schemas, kept as test data; testdata/README.md says where
 // each comes from.
@@ -245,25 +241,6 @@ func decodeSPDX(t *testing.T, doc []byte) spdxDoc {
 	return d
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
-	}
-}
-
 // withInventory are the shared fixtures that have an inventory, and a
 // large one (every component name distinct, several sharing a purl, no
 // finding matching a component).
@@ -306,9 +283,9 @@ func TestSchemaValid(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	r := reporttest.CVE()
-	golden(t, "cve.cdx.json", renderCycloneDX(t, r, false))
-	golden(t, "cve-vulnerabilities.cdx.json", renderCycloneDX(t, r, true))
-	golden(t, "cve.spdx.json", renderSPDX(t, r))
+	reporttest.Golden(t, "cve.cdx.json", renderCycloneDX(t, r, false))
+	reporttest.Golden(t, "cve-vulnerabilities.cdx.json", renderCycloneDX(t, r, true))
+	reporttest.Golden(t, "cve.spdx.json", renderSPDX(t, r))
 }
 
 // The validation must be able to fail: each mutation of a valid document
