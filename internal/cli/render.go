@@ -16,13 +16,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// formatNames are every report format, built or not (issue 6 lists them):
-// a format not built yet is refused by name, with that reason, rather than
-// taken for a typo.
+// formatNames are the report formats, in the order help lists them.
 var formatNames = []string{"table", "json", "sarif", "csv", "html", "pdf", "cyclonedx", "spdx"}
 
-// renderers are the formats built in this version: pure functions of the
-// canonical report.
+// renderers are the formats: pure functions of the canonical report.
 var renderers = map[string]func(w io.Writer, r *report.Report, o renderOptions) error{
 	"table": func(w io.Writer, r *report.Report, o renderOptions) error {
 		return report.WriteTable(w, r, report.TableOptions{Color: o.color, Width: o.width, ShowPassed: o.full})
@@ -68,11 +65,11 @@ type outputFlags struct {
 // register adds --format, --output, --kind and --sbom-vulnerabilities.
 func (o *outputFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.formats, "format", "f", nil, "report format: "+strings.Join(builtFormats(), ", ")+" (default table); repeat with --output to write several")
+	f.StringArrayVarP(&o.formats, "format", "f", nil, "report format: "+strings.Join(formatNames, ", ")+" (default table); repeat with --output to write several")
 	f.StringArrayVarP(&o.paths, "output", "o", nil, "write the report to `FILE` instead of stdout; one per --format, in order")
 	f.StringVar(&o.kind, "kind", "findings", "findings, or full: every rule checked with its result (table, html, pdf)")
 	f.BoolVar(&o.sbomVulnerabilities, "sbom-vulnerabilities", false, "cyclonedx: list the vulnerability findings in the SBOM too")
-	cmd.RegisterFlagCompletionFunc("format", fixedCompletion(builtFormats()...))
+	cmd.RegisterFlagCompletionFunc("format", fixedCompletion(formatNames...))
 	cmd.RegisterFlagCompletionFunc("kind", fixedCompletion("findings", "full"))
 }
 
@@ -142,25 +139,12 @@ func outputs(formats, paths []string) ([]output, error) {
 	return out, nil
 }
 
-// checkFormat accepts a built format and refuses others with a reason.
+// checkFormat accepts a known format.
 func checkFormat(f string) error {
 	if _, ok := renderers[f]; ok {
 		return nil
 	}
-	if slices.Contains(formatNames, f) {
-		return usageErrorf("--format %s: not built yet in this version of Kensa (built: %s)", f, strings.Join(builtFormats(), ", "))
-	}
-	return usageErrorf("--format %q: unknown format (want %s)", f, strings.Join(builtFormats(), ", "))
-}
-
-func builtFormats() []string {
-	var out []string
-	for _, f := range formatNames {
-		if _, ok := renderers[f]; ok {
-			out = append(out, f)
-		}
-	}
-	return out
+	return usageErrorf("--format %q: unknown format (want %s)", f, strings.Join(formatNames, ", "))
 }
 
 // writeReports renders r once per output, with opts. Colour and width

@@ -141,7 +141,7 @@ func TestReportRendersWhatScanWrote(t *testing.T) {
 	root := testfixture.Shared(t, "fixtures", "pkgdb", "dpkg", "debian-12-this-host")
 	dir := t.TempDir()
 	args := []string{"scan", "--root", root, "--packages", "best-practices", "-f", "json", "-o", filepath.Join(dir, "r.json")}
-	for _, f := range builtFormats() {
+	for _, f := range formatNames {
 		if f != "json" {
 			args = append(args, "-f", f, "-o", filepath.Join(dir, "scan."+f))
 		}
@@ -150,7 +150,7 @@ func TestReportRendersWhatScanWrote(t *testing.T) {
 		t.Fatalf("scan: exit %d: %s", code, stderr)
 	}
 	js := filepath.Join(dir, "r.json")
-	for _, f := range builtFormats() {
+	for _, f := range formatNames {
 		if f == "json" {
 			continue
 		}
