@@ -102,3 +102,24 @@ func Move(from, to RunState, at time.Time, reason string) (Transition, error) {
 	}
 	return Transition{From: from, To: to, At: at.UTC(), Reason: reason}, nil
 }
+
+// Run is one assessment run of a template.
+type Run struct {
+	ID         string    `json:"id"`
+	TemplateID string    `json:"template_id"`
+	State      RunState  `json:"state"`
+	Created    time.Time `json:"created"`
+	// History is every transition, the first into CREATED.
+	History []Transition `json:"history"`
+	// Assignments and Exclusions are the run's plan (Plan), recorded when
+	// data collection starts.
+	Assignments []Assignment `json:"assignments"`
+	Exclusions  []Exclusion  `json:"exclusions"`
+}
+
+// NewRun is a run of template tpl, created at the given time.
+func NewRun(id, tpl string, at time.Time) Run {
+	at = at.UTC()
+	return Run{ID: id, TemplateID: tpl, State: RunCreated, Created: at,
+		History: []Transition{{To: RunCreated, At: at}}}
+}

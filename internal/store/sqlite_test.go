@@ -1,0 +1,27 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/kensa-dev/kensa/internal/store"
+	"github.com/kensa-dev/kensa/internal/store/storetest"
+)
+
+// The conformance suite on a real SQLite file.
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (store.Store, func() store.Store) {
+		path := filepath.Join(t.TempDir(), "kensa.db")
+		open := func() store.Store {
+			s, err := store.OpenSQLite(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		s := open()
+		t.Cleanup(func() { s.Close() })
+		return s, open
+	})
+}

@@ -1,0 +1,104 @@
+// Package store keeps the fleet's objects: agents, targets, templates,
+// runs with their state history and plan, and what agents upload. One
+// implementation of Store serves both databases Kensa supports: SQLite
+// (a file under the server's data directory, the default) and PostgreSQL
+// (for scale), each with its own embedded migrations, and both held to
+// the same conformance suite (internal/store/storetest).
+//
+// The store enforces what must hold however many servers share it: a
+// run moves only from the state its caller saw (MoveRun is a compare and
+// swap), an upload is recorded once whatever the retries, and a blob is
+// stored once per content hash.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/fleet"
+)
+
+var (
+	// ErrNotFound: no object has that id.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: an object with that id, or that unique name, exists.
+	ErrExists = errors.New("already exists")
+	// ErrConflict: the object changed since the caller read it (a run
+	// is no longer in the state a transition starts from), or an upload
+	// retried under the same key carries other content.
+	ErrConflict = errors.New("conflict")
+)
+
+// Heartbeat is what an agent reports of itself.
+type Heartbeat struct {
+	Version   string
+	OS        string
+	Kernel    string
+	Addresses []string
+	Live      bool
+	Health    fleet.HealthStatus
+	Reason    string
+	At        time.Time
+}
+
+// Upload is one document an agent sent for a run: its inventory, or its
+// runtime observations. Body is stored once per content (Blob); Key is
+// the agent's idempotency key, so a retried upload is recorded once.
+type Upload struct {
+	RunID    string
+	AgentID  string
+	Kind     string // "inventory", "observations"
+	Key      string
+	SHA256   string // of the blob
+	Received time.Time
+}
+
+// Store is the fleet's storage.
+type Store interface {
+	CreateAgent(ctx context.Context, a fleet.Agent) error
+	Agent(ctx context.Context, id string) (fleet.Agent, error)
+	Agents(ctx context.Context) ([]fleet.Agent, error)
+	// Heartbeat records what the agent said of itself, and when.
+	Heartbeat(ctx context.Context, id string, h Heartbeat) error
+	// RevokeAgent marks the agent revoked: it is refused from then on.
+	RevokeAgent(ctx context.Context, id string) error
+
+	CreateTarget(ctx context.Context, t fleet.Target) error
+	Target(ctx context.Context, id string) (fleet.Target, error)
+	Targets(ctx context.Context) ([]fleet.Target, error)
+
+	// CreateTemplate stores a template; templates are never changed.
+	CreateTemplate(ctx context.Context, t fleet.Template) error
+	Template(ctx context.Context, id string) (fleet.Template, error)
+	Templates(ctx context.Context) ([]fleet.Template, error)
+
+	// CreateRun stores a run in its first state, with its history.
+	CreateRun(ctx context.Context, r fleet.Run) error
+	Run(ctx context.Context, id string) (fleet.Run, error)
+	// Runs lists runs, newest first; with states, only runs in one of
+	// them.
+	Runs(ctx context.Context, states ...fleet.RunState) ([]fleet.Run, error)
+	// MoveRun applies a transition the state machine accepted
+	// (fleet.Move) if the run is still in tr.From, else fails with
+	// ErrConflict: two servers, or a server and its restarted self, never
+	// both move a run.
+	MoveRun(ctx context.Context, id string, tr fleet.Transition) error
+	// SetPlan records the run's assignments and exclusions.
+	SetPlan(ctx context.Context, id string, assigned []fleet.Assignment, excluded []fleet.Exclusion) error
+
+	// PutBlob stores body under its SHA-256 (hex) unless it is there.
+	PutBlob(ctx context.Context, sha256 string, body []byte) error
+	// HasBlob reports whether a blob is stored: an agent whose
+	// inventory has not changed need not send it again.
+	HasBlob(ctx context.Context, sha256 string) (bool, error)
+	Blob(ctx context.Context, sha256 string) ([]byte, error)
+	// PutUpload records an upload, once: the same key again with the
+	// same blob is a no-op (created false), with another blob
+	// ErrConflict. The blob must be stored first.
+	PutUpload(ctx context.Context, u Upload) (created bool, err error)
+	// Uploads lists a run's uploads by agent, kind and key.
+	Uploads(ctx context.Context, runID string) ([]Upload, error)
+
+	Close() error
+}

@@ -1,0 +1,340 @@
+// Package storetest is the conformance suite of store.Store: every
+// database Kensa supports runs the same tests (internal/store's
+// sqlite_test.go and postgres_test.go).
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/kensa-dev/kensa/internal/fleet"
+	"github.com/kensa-dev/kensa/internal/store"
+)
+
+// Opener gives each test a new, empty store; reopen opens the same
+// database again (another connection, as a restarted server would).
+type Opener func(t *testing.T) (s store.Store, reopen func() store.Store)
+
+// t0 has nanoseconds, which the stores keep to the microsecond.
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 123456789, time.UTC)
+
+// us is t0 as stored.
+var us = t0.Truncate(time.Microsecond)
+
+// Run runs the suite.
+func Run(t *testing.T, open Opener) {
+	for name, fn := range map[string]func(*testing.T, Opener){
+		"Agents":             testAgents,
+		"TargetsTemplates":   testTargetsTemplates,
+		"Runs":               testRuns,
+		"MoveRunConcurrency": testMoveRunConcurrency,
+		"BlobsUploads":       testBlobsUploads,
+		"Reopen":             testReopen,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open)
+		})
+	}
+}
+
+func agent(id, host string) fleet.Agent {
+	return fleet.Agent{ID: id, Hostname: host, Tags: fleet.Tags{"env": "prod", "role": "db"}, Version: "0.5.0", OS: "debian:12",
+		Kernel: "6.1.0-28-amd64", Addresses: []string{"192.0.2.10", "2001:db8::10"}, Live: true,
+		Health: fleet.Healthy, Reason: fleet.ReasonIdle, LastSeen: t0, Enrolled: t0.Add(-time.Hour)}
+}
+
+func mustNil(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: %v, want %v", what, err, want)
+	}
+}
+
+func testAgents(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	a, b := agent("a2", "web-1"), agent("a1", "db-1")
+	b.Tags, b.Addresses, b.Live = nil, nil, false
+	mustNil(t, s.CreateAgent(ctx, a))
+	mustNil(t, s.CreateAgent(ctx, b))
+	wantErr(t, "a duplicate id", s.CreateAgent(ctx, a), store.ErrExists)
+
+	got, err := s.Agent(ctx, "a2")
+	mustNil(t, err)
+	a.LastSeen, a.Enrolled = us, us.Add(-time.Hour)
+	if diff := cmp.Diff(a, got); diff != "" {
+		t.Errorf("agent (-stored +read):\n%s", diff)
+	}
+	list, err := s.Agents(ctx)
+	mustNil(t, err)
+	if len(list) != 2 || list[0].Hostname != "db-1" || list[1].Hostname != "web-1" {
+		t.Errorf("agents not by hostname: %+v", list)
+	}
+	if list[0].Tags == nil || len(list[0].Tags) != 0 || list[0].Live {
+		t.Errorf("an agent without tags: %+v", list[0])
+	}
+	_, err = s.Agent(ctx, "nope")
+	wantErr(t, "an unknown agent", err, store.ErrNotFound)
+
+	hb := store.Heartbeat{Version: "0.6.0", OS: "debian:12", Kernel: "6.1.0-31-amd64", Addresses: []string{"192.0.2.11"}, Live: true,
+		Health: fleet.Unhealthy, Reason: fleet.ReasonCollectorsFailed, At: t0.Add(time.Minute)}
+	mustNil(t, s.Heartbeat(ctx, "a2", hb))
+	got, _ = s.Agent(ctx, "a2")
+	if got.Version != "0.6.0" || got.Kernel != "6.1.0-31-amd64" || got.Health != fleet.Unhealthy || got.Reason != fleet.ReasonCollectorsFailed ||
+		!got.LastSeen.Equal(us.Add(time.Minute)) || len(got.Addresses) != 1 || got.Hostname != "web-1" {
+		t.Errorf("after a heartbeat: %+v", got)
+	}
+	wantErr(t, "a heartbeat of an unknown agent", s.Heartbeat(ctx, "nope", hb), store.ErrNotFound)
+	mustNil(t, s.RevokeAgent(ctx, "a2"))
+	got, _ = s.Agent(ctx, "a2")
+	if !got.Revoked {
+		t.Error("revoked agent not revoked")
+	}
+	wantErr(t, "revoking an unknown agent", s.RevokeAgent(ctx, "nope"), store.ErrNotFound)
+}
+
+func target(id, name string) fleet.Target {
+	return fleet.Target{ID: id, Name: name, Selector: fleet.Selector{"env": "prod"}, Created: t0}
+}
+
+func template(id, name, target string) fleet.Template {
+	return fleet.Template{ID: id, Name: name, TargetID: target, Packages: []string{"cve", "runtime"}, Duration: 20 * time.Second,
+		Attributes: map[string]string{"ticket": "SEC-42"}, Created: t0}
+}
+
+func testTargetsTemplates(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	mustNil(t, s.CreateTarget(ctx, target("t1", "prod")))
+	all := fleet.Target{ID: "t2", Name: "everything", All: true, Created: t0}
+	mustNil(t, s.CreateTarget(ctx, all))
+	wantErr(t, "a duplicate target name", s.CreateTarget(ctx, target("t3", "prod")), store.ErrExists)
+	got, err := s.Target(ctx, "t1")
+	mustNil(t, err)
+	want := target("t1", "prod")
+	want.Created = us
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("target (-stored +read):\n%s", diff)
+	}
+	list, err := s.Targets(ctx)
+	mustNil(t, err)
+	if len(list) != 2 || list[0].Name != "everything" || !list[0].All || len(list[0].Selector) != 0 {
+		t.Errorf("targets: %+v", list)
+	}
+	_, err = s.Target(ctx, "nope")
+	wantErr(t, "an unknown target", err, store.ErrNotFound)
+
+	mustNil(t, s.CreateTemplate(ctx, template("p1", "weekly", "t1")))
+	wantErr(t, "a template of an unknown target", s.CreateTemplate(ctx, template("p2", "daily", "nope")), store.ErrNotFound)
+	wantErr(t, "a duplicate template name", s.CreateTemplate(ctx, template("p3", "weekly", "t2")), store.ErrExists)
+	tpl, err := s.Template(ctx, "p1")
+	mustNil(t, err)
+	wantT := template("p1", "weekly", "t1")
+	wantT.Created = us
+	if diff := cmp.Diff(wantT, tpl); diff != "" {
+		t.Errorf("template (-stored +read):\n%s", diff)
+	}
+	tpls, err := s.Templates(ctx)
+	mustNil(t, err)
+	if len(tpls) != 1 {
+		t.Errorf("templates: %+v", tpls)
+	}
+}
+
+// setup stores a target and a template for runs.
+func setup(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustNil(t, s.CreateTarget(ctx, target("t1", "prod")))
+	mustNil(t, s.CreateTemplate(ctx, template("p1", "weekly", "t1")))
+}
+
+func move(t *testing.T, s store.Store, id string, from, to fleet.RunState, at time.Time, reason string) error {
+	t.Helper()
+	tr, err := fleet.Move(from, to, at, reason)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.MoveRun(context.Background(), id, tr)
+}
+
+func testRuns(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	setup(t, s)
+	r := fleet.NewRun("r1", "p1", t0)
+	mustNil(t, s.CreateRun(ctx, r))
+	wantErr(t, "a duplicate run", s.CreateRun(ctx, r), store.ErrExists)
+	wantErr(t, "a run of an unknown template", s.CreateRun(ctx, fleet.NewRun("r9", "nope", t0)), store.ErrNotFound)
+	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r2", "p1", t0.Add(time.Second))))
+
+	mustNil(t, move(t, s, "r1", fleet.RunCreated, fleet.RunStartDataCollectionPending, t0.Add(time.Millisecond), ""))
+	wantErr(t, "a move from a state the run left", move(t, s, "r1", fleet.RunCreated, fleet.RunCanceled, t0, "x"), store.ErrConflict)
+	wantErr(t, "a move of an unknown run", move(t, s, "nope", fleet.RunCreated, fleet.RunCanceled, t0, "x"), store.ErrNotFound)
+	var te *fleet.ErrTransition
+	if err := s.MoveRun(ctx, "r1", fleet.Transition{From: fleet.RunStartDataCollectionPending, To: fleet.RunCompleted, At: t0}); !errors.As(err, &te) {
+		t.Errorf("a transition the state machine refuses: %v", err)
+	}
+	assigned := []fleet.Assignment{{Agent: agent("a1", "db-1"), Packages: []string{"cve"}}}
+	assigned[0].Agent.LastSeen, assigned[0].Agent.Enrolled = us, us.Add(-time.Hour)
+	excluded := []fleet.Exclusion{{AgentID: "a2", Hostname: "web-1", Package: "runtime", Reason: fleet.ExcludedNotLive, Detail: "an image"}}
+	mustNil(t, s.SetPlan(ctx, "r1", assigned, excluded))
+	wantErr(t, "a plan of an unknown run", s.SetPlan(ctx, "nope", nil, nil), store.ErrNotFound)
+	mustNil(t, move(t, s, "r1", fleet.RunStartDataCollectionPending, fleet.RunCollectingData, t0.Add(2*time.Millisecond), ""))
+	mustNil(t, move(t, s, "r1", fleet.RunCollectingData, fleet.RunCanceled, t0.Add(3*time.Millisecond), "stopped by admin"))
+
+	got, err := s.Run(ctx, "r1")
+	mustNil(t, err)
+	want := fleet.Run{ID: "r1", TemplateID: "p1", State: fleet.RunCanceled, Created: us, Assignments: assigned, Exclusions: excluded,
+		History: []fleet.Transition{
+			{To: fleet.RunCreated, At: us},
+			{From: fleet.RunCreated, To: fleet.RunStartDataCollectionPending, At: us.Add(time.Millisecond)},
+			{From: fleet.RunStartDataCollectionPending, To: fleet.RunCollectingData, At: us.Add(2 * time.Millisecond)},
+			{From: fleet.RunCollectingData, To: fleet.RunCanceled, At: us.Add(3 * time.Millisecond), Reason: "stopped by admin"},
+		}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("run (-want +read):\n%s", diff)
+	}
+	runs, err := s.Runs(ctx)
+	mustNil(t, err)
+	if len(runs) != 2 || runs[0].ID != "r2" || runs[1].ID != "r1" || len(runs[1].History) != 4 {
+		t.Errorf("runs, newest first: %+v", runs)
+	}
+	if runs[0].Assignments == nil || runs[0].Exclusions == nil {
+		t.Errorf("a run without a plan reads nil lists: %+v", runs[0])
+	}
+	open1, err := s.Runs(ctx, fleet.RunCreated, fleet.RunCollectingData)
+	mustNil(t, err)
+	if len(open1) != 1 || open1[0].ID != "r2" {
+		t.Errorf("runs in CREATED or COLLECTING_DATA: %+v", open1)
+	}
+	_, err = s.Run(ctx, "nope")
+	wantErr(t, "an unknown run", err, store.ErrNotFound)
+}
+
+// Many servers (or goroutines) racing to move one run: exactly one wins,
+// the others see ErrConflict, and the history has one transition more.
+func testMoveRunConcurrency(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	setup(t, s)
+	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r1", "p1", t0)))
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = move(t, s, "r1", fleet.RunCreated, fleet.RunStartDataCollectionPending, t0.Add(time.Duration(i)*time.Millisecond), fmt.Sprint("mover ", i))
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("a losing mover: %v, want ErrConflict", err)
+		}
+	}
+	r, err := s.Run(ctx, "r1")
+	mustNil(t, err)
+	if won != 1 || len(r.History) != 2 || r.State != fleet.RunStartDataCollectionPending {
+		t.Errorf("%d movers won; run %s with %d transitions", won, r.State, len(r.History))
+	}
+}
+
+func testBlobsUploads(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	setup(t, s)
+	mustNil(t, s.CreateAgent(ctx, agent("a1", "db-1")))
+	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r1", "p1", t0)))
+	body := []byte(`{"schema_version":"1.0","packages":[]}` + "\x00\xff")
+	sum := "5f0c"
+	has, err := s.HasBlob(ctx, sum)
+	mustNil(t, err)
+	if has {
+		t.Error("HasBlob before PutBlob")
+	}
+	mustNil(t, s.PutBlob(ctx, sum, body))
+	mustNil(t, s.PutBlob(ctx, sum, body)) // again: a no-op
+	has, _ = s.HasBlob(ctx, sum)
+	got, err := s.Blob(ctx, sum)
+	mustNil(t, err)
+	if !has || string(got) != string(body) {
+		t.Errorf("blob: has %v, %q", has, got)
+	}
+	_, err = s.Blob(ctx, "nope")
+	wantErr(t, "an unknown blob", err, store.ErrNotFound)
+
+	u := store.Upload{RunID: "r1", AgentID: "a1", Kind: "inventory", Key: "k1", SHA256: sum, Received: t0}
+	created, err := s.PutUpload(ctx, u)
+	mustNil(t, err)
+	again, err := s.PutUpload(ctx, u)
+	mustNil(t, err)
+	if !created || again {
+		t.Errorf("PutUpload: first created %v, retry created %v", created, again)
+	}
+	other := u
+	other.SHA256 = "9a9a"
+	mustNil(t, s.PutBlob(ctx, other.SHA256, []byte("other")))
+	_, err = s.PutUpload(ctx, other)
+	wantErr(t, "the same key with other content", err, store.ErrConflict)
+	orphan := u
+	orphan.Key, orphan.SHA256 = "k2", "not-stored"
+	if _, err := s.PutUpload(ctx, orphan); err == nil {
+		t.Error("an upload of a blob not stored was accepted")
+	}
+	second := u
+	second.Key, second.Kind = "k0", "observations"
+	_, err = s.PutUpload(ctx, second)
+	mustNil(t, err)
+	list, err := s.Uploads(ctx, "r1")
+	mustNil(t, err)
+	want := []store.Upload{
+		{RunID: "r1", AgentID: "a1", Kind: "inventory", Key: "k1", SHA256: sum, Received: us},
+		{RunID: "r1", AgentID: "a1", Kind: "observations", Key: "k0", SHA256: sum, Received: us},
+	}
+	if diff := cmp.Diff(want, list, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("uploads (-want +read):\n%s", diff)
+	}
+}
+
+// What one connection wrote, another reads: nothing lives only in a
+// connection or a cache.
+func testReopen(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, reopen := open(t)
+	setup(t, s)
+	mustNil(t, s.CreateAgent(ctx, agent("a1", "db-1")))
+	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r1", "p1", t0)))
+	mustNil(t, move(t, s, "r1", fleet.RunCreated, fleet.RunStartDataCollectionPending, t0, ""))
+	mustNil(t, s.Close())
+	s2 := reopen()
+	defer s2.Close()
+	r, err := s2.Run(ctx, "r1")
+	mustNil(t, err)
+	if r.State != fleet.RunStartDataCollectionPending || len(r.History) != 2 {
+		t.Errorf("after reopening: %+v", r)
+	}
+	if _, err := s2.Agent(ctx, "a1"); err != nil {
+		t.Error(err)
+	}
+}
