@@ -14,6 +14,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/kensa-dev/kensa/internal/auth"
 	"github.com/kensa-dev/kensa/internal/fleet"
 )
 
@@ -539,6 +540,80 @@ func (s *sqlStore) Uploads(ctx context.Context, runID string) ([]Upload, error) 
 			u.Received = at.t
 			return u, err
 		}, runID)
+}
+
+const tokenColumns = `id, kind, hash, role, name, created, expires, max_uses, uses, revoked`
+
+// nullTime is the stored form of an optional time: NULL for zero.
+func (s *sqlStore) nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return s.t(t)
+}
+
+// dbNullTime scans an optional time.
+type dbNullTime struct{ t *time.Time }
+
+func (d dbNullTime) Scan(v any) error {
+	if v == nil {
+		*d.t = time.Time{}
+		return nil
+	}
+	var x dbTime
+	if err := x.Scan(v); err != nil {
+		return err
+	}
+	*d.t = x.t
+	return nil
+}
+
+func scanToken(row interface{ Scan(...any) error }) (auth.Token, error) {
+	var t auth.Token
+	var created dbTime
+	err := row.Scan(&t.ID, &t.Kind, &t.Hash, &t.Role, &t.Name, &created, dbNullTime{&t.Expires}, &t.MaxUses, &t.Uses, &t.Revoked)
+	t.Created = created.t
+	return t, err
+}
+
+func (s *sqlStore) CreateToken(ctx context.Context, t auth.Token) error {
+	return s.insert(ctx, "token "+t.ID, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, string(t.Kind), t.Hash, string(t.Role), t.Name, s.t(t.Created), s.nullTime(t.Expires), t.MaxUses, t.Uses, t.Revoked)
+}
+
+func (s *sqlStore) Token(ctx context.Context, id string) (auth.Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM tokens WHERE id = ?`), id))
+	if err != nil {
+		return auth.Token{}, notFound("token", id, err)
+	}
+	return t, nil
+}
+
+func (s *sqlStore) Tokens(ctx context.Context, kind auth.Kind) ([]auth.Token, error) {
+	return list(ctx, s, "tokens", `SELECT `+tokenColumns+` FROM tokens WHERE kind = ? ORDER BY created, id`, scanToken, string(kind))
+}
+
+func (s *sqlStore) RevokeToken(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, `UPDATE tokens SET revoked = ? WHERE id = ?`, true, id)
+	return updated(res, err, "token", id)
+}
+
+func (s *sqlStore) UseJoinToken(ctx context.Context, id string, now time.Time) error {
+	res, err := s.exec(ctx, `UPDATE tokens SET uses = uses + 1
+		WHERE id = ? AND kind = ? AND revoked = ? AND (max_uses = 0 OR uses < max_uses) AND (expires IS NULL OR expires > ?)`,
+		id, string(auth.KindJoin), false, s.t(now))
+	if err != nil {
+		return fmt.Errorf("store: token %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: token %s: %w", id, err)
+	} else if n == 0 {
+		if _, err := s.Token(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("store: join token %s is revoked, expired or used up: %w", id, ErrConflict)
+	}
+	return nil
 }
 
 func nonNil[T any](s []T) []T {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kensa-dev/kensa/internal/auth"
 	"github.com/kensa-dev/kensa/internal/fleet"
 )
 
@@ -99,6 +100,17 @@ type Store interface {
 	PutUpload(ctx context.Context, u Upload) (created bool, err error)
 	// Uploads lists a run's uploads by agent, kind and key.
 	Uploads(ctx context.Context, runID string) ([]Upload, error)
+
+	CreateToken(ctx context.Context, t auth.Token) error
+	Token(ctx context.Context, id string) (auth.Token, error)
+	// Tokens lists the tokens of a kind, oldest first.
+	Tokens(ctx context.Context, kind auth.Kind) ([]auth.Token, error)
+	RevokeToken(ctx context.Context, id string) error
+	// UseJoinToken counts one enrolment with a join token, if it is
+	// still valid at now (not revoked, not expired, not used up), else
+	// fails with ErrConflict: of two agents racing for the last use of a
+	// token, one enrols.
+	UseJoinToken(ctx context.Context, id string, now time.Time) error
 
 	Close() error
 }

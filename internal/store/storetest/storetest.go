@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/kensa-dev/kensa/internal/auth"
 	"github.com/kensa-dev/kensa/internal/fleet"
 	"github.com/kensa-dev/kensa/internal/store"
 )
@@ -37,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		"MoveRunConcurrency": testMoveRunConcurrency,
 		"BlobsUploads":       testBlobsUploads,
 		"Reopen":             testReopen,
+		"Tokens":             testTokens,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -337,4 +339,66 @@ func testReopen(t *testing.T, open Opener) {
 	if _, err := s2.Agent(ctx, "a1"); err != nil {
 		t.Error(err)
 	}
+}
+
+func testTokens(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	_, api, err := auth.New(auth.KindAPI, t0)
+	mustNil(t, err)
+	api.Role, api.Name = auth.Operator, "ci pipeline"
+	mustNil(t, s.CreateToken(ctx, api))
+	wantErr(t, "a duplicate token id", s.CreateToken(ctx, api), store.ErrExists)
+	got, err := s.Token(ctx, api.ID)
+	mustNil(t, err)
+	api.Created = us
+	if diff := cmp.Diff(api, got); diff != "" {
+		t.Errorf("token (-stored +read):\n%s", diff)
+	}
+	_, join, err := auth.New(auth.KindJoin, t0)
+	mustNil(t, err)
+	join.Expires, join.MaxUses = t0.Add(time.Hour), 2
+	mustNil(t, s.CreateToken(ctx, join))
+	apis, err := s.Tokens(ctx, auth.KindAPI)
+	mustNil(t, err)
+	joins, err := s.Tokens(ctx, auth.KindJoin)
+	mustNil(t, err)
+	if len(apis) != 1 || len(joins) != 1 || !joins[0].Expires.Equal(us.Add(time.Hour)) || !apis[0].Expires.IsZero() {
+		t.Errorf("tokens: %+v / %+v", apis, joins)
+	}
+
+	// Two uses, then it is used up; racing for the last use, one wins.
+	mustNil(t, s.UseJoinToken(ctx, join.ID, t0))
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.UseJoinToken(ctx, join.ID, t0) }()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+		} else if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("a losing use: %v", err)
+		}
+	}
+	got, _ = s.Token(ctx, join.ID)
+	if won != 1 || got.Uses != 2 {
+		t.Errorf("%d racers won the last use; uses %d", won, got.Uses)
+	}
+	_, join2, _ := auth.New(auth.KindJoin, t0)
+	join2.Expires = t0.Add(time.Minute)
+	mustNil(t, s.CreateToken(ctx, join2))
+	wantErr(t, "an expired join token", s.UseJoinToken(ctx, join2.ID, t0.Add(time.Minute)), store.ErrConflict)
+	wantErr(t, "an API token as a join token", s.UseJoinToken(ctx, api.ID, t0), store.ErrConflict)
+	wantErr(t, "an unknown join token", s.UseJoinToken(ctx, "nope", t0), store.ErrNotFound)
+	mustNil(t, s.RevokeToken(ctx, join2.ID))
+	wantErr(t, "a revoked join token", s.UseJoinToken(ctx, join2.ID, t0), store.ErrConflict)
+	got, _ = s.Token(ctx, join2.ID)
+	if !got.Revoked {
+		t.Error("revoked token not revoked")
+	}
+	wantErr(t, "revoking an unknown token", s.RevokeToken(ctx, "nope"), store.ErrNotFound)
 }
