@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -27,7 +29,16 @@ var sqliteDialect = dialect{
 // the writer; transactions take the write lock when they begin
 // (_txlock=immediate), so two writers queue (busy_timeout) instead of
 // failing when one upgrades its read lock; foreign keys are enforced.
+//
+// A new file is made readable by its owner only (0600): it holds token
+// hashes and every agent's inventory. SQLite gives its -wal and -shm
+// files the same mode.
 func OpenSQLite(ctx context.Context, path string) (Store, error) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
