@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kensa-dev/kensa/internal/auth"
+	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/fleet"
 )
 
@@ -111,6 +112,24 @@ type Store interface {
 	// fails with ErrConflict: of two agents racing for the last use of a
 	// token, one enrols.
 	UseJoinToken(ctx context.Context, id string, now time.Time) error
+
+	// AssignRun records the agents' work for a run, pending; work
+	// already recorded is kept (a restarted server assigns again).
+	AssignRun(ctx context.Context, runID string, work []RunAgent) error
+	RunAgents(ctx context.Context, runID string) ([]RunAgent, error)
+	// AgentWork lists an agent's pending or collecting work in runs
+	// that are collecting, oldest run first.
+	AgentWork(ctx context.Context, agentID string) ([]RunAgent, error)
+	// SetWork moves an agent's work to status to if it is in one of
+	// from, else ErrConflict.
+	SetWork(ctx context.Context, runID, agentID string, from []string, to, errMsg string, at time.Time) error
+	// SaveResults replaces an agent's findings in a run, records its
+	// report (a blob) and when each finding was first and last seen on
+	// the agent.
+	SaveResults(ctx context.Context, runID, agentID, reportSHA string, findings []finding.Finding, at time.Time) error
+	RunReports(ctx context.Context, runID string) ([]RunReport, error)
+	// Findings lists stored findings, a page at a time.
+	Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, error)
 
 	Close() error
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kensa-dev/kensa/internal/auth"
+	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/fleet"
 	"github.com/kensa-dev/kensa/internal/store"
 )
@@ -39,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		"BlobsUploads":       testBlobsUploads,
 		"Reopen":             testReopen,
 		"Tokens":             testTokens,
+		"RunWork":            testRunWork,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -401,4 +403,94 @@ func testTokens(t *testing.T, open Opener) {
 		t.Error("revoked token not revoked")
 	}
 	wantErr(t, "revoking an unknown token", s.RevokeToken(ctx, "nope"), store.ErrNotFound)
+}
+
+func found(id string, sev finding.Severity, pkg, rule string) finding.Finding {
+	return finding.Finding{ID: id, RulesPackage: pkg, RuleID: rule, Severity: sev, Title: "title " + id,
+		Evidence: []string{"e"}, Attributes: map[string]string{"target": id}}
+}
+
+// Work moves by compare and swap; results replace an agent's findings in
+// a run; first and last seen follow a finding across runs; the finding
+// list filters and pages.
+func testRunWork(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	setup(t, s)
+	mustNil(t, s.CreateAgent(ctx, agent("a1", "db-1")))
+	mustNil(t, s.CreateAgent(ctx, agent("a2", "web-1")))
+	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r1", "p1", t0)))
+	work := []store.RunAgent{{AgentID: "a1", Packages: []string{"cve", "cis"}, Updated: t0}, {AgentID: "a2", Packages: []string{"cve"}, Updated: t0}}
+	mustNil(t, s.AssignRun(ctx, "r1", work))
+	mustNil(t, s.AssignRun(ctx, "r1", work)) // again: kept
+	ws, err := s.RunAgents(ctx, "r1")
+	mustNil(t, err)
+	if len(ws) != 2 || ws[0].AgentID != "a1" || ws[0].Status != store.WorkPending || len(ws[0].Packages) != 2 {
+		t.Fatalf("run agents: %+v", ws)
+	}
+	// Work is offered only while the run collects.
+	aw, err := s.AgentWork(ctx, "a1")
+	mustNil(t, err)
+	if len(aw) != 0 {
+		t.Errorf("work offered for a CREATED run: %+v", aw)
+	}
+	mustNil(t, move(t, s, "r1", fleet.RunCreated, fleet.RunStartDataCollectionPending, t0, ""))
+	aw, err = s.AgentWork(ctx, "a1")
+	mustNil(t, err)
+	if len(aw) != 1 || aw[0].RunID != "r1" {
+		t.Errorf("work of a1: %+v", aw)
+	}
+	mustNil(t, s.SetWork(ctx, "r1", "a1", []string{store.WorkPending}, store.WorkCollecting, "", t0.Add(time.Second)))
+	wantErr(t, "taking work twice", s.SetWork(ctx, "r1", "a1", []string{store.WorkPending}, store.WorkCollecting, "", t0), store.ErrConflict)
+	wantErr(t, "work of an agent not in the run", s.SetWork(ctx, "r1", "zz", []string{store.WorkPending}, store.WorkCollecting, "", t0), store.ErrNotFound)
+	mustNil(t, s.SetWork(ctx, "r1", "a2", []string{store.WorkPending, store.WorkCollecting}, store.WorkFailed, "disk full", t0))
+	ws, _ = s.RunAgents(ctx, "r1")
+	if ws[0].Status != store.WorkCollecting || !ws[0].Updated.Equal(us.Add(time.Second)) || ws[1].Status != store.WorkFailed || ws[1].Error != "disk full" {
+		t.Errorf("after SetWork: %+v", ws)
+	}
+
+	mustNil(t, s.PutBlob(ctx, "rep1", []byte("{}")))
+	first := []finding.Finding{found("f1", finding.High, "cve", "cve/Debian"), found("f2", finding.Low, "cis", "cis-1.1"), found("f3", finding.Medium, "cis", "cis-2.2")}
+	mustNil(t, s.SaveResults(ctx, "r1", "a1", "rep1", first, t0))
+	mustNil(t, s.SaveResults(ctx, "r1", "a1", "rep1", first, t0)) // again: replaced, not doubled
+	all, err := s.Findings(ctx, store.FindingFilter{RunID: "r1"})
+	mustNil(t, err)
+	if len(all) != 3 || all[0].Finding.ID != "f1" || all[0].Finding.Title != "title f1" || all[0].FirstRun != "r1" || !all[0].FirstSeen.Equal(us) {
+		t.Fatalf("findings of r1: %+v", all)
+	}
+	reps, err := s.RunReports(ctx, "r1")
+	mustNil(t, err)
+	if len(reps) != 1 || reps[0].Findings != 3 || reps[0].SHA256 != "rep1" {
+		t.Errorf("run reports: %+v", reps)
+	}
+
+	// A second run: f1 again (recurring), f4 new; f1's first seen stays.
+	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r2", "p1", t0.Add(time.Hour))))
+	mustNil(t, s.SaveResults(ctx, "r2", "a1", "rep1", []finding.Finding{found("f1", finding.High, "cve", "cve/Debian"), found("f4", finding.High, "cve", "cve/Go")}, t0.Add(time.Hour)))
+	r2, err := s.Findings(ctx, store.FindingFilter{RunID: "r2", Severities: []finding.Severity{finding.High}})
+	mustNil(t, err)
+	if len(r2) != 2 || r2[0].Finding.ID != "f1" || r2[0].FirstRun != "r1" || r2[0].LastRun != "r2" || !r2[0].LastSeen.Equal(us.Add(time.Hour)) || r2[1].FirstRun != "r2" {
+		t.Errorf("findings of r2: %+v", r2)
+	}
+	// Filters and pages.
+	byRule, _ := s.Findings(ctx, store.FindingFilter{RulesPackage: "cis", RuleID: "cis-2.2"})
+	if len(byRule) != 1 || byRule[0].Finding.ID != "f3" {
+		t.Errorf("by rule: %+v", byRule)
+	}
+	var paged []string
+	after := ""
+	for range 10 {
+		page, err := s.Findings(ctx, store.FindingFilter{AgentID: "a1", Limit: 2, After: after})
+		mustNil(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, f := range page {
+			paged = append(paged, f.RunID+"/"+f.Finding.ID)
+		}
+		after = page[len(page)-1].Cursor()
+	}
+	if diff := cmp.Diff([]string{"r1/f1", "r1/f2", "r1/f3", "r2/f1", "r2/f4"}, paged); diff != "" {
+		t.Errorf("pages (-want +got):\n%s", diff)
+	}
 }

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/finding"
+	"github.com/kensa-dev/kensa/internal/fleet"
+)
+
+// Work statuses: what an agent is doing for a run.
+const (
+	WorkPending    = "pending"    // assigned; the agent has not taken it yet
+	WorkCollecting = "collecting" // the agent took it
+	WorkDone       = "done"       // the agent uploaded its documents
+	WorkFailed     = "failed"     // the agent could not, or missed the deadline
+	WorkCanceled   = "canceled"   // the run was stopped
+)
+
+// RunAgent is one agent's work for a run.
+type RunAgent struct {
+	RunID    string
+	AgentID  string
+	Packages []string
+	Status   string
+	Error    string
+	Updated  time.Time
+}
+
+// StoredFinding is a finding of a run on one agent, with when it was
+// first and last seen on that agent.
+type StoredFinding struct {
+	RunID     string
+	AgentID   string
+	Finding   finding.Finding
+	FirstSeen time.Time
+	LastSeen  time.Time
+	FirstRun  string
+	LastRun   string
+}
+
+// FindingFilter chooses findings; empty fields match all. Results come
+// in (run, agent, id) order, After the given key for the next page.
+type FindingFilter struct {
+	RunID, AgentID       string
+	Severities           []finding.Severity
+	RulesPackage, RuleID string
+	After                string // the Cursor of the last finding of the previous page
+	Limit                int    // default and maximum 1000
+}
+
+// Cursor is the key of a stored finding, for FindingFilter.After.
+func (f StoredFinding) Cursor() string { return f.RunID + "\x00" + f.AgentID + "\x00" + f.Finding.ID }
+
+// RunReport is the report of one agent in a run (a blob).
+type RunReport struct {
+	RunID, AgentID, SHA256 string
+	Findings               int
+}
+
+func (s *sqlStore) AssignRun(ctx context.Context, runID string, work []RunAgent) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, w := range work {
+			pkgs, err := js(nonNil(w.Packages))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO run_agents (run_id, agent_id, packages, status, error, updated) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (run_id, agent_id) DO NOTHING`), runID, w.AgentID, pkgs, WorkPending, "", s.t(w.Updated)); err != nil {
+				return fmt.Errorf("store: assign run %s to %s: %w", runID, w.AgentID, err)
+			}
+		}
+		return nil
+	})
+}
+
+const runAgentColumns = `run_id, agent_id, packages, status, error, updated`
+
+func scanRunAgent(row interface{ Scan(...any) error }) (RunAgent, error) {
+	var w RunAgent
+	var at dbTime
+	err := row.Scan(&w.RunID, &w.AgentID, dbJSON{&w.Packages}, &w.Status, &w.Error, &at)
+	w.Updated = at.t
+	return w, err
+}
+
+func (s *sqlStore) RunAgents(ctx context.Context, runID string) ([]RunAgent, error) {
+	return list(ctx, s, "run agents", `SELECT `+runAgentColumns+` FROM run_agents WHERE run_id = ? ORDER BY agent_id`, scanRunAgent, runID)
+}
+
+func (s *sqlStore) AgentWork(ctx context.Context, agentID string) ([]RunAgent, error) {
+	return list(ctx, s, "agent work", `SELECT `+prefixed("w.", runAgentColumns)+` FROM run_agents w JOIN runs r ON r.id = w.run_id
+		WHERE w.agent_id = ? AND w.status IN (?, ?) AND r.state IN (?, ?) ORDER BY r.created, w.run_id`, scanRunAgent,
+		agentID, WorkPending, WorkCollecting, string(fleet.RunStartDataCollectionPending), string(fleet.RunCollectingData))
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *sqlStore) SetWork(ctx context.Context, runID, agentID string, from []string, to, errMsg string, at time.Time) error {
+	if len(from) == 0 {
+		return errors.New("store: SetWork needs the statuses it moves from")
+	}
+	args := []any{to, errMsg, s.t(at), runID, agentID}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.exec(ctx, `UPDATE run_agents SET status = ?, error = ?, updated = ? WHERE run_id = ? AND agent_id = ? AND status IN (?`+
+		strings.Repeat(`, ?`, len(from)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("store: work of %s in run %s: %w", agentID, runID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		var status string
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT status FROM run_agents WHERE run_id = ? AND agent_id = ?`), runID, agentID).Scan(&status)
+		if err != nil {
+			return notFound("work of agent "+agentID+" in run", runID, err)
+		}
+		return fmt.Errorf("store: work of %s in run %s is %s: %w", agentID, runID, status, ErrConflict)
+	}
+	return nil
+}
+
+func (s *sqlStore) SaveResults(ctx context.Context, runID, agentID, reportSHA string, findings []finding.Finding, at time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM findings WHERE run_id = ? AND agent_id = ?`), runID, agentID); err != nil {
+			return err
+		}
+		for _, f := range findings {
+			body, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (run_id, agent_id, id, severity, rules_package, rule_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (run_id, agent_id, id) DO NOTHING`), runID, agentID, f.ID, string(f.Severity), f.RulesPackage, f.RuleID, string(body)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO finding_seen (agent_id, id, first_seen, last_seen, first_run, last_run) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (agent_id, id) DO UPDATE SET last_seen = excluded.last_seen, last_run = excluded.last_run`),
+				agentID, f.ID, s.t(at), s.t(at), runID, runID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO run_reports (run_id, agent_id, sha256, findings) VALUES (?, ?, ?, ?)
+			ON CONFLICT (run_id, agent_id) DO UPDATE SET sha256 = excluded.sha256, findings = excluded.findings`), runID, agentID, reportSHA, len(findings))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: results of %s in run %s: %w", agentID, runID, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) RunReports(ctx context.Context, runID string) ([]RunReport, error) {
+	return list(ctx, s, "run reports", `SELECT run_id, agent_id, sha256, findings FROM run_reports WHERE run_id = ? ORDER BY agent_id`,
+		func(row interface{ Scan(...any) error }) (RunReport, error) {
+			var r RunReport
+			err := row.Scan(&r.RunID, &r.AgentID, &r.SHA256, &r.Findings)
+			return r, err
+		}, runID)
+}
+
+func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, error) {
+	var where []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		where = append(where, cond)
+		args = append(args, vals...)
+	}
+	if f.RunID != "" {
+		add("f.run_id = ?", f.RunID)
+	}
+	if f.AgentID != "" {
+		add("f.agent_id = ?", f.AgentID)
+	}
+	if len(f.Severities) > 0 {
+		cond := "f.severity IN (?" + strings.Repeat(", ?", len(f.Severities)-1) + ")"
+		var vals []any
+		for _, sev := range f.Severities {
+			vals = append(vals, string(sev))
+		}
+		add(cond, vals...)
+	}
+	if f.RulesPackage != "" {
+		add("f.rules_package = ?", f.RulesPackage)
+	}
+	if f.RuleID != "" {
+		add("f.rule_id = ?", f.RuleID)
+	}
+	if f.After != "" {
+		parts := strings.SplitN(f.After, "\x00", 3)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("store: findings: malformed cursor")
+		}
+		add("(f.run_id > ? OR (f.run_id = ? AND (f.agent_id > ? OR (f.agent_id = ? AND f.id > ?))))",
+			parts[0], parts[0], parts[1], parts[1], parts[2])
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	query := `SELECT f.run_id, f.agent_id, f.body, s.first_seen, s.last_seen, s.first_run, s.last_run
+		FROM findings f JOIN finding_seen s ON s.agent_id = f.agent_id AND s.id = f.id`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY f.run_id, f.agent_id, f.id LIMIT %d", limit)
+	return list(ctx, s, "findings", query, func(row interface{ Scan(...any) error }) (StoredFinding, error) {
+		var sf StoredFinding
+		var first, last dbTime
+		err := row.Scan(&sf.RunID, &sf.AgentID, dbJSON{&sf.Finding}, &first, &last, &sf.FirstRun, &sf.LastRun)
+		sf.FirstSeen, sf.LastSeen = first.t, last.t
+		return sf, err
+	}, args...)
+}
