@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,10 +39,6 @@ const (
 	agentPrefix = apiPrefix + "/agent/"
 )
 
-// AgentIdentifier tells the agent a TLS client certificate belongs to:
-// only certificates the server's CA issued to agents qualify.
-type AgentIdentifier func(cs *tls.ConnectionState) (agentID string, ok bool)
-
 // authenticate wraps the whole API. Nothing answers without
 // authentication but the health endpoint, and enrolment, which checks its
 // join token itself. Agents (by client certificate) may use the agent
@@ -66,7 +61,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		ctx := r.Context()
 		var id identity
-		if agentID, ok := s.cfg.AgentIdentity(r.TLS); ok {
+		if agentID, _, ok := s.cfg.Authority.AgentIdentity(r.TLS); ok {
 			a, err := s.cfg.Store.Agent(ctx, agentID)
 			switch {
 			case err != nil:

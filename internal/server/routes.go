@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -20,8 +18,8 @@ import (
 func (s *Server) routes() {
 	huma.Register(s.api, op("health", http.MethodGet, "/health", "Say that the server is up", accessPublic, "server"), s.health)
 
-	huma.Register(s.api, op("enrol", http.MethodPost, "/enrol", "Enrol an agent with a join token", accessJoin, "agents"), s.enrol)
-	huma.Register(s.api, op("heartbeat", http.MethodPost, "/agent/heartbeat", "Report an agent's health", accessAgent, "agents"), s.heartbeat)
+	s.agentRoutes()
+	s.runRoutes()
 	huma.Register(s.api, op("list-agents", http.MethodGet, "/agents", "List the enrolled agents", string(auth.Viewer), "agents"), s.listAgents)
 	huma.Register(s.api, op("get-agent", http.MethodGet, "/agents/{id}", "Show an agent", string(auth.Viewer), "agents"), s.getAgent)
 	huma.Register(s.api, op("revoke-agent", http.MethodPost, "/agents/{id}/revoke", "Revoke an agent: it is refused from now on", string(auth.Admin), "agents"), s.revokeAgent)
@@ -56,95 +54,6 @@ func storeErr(err error, what string) error {
 
 type idPath struct {
 	ID string `path:"id" maxLength:"64" doc:"The object's id"`
-}
-
-// Enrolment.
-
-type enrolInput struct {
-	Authorization string `header:"Authorization" doc:"Bearer and a join token: kensa_join_..."`
-	Body          struct {
-		CSR       string     `json:"csr" doc:"The agent's certificate request, PEM; its key stays on the agent"`
-		Hostname  string     `json:"hostname" minLength:"1" maxLength:"253"`
-		Tags      fleet.Tags `json:"tags,omitempty"`
-		Version   string     `json:"version,omitempty" maxLength:"64"`
-		OS        string     `json:"os,omitempty" maxLength:"128"`
-		Kernel    string     `json:"kernel,omitempty" maxLength:"256"`
-		Addresses []string   `json:"addresses,omitempty" maxItems:"64"`
-		Live      bool       `json:"live"`
-	}
-}
-
-type enrolOutput struct {
-	Body struct {
-		AgentID     string `json:"agent_id"`
-		Certificate string `json:"certificate" doc:"The agent's client certificate, PEM"`
-		CA          string `json:"ca" doc:"The server's CA certificate, PEM"`
-	}
-}
-
-func (s *Server) enrol(ctx context.Context, in *enrolInput) (*enrolOutput, error) {
-	now := s.cfg.Now()
-	// authenticate checked the join token; its use is counted below.
-	_, id, _, err := auth.Parse(strings.TrimSpace(strings.TrimPrefix(in.Authorization, "Bearer ")))
-	if err != nil {
-		return nil, huma.Error401Unauthorized("not a join token")
-	}
-	if err := in.Body.Tags.Check(); err != nil {
-		return nil, huma.Error422UnprocessableEntity(err.Error())
-	}
-	block, _ := pem.Decode([]byte(in.Body.CSR))
-	if block == nil || block.Type != "CERTIFICATE REQUEST" {
-		return nil, huma.Error422UnprocessableEntity("csr: want a PEM CERTIFICATE REQUEST")
-	}
-	agentID := s.cfg.NewID("agt")
-	der, err := s.cfg.Authority.SignAgent(block.Bytes, agentID, now)
-	if err != nil {
-		return nil, huma.Error422UnprocessableEntity("csr: " + err.Error())
-	}
-	// The token's use is counted last, atomically: of two agents racing
-	// for a single-use token, one enrols.
-	if err := s.cfg.Store.UseJoinToken(ctx, id, now); err != nil {
-		return nil, huma.Error401Unauthorized("join token refused: unknown, revoked, expired or used up")
-	}
-	a := fleet.Agent{ID: agentID, Hostname: in.Body.Hostname, Tags: in.Body.Tags, Version: in.Body.Version, OS: in.Body.OS,
-		Kernel: in.Body.Kernel, Addresses: in.Body.Addresses, Live: in.Body.Live, Health: fleet.Healthy, Reason: fleet.ReasonIdle,
-		LastSeen: now, Enrolled: now}
-	if err := s.cfg.Store.CreateAgent(ctx, a); err != nil {
-		return nil, fmt.Errorf("enrol: %w", err)
-	}
-	s.cfg.Log.Info("agent enrolled", "agent", agentID, "hostname", a.Hostname, "token", id)
-	out := &enrolOutput{}
-	out.Body.AgentID = agentID
-	out.Body.Certificate = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	out.Body.CA = string(s.cfg.Authority.CertificatePEM())
-	return out, nil
-}
-
-// Agents.
-
-type heartbeatInput struct {
-	Body struct {
-		Version   string             `json:"version" maxLength:"64"`
-		OS        string             `json:"os" maxLength:"128"`
-		Kernel    string             `json:"kernel,omitempty" maxLength:"256"`
-		Addresses []string           `json:"addresses,omitempty" maxItems:"64"`
-		Live      bool               `json:"live"`
-		Health    fleet.HealthStatus `json:"health" enum:"HEALTHY,UNHEALTHY"`
-		Reason    string             `json:"reason,omitempty" maxLength:"64"`
-	}
-}
-
-type emptyOutput struct{}
-
-func (s *Server) heartbeat(ctx context.Context, in *heartbeatInput) (*emptyOutput, error) {
-	id, _ := identityFrom(ctx)
-	b := in.Body
-	err := s.cfg.Store.Heartbeat(ctx, id.Agent.ID, store.Heartbeat{Version: b.Version, OS: b.OS, Kernel: b.Kernel,
-		Addresses: b.Addresses, Live: b.Live, Health: b.Health, Reason: b.Reason, At: s.cfg.Now()})
-	if err != nil {
-		return nil, storeErr(err, "agent")
-	}
-	return &emptyOutput{}, nil
 }
 
 // agentView is an agent as the API shows it: its health as of now.

@@ -8,6 +8,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -22,23 +24,29 @@ import (
 	"github.com/kensa-dev/kensa/internal/store"
 )
 
-// Authority is the server's certificate authority, as enrolment needs it.
+// Authority is the server's certificate authority (pki.Authority).
 type Authority interface {
 	// SignAgent signs an agent's certificate request (DER) for agentID.
-	SignAgent(csrDER []byte, agentID string, now time.Time) (certDER []byte, err error)
-	// CertificatePEM is the CA certificate agents verify the server with.
-	CertificatePEM() []byte
+	SignAgent(csrDER []byte, agentID string, now time.Time, validity time.Duration) (*x509.Certificate, error)
+	// CAPEM is the CA certificate agents verify the server with.
+	CAPEM() []byte
+	// AgentIdentity tells the agent a TLS client certificate belongs to:
+	// only certificates the CA issued to agents qualify.
+	AgentIdentity(state *tls.ConnectionState) (agentID, serial string, ok bool)
 }
 
 // Config is what a Server is built from; every field is required.
 type Config struct {
-	Store         store.Store
-	Authority     Authority
-	AgentIdentity AgentIdentifier
-	Now           func() time.Time
-	Log           *slog.Logger
+	Store     store.Store
+	Authority Authority
+	Engine    *Engine
+	Now       func() time.Time
+	Log       *slog.Logger
 	// NewID returns a new random id with the given prefix ("agt", "tgt").
 	NewID func(prefix string) string
+	// HeartbeatInterval is what agents are told to wait between
+	// heartbeats.
+	HeartbeatInterval time.Duration
 }
 
 // Server serves the API.

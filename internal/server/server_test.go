@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +17,13 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/kensa-dev/kensa/internal/assess"
 	"github.com/kensa-dev/kensa/internal/auth"
+	"github.com/kensa-dev/kensa/internal/fleet"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/observe"
+	"github.com/kensa-dev/kensa/internal/pki"
+	"github.com/kensa-dev/kensa/internal/report"
 	"github.com/kensa-dev/kensa/internal/store"
 )
 
@@ -29,27 +34,34 @@ type fixture struct {
 	t      *testing.T
 	store  store.Store
 	srv    *Server
-	http   *httptest.Server
+	ca     *pki.Authority
+	engine *Engine
 	tokens map[auth.Role]string
 }
 
-func newFixture(t *testing.T, authority Authority, agentID AgentIdentifier) *fixture {
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "kensa.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	var n atomic.Int64
-	if agentID == nil {
-		agentID = func(*tls.ConnectionState) (string, bool) { return "", false }
+	ca, _, err := pki.LoadOrCreate(filepath.Join(t.TempDir(), "pki"), pki.Options{}, t0)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var n atomic.Int64
+	now := func() time.Time { return t0 }
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	engine := NewEngine(EngineConfig{Store: st, Support: supportAll{}, Now: now, Log: log, Grace: time.Minute,
+		Evaluate: func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, pkgs []string) (*report.Report, error) {
+			return assess.Evaluate(ctx, inv, assess.Options{Packages: pkgs, Observations: obs, Clock: now, Tool: report.Tool{Name: "kensa", Version: "test"}})
+		}})
 	srv := New(Config{
-		Store: st, Authority: authority, AgentIdentity: agentID,
-		Now: func() time.Time { return t0 }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store: st, Authority: ca, Engine: engine, Now: now, Log: log, HeartbeatInterval: time.Second,
 		NewID: func(p string) string { return fmt.Sprintf("%s-%d", p, n.Add(1)) },
 	})
-	f := &fixture{t: t, store: st, srv: srv, tokens: map[auth.Role]string{}}
+	f := &fixture{t: t, store: st, srv: srv, ca: ca, engine: engine, tokens: map[auth.Role]string{}}
 	for _, r := range []auth.Role{auth.Admin, auth.Operator, auth.Viewer} {
 		secret, rec, err := auth.New(auth.KindAPI, t0)
 		if err != nil {
@@ -62,6 +74,13 @@ func newFixture(t *testing.T, authority Authority, agentID AgentIdentifier) *fix
 		f.tokens[r] = secret
 	}
 	return f
+}
+
+// supportAll supports every rules package on every agent.
+type supportAll struct{}
+
+func (supportAll) Supports(string, fleet.Agent) (bool, fleet.ExclusionReason, string) {
+	return true, "", ""
 }
 
 // do sends a request to the server's handler and decodes a JSON answer.
@@ -87,7 +106,7 @@ func (f *fixture) do(method, path, token string, body any) (int, map[string]any)
 }
 
 func TestHealthNeedsNoToken(t *testing.T) {
-	f := newFixture(t, nil, nil)
+	f := newFixture(t)
 	code, body := f.do("GET", "/api/v1/health", "", nil)
 	if code != 200 || body["status"] != "ok" {
 		t.Errorf("health: %d %v", code, body)
@@ -97,7 +116,7 @@ func TestHealthNeedsNoToken(t *testing.T) {
 // The OpenAPI document is generated from the operations, and every
 // operation names who may call it.
 func TestOpenAPIDocument(t *testing.T) {
-	f := newFixture(t, nil, nil)
+	f := newFixture(t)
 	if code, _ := f.do("GET", "/api/v1/openapi.json", "", nil); code != 401 {
 		t.Errorf("openapi.json without a token: %d", code)
 	}
@@ -144,7 +163,7 @@ func pathOf(o operation) string { return strings.ReplaceAll(o.path, "{id}", "non
 // role below the operation's is refused (403) before the operation runs;
 // agent operations refuse API tokens; a revoked token is refused (401).
 func TestAuthorizationMatrix(t *testing.T) {
-	f := newFixture(t, nil, nil)
+	f := newFixture(t)
 	ops := operations(f.srv)
 	if len(ops) < 15 {
 		t.Fatalf("only %d operations", len(ops))
