@@ -162,7 +162,21 @@ func (a *app) setupLogging() error {
 	if a.quiet && a.verbose {
 		return usageErrorf("--quiet and --verbose cannot be used together")
 	}
-	level := slog.LevelWarn
+	a.logger = a.newLogger(slog.LevelWarn)
+	if a.logFormat != "text" && a.logFormat != "json" {
+		return usageErrorf("--log-format %q: want text or json", a.logFormat)
+	}
+	return nil
+}
+
+// serviceLogger is the logger of the long-running commands (kensa server,
+// kensa agent): what they do is logged at info level, which a command
+// that prints a report keeps quiet.
+func (a *app) serviceLogger() *slog.Logger { return a.newLogger(slog.LevelInfo) }
+
+// newLogger logs to stderr in --log-format from level, or errors only
+// with --quiet, or everything with --verbose.
+func (a *app) newLogger(level slog.Level) *slog.Logger {
 	switch {
 	case a.quiet:
 		level = slog.LevelError
@@ -170,15 +184,10 @@ func (a *app) setupLogging() error {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch a.logFormat {
-	case "text":
-		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
-	case "json":
-		a.logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
-	default:
-		return usageErrorf("--log-format %q: want text or json", a.logFormat)
+	if a.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(a.stderr, opts))
 	}
-	return nil
+	return slog.New(slog.NewTextHandler(a.stderr, opts))
 }
 
 // fixedCompletion completes a flag from a fixed list of values.

@@ -44,22 +44,53 @@ func (f *serverFlags) open(ctx context.Context) (store.Store, error) {
 }
 
 func (a *app) serverCommand() *cobra.Command {
+	var (
+		sf               serverFlags
+		listen           string
+		names            []string
+		tlsCert, tlsKey  string
+		heartbeat, grace time.Duration
+		db               dbFlag
+	)
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the Kensa server, and manage its tokens",
 		Long: `kensa server holds the fleet: agents, assessment targets, templates, runs and
-findings, behind an HTTPS API (/api/v1) with mutual TLS for agents and tokens
-for people and scripts. Its state is in --data DIR (an SQLite database and its
-certificate authority), or in PostgreSQL with --database.
+findings, behind an HTTPS API (/api/v1, described at /api/v1/openapi.json)
+with mutual TLS for agents and tokens for people and scripts. Its state is in
+--data DIR (an SQLite database and its certificate authority), or in
+PostgreSQL with --database.
+
+On first start the server creates its own certificate authority and a server
+certificate for localhost, its loopback addresses and every --name; it prints
+the CA's fingerprint, which agents pin on first contact (kensa agent
+--ca-fingerprint). Or give your own certificate with --tls-cert and --tls-key.
 
 Tokens are made on the server's machine, with direct access to its data:
   kensa server token create --data DIR --role admin
   kensa server join-token create --data DIR --expires 24h --max-uses 10`,
-		Args: noArgs,
+		Example: `  kensa server --data /var/lib/kensa --listen :8443 --name kensa.example.com`,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("the server itself is not built yet in this version: kensa server token create and join-token create are")
+			if (tlsCert == "") != (tlsKey == "") {
+				return usageErrorf("--tls-cert and --tls-key go together")
+			}
+			if heartbeat < time.Second || grace < 0 {
+				return usageErrorf("--heartbeat at least 1s, --grace not negative")
+			}
+			return a.runServer(cmd.Context(), serverRun{sf: sf, listen: listen, names: names, tlsCert: tlsCert, tlsKey: tlsKey,
+				heartbeat: heartbeat, grace: grace, db: &db})
 		},
 	}
+	sf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", ":8443", "the `ADDR`ess to serve HTTPS on")
+	f.StringArrayVar(&names, "name", nil, "a DNS name or IP agents reach the server by, for its certificate (repeatable)")
+	f.StringVar(&tlsCert, "tls-cert", "", "your own server certificate (PEM, with its chain) instead of one from the server's CA")
+	f.StringVar(&tlsKey, "tls-key", "", "the key of --tls-cert")
+	f.DurationVar(&heartbeat, "heartbeat", 10*time.Second, "how often agents send heartbeats")
+	f.DurationVar(&grace, "grace", 2*time.Minute, "how long after a run's window the server waits for agents' documents")
+	db.register(cmd, false)
 	cmd.AddCommand(a.serverTokenCommand(), a.serverJoinTokenCommand())
 	return cmd
 }

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kensa-dev/kensa/internal/assess"
+	"github.com/kensa-dev/kensa/internal/buildinfo"
+	"github.com/kensa-dev/kensa/internal/host"
+	"github.com/kensa-dev/kensa/internal/observe"
+	"github.com/kensa-dev/kensa/internal/pki"
+	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/rules"
+	"github.com/kensa-dev/kensa/internal/server"
+	"github.com/kensa-dev/kensa/internal/vulndb"
+)
+
+type serverRun struct {
+	sf               serverFlags
+	listen           string
+	names            []string
+	tlsCert, tlsKey  string
+	heartbeat, grace time.Duration
+	db               *dbFlag
+}
+
+// runServer runs kensa server until ctx ends (SIGINT, SIGTERM), then
+// stops taking requests and lets those in flight finish.
+func (a *app) runServer(ctx context.Context, o serverRun) error {
+	log := a.serviceLogger()
+	st, err := o.sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var opts pki.Options
+	for _, n := range o.names {
+		if ip := net.ParseIP(n); ip != nil {
+			opts.IPs = append(opts.IPs, ip)
+		} else {
+			opts.DNSNames = append(opts.DNSNames, n)
+		}
+	}
+	opts.CertFile, opts.KeyFile = o.tlsCert, o.tlsKey
+	ca, changes, err := pki.LoadOrCreate(filepath.Join(o.sf.data, "pki"), opts, time.Now())
+	if err != nil {
+		return err
+	}
+	if changes.CreatedCA {
+		log.Info("created the server's certificate authority", "dir", filepath.Join(o.sf.data, "pki"))
+	}
+	if changes.IssuedServer {
+		log.Info("issued the server certificate", "reason", changes.Reason)
+	}
+	log.Info("CA fingerprint, for kensa agent --ca-fingerprint", "fingerprint", pki.Fingerprint(ca.CA()))
+
+	all, err := rules.Load()
+	if err != nil {
+		return err
+	}
+	support := server.Support{Rules: all}
+	dbPath, err := o.db.resolve()
+	if err != nil {
+		return err
+	}
+	vdb, dbErr := vulndb.OpenExisting(ctx, dbPath)
+	if dbErr != nil {
+		log.Warn("no vulnerability database: the cve package excludes every agent (NO_FEED_DATA) until there is one", "db", dbPath, "error", dbErr)
+		support.DBError = dbErr
+	} else {
+		defer vdb.Close()
+		support.Ecosystems = vdb.Ecosystems
+	}
+	bi := buildinfo.Get()
+	tool := report.Tool{Name: "kensa", Version: bi.Version, Commit: bi.Commit}
+	evaluate := func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, pkgs []string) (*report.Report, error) {
+		opts := assess.Options{Packages: pkgs, Observations: obs, Tool: tool, Logger: log, Clock: time.Now, DBPath: dbPath, DBError: dbErr}
+		if vdb != nil {
+			snap, err := vdb.Snapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer snap.Close()
+			opts.VulnDB = snap
+		}
+		return assess.Evaluate(ctx, inv, opts)
+	}
+	engine := server.NewEngine(server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace})
+	srv := server.New(server.Config{Store: st, Authority: ca, Engine: engine, Now: time.Now, Log: log,
+		NewID: newID, HeartbeatInterval: o.heartbeat})
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", o.listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		TLSConfig:         ca.ServerTLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { engine.Run(ctx, time.Second) })
+	log.Info("kensa server listening", "addr", ln.Addr().String(), "data", o.sf.data)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		log.Info("kensa server stopping: finishing the requests in flight")
+		shut, stop := context.WithTimeout(context.Background(), 30*time.Second)
+		defer stop()
+		err = hs.Shutdown(shut)
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// newID is a random id with a prefix: 64 bits, so ids do not collide
+// across servers sharing a database.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
