@@ -36,6 +36,7 @@ type fixture struct {
 	srv    *Server
 	ca     *pki.Authority
 	engine *Engine
+	clock  *atomic.Int64
 	tokens map[auth.Role]string
 }
 
@@ -51,7 +52,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
-	now := func() time.Time { return t0 }
+	clock := &atomic.Int64{} // nanoseconds after t0
+	now := func() time.Time { return t0.Add(time.Duration(clock.Load())) }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	engine := NewEngine(EngineConfig{Store: st, Support: supportAll{}, Now: now, Log: log, Grace: time.Minute,
 		Evaluate: func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, pkgs []string) (*report.Report, error) {
@@ -61,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 		Store: st, Authority: ca, Engine: engine, Now: now, Log: log, HeartbeatInterval: time.Second,
 		NewID: func(p string) string { return fmt.Sprintf("%s-%d", p, n.Add(1)) },
 	})
-	f := &fixture{t: t, store: st, srv: srv, ca: ca, engine: engine, tokens: map[auth.Role]string{}}
+	f := &fixture{t: t, store: st, srv: srv, ca: ca, engine: engine, clock: clock, tokens: map[auth.Role]string{}}
 	for _, r := range []auth.Role{auth.Admin, auth.Operator, auth.Viewer} {
 		secret, rec, err := auth.New(auth.KindAPI, t0)
 		if err != nil {
@@ -82,6 +84,9 @@ type supportAll struct{}
 func (supportAll) Supports(string, fleet.Agent) (bool, fleet.ExclusionReason, string) {
 	return true, "", ""
 }
+
+// advance moves the fixture's clock on.
+func (f *fixture) advance(d time.Duration) { f.clock.Add(int64(d)) }
 
 // do sends a request to the server's handler and decodes a JSON answer.
 func (f *fixture) do(method, path, token string, body any) (int, map[string]any) {
