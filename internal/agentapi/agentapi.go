@@ -114,4 +114,9 @@ type WorkDone struct {
 	RunID string `json:"run_id" minLength:"1" maxLength:"64"`
 	// Error is why the agent could not collect, empty on success.
 	Error string `json:"error,omitempty" maxLength:"4096"`
+	// ObservationError is why the runtime package's observation window
+	// could not run (or was cut short) while the inventory was collected:
+	// the runtime package is then not evaluated, with this reason, and the
+	// other packages are. Empty when the window ran or none was asked for.
+	ObservationError string `json:"observation_error,omitempty" maxLength:"4096"`
 }

@@ -81,8 +81,8 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 	}
 	bi := buildinfo.Get()
 	tool := report.Tool{Name: "kensa", Version: bi.Version, Commit: bi.Commit}
-	evaluate := func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, pkgs []string) (*report.Report, error) {
-		opts := assess.Options{Packages: pkgs, Observations: obs, Tool: tool, Logger: log, Clock: time.Now, DBPath: dbPath, DBError: dbErr}
+	evaluate := func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, obsErr error, pkgs []string) (*report.Report, error) {
+		opts := assess.Options{Packages: pkgs, Observations: obs, ObservationError: obsErr, Tool: tool, Logger: log, Clock: time.Now, DBPath: dbPath, DBError: dbErr}
 		if vdb != nil {
 			snap, err := vdb.Snapshot(ctx)
 			if err != nil {

@@ -237,7 +237,7 @@ func (s *Server) workDone(ctx context.Context, in *doneInput) (*emptyOutput, err
 	if err := s.ownWork(ctx, d.RunID, a.ID); err != nil {
 		return nil, err
 	}
-	to, why := store.WorkDone, ""
+	to, why := store.WorkDone, d.ObservationError
 	if d.Error != "" {
 		to, why = store.WorkFailed, "the agent could not collect: "+d.Error
 	} else {

@@ -25,8 +25,9 @@ import (
 )
 
 // Evaluator judges an agent's documents for the rules packages asked:
-// assess.Evaluate with the server's vulnerability database.
-type Evaluator func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, packages []string) (*report.Report, error)
+// assess.Evaluate with the server's vulnerability database. obsErr is why
+// the agent's observation window could not run, when it could not.
+type Evaluator func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, obsErr error, packages []string) (*report.Report, error)
 
 // EngineConfig is what the run engine needs.
 type EngineConfig struct {
@@ -374,7 +375,13 @@ func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Templ
 			return fmt.Errorf("observations: %w", err)
 		}
 	}
-	rep, err := e.cfg.Evaluate(ctx, &inv, obs, w.Packages)
+	// A done agent's work error is why its observation window could not
+	// run (agentapi.WorkDone.ObservationError).
+	var obsErr error
+	if w.Error != "" {
+		obsErr = errors.New(w.Error)
+	}
+	rep, err := e.cfg.Evaluate(ctx, &inv, obs, obsErr, w.Packages)
 	if err != nil {
 		return err
 	}

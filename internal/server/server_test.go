@@ -56,8 +56,8 @@ func newFixture(t *testing.T) *fixture {
 	now := func() time.Time { return t0.Add(time.Duration(clock.Load())) }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	engine := NewEngine(EngineConfig{Store: st, Support: supportAll{}, Now: now, Log: log, Grace: time.Minute,
-		Evaluate: func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, pkgs []string) (*report.Report, error) {
-			return assess.Evaluate(ctx, inv, assess.Options{Packages: pkgs, Observations: obs, Clock: now, Tool: report.Tool{Name: "kensa", Version: "test"}})
+		Evaluate: func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, obsErr error, pkgs []string) (*report.Report, error) {
+			return assess.Evaluate(ctx, inv, assess.Options{Packages: pkgs, Observations: obs, ObservationError: obsErr, Clock: now, Tool: report.Tool{Name: "kensa", Version: "test"}})
 		}})
 	srv := New(Config{
 		Store: st, Authority: ca, Engine: engine, Now: now, Log: log, HeartbeatInterval: time.Second,
