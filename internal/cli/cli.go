@@ -129,7 +129,8 @@ Exit codes:
   1  error
   2  bad command line (usage)
   3  findings at or above --fail-on, or known exploited with --fail-on-kev
-  4  coverage incomplete and --fail-on-incomplete given`
+  4  coverage incomplete and --fail-on-incomplete given; for kensa run
+     start --wait and run wait, the run COMPLETED_WITH_ERRORS`
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -154,7 +155,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what each step does on stderr")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.RegisterFlagCompletionFunc("log-format", fixedCompletion("text", "json"))
-	root.AddCommand(a.versionCommand(), a.inventoryCommand(), a.scanCommand(), a.reportCommand(), a.diffCommand(), a.dbCommand(), a.rulesCommand(), a.serverCommand())
+	root.AddCommand(a.versionCommand(), a.inventoryCommand(), a.scanCommand(), a.reportCommand(), a.diffCommand(), a.dbCommand(), a.rulesCommand(), a.serverCommand(), a.agentCommand(), a.targetCommand(), a.templateCommand(), a.runCommand(), a.findingsCommand())
 	return root
 }
 

@@ -53,6 +53,7 @@ findings and what was not evaluated.`,
 	f.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
 	out.register(cmd)
 	cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))
+	cmd.AddCommand(a.reportGetCommand())
 	return cmd
 }
 
