@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kensa-dev/kensa/internal/auth"
+	"github.com/kensa-dev/kensa/internal/pki"
 	"github.com/kensa-dev/kensa/internal/store"
 )
 
@@ -188,6 +191,11 @@ of enrolments (--max-uses 1: single use).`,
 				return err
 			}
 			a.infof("join token %s created: expires %s, %s", rec.ID, rec.Expires.Format(time.RFC3339), usesPhrase(maxUses))
+			if fp, err := caFingerprint(sf.data); err == nil {
+				a.infof("agents verify the server with --ca-fingerprint %s (or --ca %s)", fp, filepath.Join(sf.data, "pki", pki.CACertFile))
+			} else {
+				a.infof("the server has no CA yet (it makes one on first start): agents will need its fingerprint, which kensa server logs")
+			}
 			fmt.Fprintln(a.stdout, secret)
 			return nil
 		},
@@ -209,4 +217,22 @@ func usesPhrase(n int) string {
 		return "single use"
 	}
 	return fmt.Sprintf("%d enrolments", n)
+}
+
+// caFingerprint is the fingerprint of the server's CA in its data
+// directory, for agents to pin.
+func caFingerprint(data string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(data, "pki", pki.CACertFile))
+	if err != nil {
+		return "", err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return "", fmt.Errorf("%s: not PEM", pki.CACertFile)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", err
+	}
+	return pki.Fingerprint(cert), nil
 }
