@@ -781,9 +781,9 @@ func (t *tableWriter) summary(r *Report) {
 	case len(r.Coverage) == 0:
 		verdict, code = "The assessment is incomplete: the report has no coverage; there may be more findings than shown.", ansiWarn
 	case len(missing) > 0 && len(r.Findings) == 0:
-		verdict, code = "No findings, but the assessment is incomplete: "+gapPhrase(missing)+" (see COVERAGE)."+notRun, ansiWarn
+		verdict, code = "No findings, but the assessment is incomplete: "+GapPhrase(missing)+" (see COVERAGE)."+notRun, ansiWarn
 	case len(missing) > 0:
-		verdict, code = "The assessment is incomplete: "+gapPhrase(missing)+"; there may be more findings than shown (see COVERAGE)."+notRun, ansiWarn
+		verdict, code = "The assessment is incomplete: "+GapPhrase(missing)+"; there may be more findings than shown (see COVERAGE)."+notRun, ansiWarn
 	case len(r.Findings) == 0 && notRun == "":
 		verdict, code = "No findings. Every rules package and scope was evaluated.", ansiGreen
 	case len(r.Findings) == 0:
@@ -802,9 +802,9 @@ func (t *tableWriter) summary(r *Report) {
 	}
 }
 
-// gapPhrase says "2 scopes were not evaluated and 1 was only partially
-// evaluated".
-func gapPhrase(missing []Coverage) string {
+// GapPhrase says "2 scopes were not evaluated and 1 was only partially
+// evaluated", as every renderer's verdict does.
+func GapPhrase(missing []Coverage) string {
 	var ne, pe int
 	for _, c := range missing {
 		if c.Status == Partial {

@@ -167,26 +167,16 @@ func buildVerdict(r *report.Report) verdict {
 		v.Counts += fmt.Sprintf("; %d suppressed (listed under Suppressed)", s.Suppressed)
 	}
 
-	var ne, pe int
+	var missing []report.Coverage
 	for _, c := range r.Coverage {
-		switch c.Status {
-		case report.Evaluated:
-		case report.Partial:
-			pe++
-			v.Gaps = append(v.Gaps, coverageRowOf(c))
-		default:
-			ne++
+		if c.Status != report.Evaluated {
+			missing = append(missing, c)
 			v.Gaps = append(v.Gaps, coverageRowOf(c))
 		}
 	}
 	gaps := ""
-	switch {
-	case ne > 0 && pe > 0:
-		gaps = fmt.Sprintf("%s %s not evaluated and %d %s only partially evaluated", plural(ne, "scope", "scopes"), was(ne), pe, was(pe))
-	case ne > 0:
-		gaps = fmt.Sprintf("%s %s not evaluated", plural(ne, "scope", "scopes"), was(ne))
-	case pe > 0:
-		gaps = fmt.Sprintf("%s %s only partially evaluated", plural(pe, "scope", "scopes"), was(pe))
+	if len(missing) > 0 {
+		gaps = report.GapPhrase(missing)
 	}
 	switch {
 	case len(r.Coverage) == 0 && s.Findings == 0:

@@ -50,9 +50,9 @@ func verdictOf(r *report.Report) verdictText {
 	case len(r.Coverage) == 0:
 		v = verdictText{found + "; the assessment is incomplete", []string{"The report has no coverage: there may be more findings than shown."}, toneWarn}
 	case len(gaps) > 0 && n == 0:
-		v = verdictText{"No findings, but the assessment is incomplete", []string{capital(gapPhrase(gaps)) + ": findings may exist there (see Coverage)."}, toneWarn}
+		v = verdictText{"No findings, but the assessment is incomplete", []string{capital(report.GapPhrase(gaps)) + ": findings may exist there (see Coverage)."}, toneWarn}
 	case len(gaps) > 0:
-		v = verdictText{found + "; the assessment is incomplete", []string{capital(gapPhrase(gaps)) + ": there may be more findings than shown (see Coverage)."}, toneWarn}
+		v = verdictText{found + "; the assessment is incomplete", []string{capital(report.GapPhrase(gaps)) + ": there may be more findings than shown (see Coverage)."}, toneWarn}
 	case len(r.Summary.NotRun) > 0 && n == 0:
 		v = verdictText{"No findings in the rules packages that ran", []string{"Every scope of the rules packages that ran was evaluated."}, toneWarn}
 	case len(r.Summary.NotRun) > 0:
@@ -127,31 +127,6 @@ func coverageGaps(r *report.Report) []report.Coverage {
 	return out
 }
 
-// gapPhrase says "2 scopes were not evaluated and 1 was only partially
-// evaluated".
-func gapPhrase(gaps []report.Coverage) string {
-	var ne, pe int
-	for _, c := range gaps {
-		if c.Status == report.Partial {
-			pe++
-		} else {
-			ne++
-		}
-	}
-	was := func(n int) string {
-		if n == 1 {
-			return "was"
-		}
-		return "were"
-	}
-	switch {
-	case ne > 0 && pe > 0:
-		return fmt.Sprintf("%s %s not evaluated and %d %s only partially evaluated", plural(ne, "scope", "scopes"), was(ne), pe, was(pe))
-	case ne > 0:
-		return fmt.Sprintf("%s %s not evaluated", plural(ne, "scope", "scopes"), was(ne))
-	}
-	return fmt.Sprintf("%s %s only partially evaluated", plural(pe, "scope", "scopes"), was(pe))
-}
 
 // staleFeeds counts the feeds older than 7 days, also those a producer
 // left unmarked.

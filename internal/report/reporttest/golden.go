@@ -9,9 +9,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// update is the -update flag of every renderer's tests: go test
-// ./internal/report/... -update rewrites the golden files.
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+// The -update flag of every renderer's tests (go test ./internal/report/...
+// -update rewrites the golden files) is registered here unless the test
+// binary has one already (package report's own tests do).
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files in testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // Golden compares got with the golden file testdata/name, or rewrites the
 // file when the tests run with -update. Review the diff of a rewritten
@@ -19,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func Golden(t testing.TB, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -291,84 +291,59 @@ func TestGolden(t *testing.T) {
 // The validation must be able to fail: each mutation of a valid document
 // breaks one rule, and is rejected for that rule.
 func TestSchemaRejectsInvalidDocuments(t *testing.T) {
-	type mutation struct {
-		name, where string
-		mutate      func(m map[string]any)
+	run := func(t *testing.T, doc []byte, validate func(*testing.T, []byte) error, mutations []reporttest.Mutation) {
+		reporttest.Rejects(t, doc, func(b []byte) error { return validate(t, b) }, mutations)
 	}
-	run := func(t *testing.T, doc []byte, validate func(*testing.T, []byte) error, mutations []mutation) {
-		if err := validate(t, doc); err != nil {
-			t.Fatalf("the unmodified document is invalid: %v", err)
-		}
-		for _, mu := range mutations {
-			t.Run(mu.name, func(t *testing.T) {
-				var m map[string]any
-				if err := json.Unmarshal(doc, &m); err != nil {
-					t.Fatal(err)
-				}
-				mu.mutate(m)
-				bad, err := json.Marshal(m)
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = validate(t, bad)
-				if err == nil {
-					t.Fatal("the invalid document was accepted")
-				}
-				if !strings.Contains(err.Error(), mu.where) {
-					t.Errorf("rejected for another reason than %s: %v", mu.where, err)
-				}
-			})
-		}
-	}
+
 	first := func(m map[string]any, key string) map[string]any { return m[key].([]any)[0].(map[string]any) }
 
 	t.Run("cyclonedx", func(t *testing.T) {
-		run(t, renderCycloneDX(t, reporttest.CVE(), true), validateCycloneDX, []mutation{
-			{"serial number not a UUID URN", "'/serialNumber'", func(m map[string]any) { m["serialNumber"] = "kensa-1" }},
-			{"timestamp not a date-time", "'/metadata/timestamp'", func(m map[string]any) {
+		run(t, renderCycloneDX(t, reporttest.CVE(), true), validateCycloneDX, []reporttest.Mutation{
+			{Name: "serial number not a UUID URN", Where: "'/serialNumber'", Mutate: func(m map[string]any) { m["serialNumber"] = "kensa-1" }},
+			{Name: "timestamp not a date-time", Where: "'/metadata/timestamp'", Mutate: func(m map[string]any) {
 				m["metadata"].(map[string]any)["timestamp"] = "2025-04-02 08:30"
 			}},
-			{"component without name", "'/components/0'", func(m map[string]any) { delete(first(m, "components"), "name") }},
-			{"unknown component type", "'/components/0/type'", func(m map[string]any) { first(m, "components")["type"] = "package" }},
-			{"unknown component field", "'arch' not allowed", func(m map[string]any) { first(m, "components")["arch"] = "amd64" }},
-			{"unknown severity", "'/vulnerabilities/0/ratings/0/severity'", func(m map[string]any) {
+			{Name: "component without name", Where: "'/components/0'", Mutate: func(m map[string]any) { delete(first(m, "components"), "name") }},
+			{Name: "unknown component type", Where: "'/components/0/type'", Mutate: func(m map[string]any) { first(m, "components")["type"] = "package" }},
+			{Name: "unknown component field", Where: "'arch' not allowed", Mutate: func(m map[string]any) { first(m, "components")["arch"] = "amd64" }},
+			{Name: "unknown severity", Where: "'/vulnerabilities/0/ratings/0/severity'", Mutate: func(m map[string]any) {
 				first(first(m, "vulnerabilities"), "ratings")["severity"] = "critical!"
 			}},
-			{"advisory URL not an IRI reference", "'/vulnerabilities/0/advisories/0/url'", func(m map[string]any) {
+			{Name: "advisory URL not an IRI reference", Where: "'/vulnerabilities/0/advisories/0/url'", Mutate: func(m map[string]any) {
 				first(first(m, "vulnerabilities"), "advisories")["url"] = "https://example.com/%zz"
 			}},
-			{"reference without source", "'/vulnerabilities/0/references/0'", func(m map[string]any) {
+			{Name: "reference without source", Where: "'/vulnerabilities/0/references/0'", Mutate: func(m map[string]any) {
 				delete(first(first(m, "vulnerabilities"), "references"), "source")
 			}},
-			{"unknown analysis state", "'/vulnerabilities/0/analysis/state'", func(m map[string]any) {
+			{Name: "unknown analysis state", Where: "'/vulnerabilities/0/analysis/state'", Mutate: func(m map[string]any) {
 				first(m, "vulnerabilities")["analysis"] = map[string]any{"state": "accepted"}
 			}},
-			{"not CycloneDX", "'/bomFormat'", func(m map[string]any) { m["bomFormat"] = "SPDX" }},
+			{Name: "not CycloneDX", Where: "'/bomFormat'", Mutate: func(m map[string]any) { m["bomFormat"] = "SPDX" }},
 		})
 	})
 	t.Run("spdx", func(t *testing.T) {
-		run(t, renderSPDX(t, reporttest.CVE()), validateSPDX, []mutation{
-			{"package without downloadLocation", "missing property 'downloadLocation'", func(m map[string]any) {
+		run(t, renderSPDX(t, reporttest.CVE()), validateSPDX, []reporttest.Mutation{
+			{Name: "package without downloadLocation", Where: "missing property 'downloadLocation'", Mutate: func(m map[string]any) {
 				delete(first(m, "packages"), "downloadLocation")
 			}},
-			{"unknown relationship type", "'/relationships/0/relationshipType'", func(m map[string]any) {
+			{Name: "unknown relationship type", Where: "'/relationships/0/relationshipType'", Mutate: func(m map[string]any) {
 				first(m, "relationships")["relationshipType"] = "HOSTS"
 			}},
-			{"unknown purpose", "'/packages/0/primaryPackagePurpose'", func(m map[string]any) {
+			{Name: "unknown purpose", Where: "'/packages/0/primaryPackagePurpose'", Mutate: func(m map[string]any) {
 				first(m, "packages")["primaryPackagePurpose"] = "OPERATING-SYSTEM"
 			}},
-			{"no creators", "'/creationInfo/creators'", func(m map[string]any) {
+			{Name: "no creators", Where: "'/creationInfo/creators'", Mutate: func(m map[string]any) {
 				m["creationInfo"].(map[string]any)["creators"] = []any{}
 			}},
-			{"unknown document field", "'vulnerabilities' not allowed", func(m map[string]any) { m["vulnerabilities"] = []any{} }},
+			{Name: "unknown document field", Where: "'vulnerabilities' not allowed", Mutate: func(m map[string]any) { m["vulnerabilities"] = []any{} }},
 			// What the schema leaves to the specification's prose.
-			{"SPDXID outside the idstring alphabet", "is not SPDXRef-", func(m map[string]any) { first(m, "packages")["SPDXID"] = "SPDXRef-a_b" }},
-			{"created with fractions", "is not YYYY-MM-DDThh:mm:ssZ", func(m map[string]any) {
+			{Name: "SPDXID outside the idstring alphabet", Where: "is not SPDXRef-", Mutate: func(m map[string]any) { first(m, "packages")["SPDXID"] = "SPDXRef-a_b" }},
+			{Name: "created with fractions", Where: "is not YYYY-MM-DDThh:mm:ssZ", Mutate: func(m map[string]any) {
 				m["creationInfo"].(map[string]any)["created"] = "2025-04-02T08:30:07.25Z"
 			}},
-			{"namespace with a fragment", "documentNamespace", func(m map[string]any) { m["documentNamespace"] = "https://example.com/a#b" }},
-			{"relationship to nothing", "does not exist", func(m map[string]any) { first(m, "relationships")["relatedSpdxElement"] = "SPDXRef-nothing" }},
-			{"purl with a space", "does not parse", func(m map[string]any) {
+			{Name: "namespace with a fragment", Where: "documentNamespace", Mutate: func(m map[string]any) { m["documentNamespace"] = "https://example.com/a#b" }},
+			{Name: "relationship to nothing", Where: "does not exist", Mutate: func(m map[string]any) { first(m, "relationships")["relatedSpdxElement"] = "SPDXRef-nothing" }},
+			{Name: "purl with a space", Where: "does not parse", Mutate: func(m map[string]any) {
 				pkgs := m["packages"].([]any)
 				first(pkgs[1].(map[string]any), "externalRefs")["referenceLocator"] = "pkg:deb/debian/a b@1"
 			}},
