@@ -127,7 +127,6 @@ func coverageGaps(r *report.Report) []report.Coverage {
 	return out
 }
 
-
 // staleFeeds counts the feeds older than 7 days, also those a producer
 // left unmarked.
 func staleFeeds(r *report.Report) int {
