@@ -21,7 +21,7 @@ if [ "$db" = postgres ]; then
 	: "${KENSA_TEST_POSTGRES:?set KENSA_TEST_POSTGRES (postgres://...)}"
 	schema="kensa_load_$$"
 	psql "$KENSA_TEST_POSTGRES" -qc "CREATE SCHEMA $schema"
-	trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; psql "$KENSA_TEST_POSTGRES" -qc "DROP SCHEMA '$schema' CASCADE"; rm -rf "$work"' EXIT
+	trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; psql "$KENSA_TEST_POSTGRES" -qc "SET client_min_messages = warning; DROP SCHEMA '$schema' CASCADE"; rm -rf "$work"' EXIT
 	sep='?'
 	case "$KENSA_TEST_POSTGRES" in *\?*) sep='&' ;; esac
 	args+=(--database "${KENSA_TEST_POSTGRES}${sep}search_path=$schema")
