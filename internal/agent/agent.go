@@ -104,6 +104,7 @@ const (
 	evSent         = "sent"          // a spool entry was recorded by the server
 	evSpooled      = "spooled"       // a run's work is in the spool
 	evCanceled     = "canceled"      // a run the server canceled is dropped
+	evRenewed      = "renewed"       // the client certificate was renewed
 )
 
 // Agent is one running agent.
@@ -116,8 +117,9 @@ type Agent struct {
 	log      *slog.Logger
 	proxy    func(*http.Request) (*url.URL, error)
 
-	spool *spool
-	cert  atomic.Pointer[tls.Certificate]
+	spool   *spool
+	cert    atomic.Pointer[tls.Certificate]
+	renewal renewal // used by the heartbeat loop only
 
 	wakeUpload chan struct{}
 	wakeBeat   chan struct{}
@@ -253,9 +255,6 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("tags are sent at enrolment only: the server keeps the enrolled ones", "enrolled", enr.Tags)
 		}
 	}
-	if leaf := enr.cert.Leaf; leaf != nil && pki.NeedsRenewal(leaf, time.Now()) {
-		a.log.Warn("the agent's certificate is close to expiry; the server re-issues it (or enrol again)", "not_after", leaf.NotAfter)
-	}
 	a.cert.Store(&enr.cert)
 	roots := enr.roots
 	if a.cfg.CAFile != "" {
@@ -265,6 +264,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			return fmt.Errorf("--ca: %w", err)
 		}
 	}
+	a.renewal = renewal{agentID: enr.AgentID, roots: roots}
 	c := newClient(a.base, pki.AgentTLSConfig(a.clientCert, roots, ""), a.proxy)
 	defer c.close()
 
@@ -307,6 +307,7 @@ func (a *Agent) heartbeats(ctx context.Context, c *client, wg *sync.WaitGroup) {
 			wait = a.interval(resp.Interval)
 			a.handle(ctx, resp, wg)
 			a.cfg.trace(evHeartbeat)
+			a.maybeRenew(ctx, c, time.Now())
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -565,3 +565,50 @@ func TestLiveWorkObserves(t *testing.T) {
 		t.Errorf("live inventory: %+v", inv.Identity)
 	}
 }
+
+// An agent whose certificate has less than a third of its life left
+// renews it after a heartbeat: a new key, the same agent id, kept in the
+// state (the previous pair beside it) and used from the next connection;
+// it does not renew again while the new one is young. A restart loads
+// the renewed pair, and a pair cut short by a crash falls back to the
+// previous one.
+func TestCertificateRenewal(t *testing.T) {
+	t.Parallel()
+	srv := newFakeServer(t)
+	srv.read(func(s *fakeServer) { s.validity = time.Minute })
+	tr := newTracer(t)
+	cfg := testConfig(t, srv, tr)
+	_, stop := start(t, cfg)
+	tr.waitCount(evRenewed, 1)
+	tr.waitCount(evHeartbeat, 3)
+	stop()
+	srv.read(func(s *fakeServer) {
+		if len(s.renewals) != 1 || s.renewals[0] != "agt-1" {
+			t.Errorf("renewals %v, want one for agt-1", s.renewals)
+		}
+		last := s.hbAgents[len(s.hbAgents)-1]
+		if last != "agt-1" {
+			t.Errorf("heartbeats after renewal from %q", last)
+		}
+	})
+	renewed, err := loadKeyPair(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if life := renewed.Leaf.NotAfter.Sub(renewed.Leaf.NotBefore); life < 24*time.Hour {
+		t.Errorf("the kept certificate lives %s: not the renewed one", life)
+	}
+	prev, err := pki.LoadKeyPair(filepath.Join(cfg.StateDir, prevCertFile), filepath.Join(cfg.StateDir, prevKeyFile))
+	if err != nil || prev.Leaf.NotAfter.Sub(prev.Leaf.NotBefore) > time.Hour {
+		t.Errorf("previous pair: %v", err)
+	}
+	// A crash between the new key and its certificate: the key does
+	// not match; the previous pair is loaded.
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, KeyFile), []byte("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n"), keyMode); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadKeyPair(cfg.StateDir)
+	if err != nil || !got.Leaf.Equal(prev.Leaf) {
+		t.Errorf("after a cut-short renewal: %v", err)
+	}
+}

@@ -56,6 +56,10 @@ type fakeServer struct {
 	cancel      []string
 	failBlobs   bool // 503 on blobs and uploads
 	loseUploads int  // record an upload but answer 503, this many times
+	// validity of the agent certificates signed (0: pki's default); a
+	// minute makes an agent renew at once.
+	validity time.Duration
+	renewals []string // the agent id of each renewal
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -187,6 +191,23 @@ func (s *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case r.URL.Path == renewPath && r.Method == http.MethodPost:
+		var req agentapi.RenewRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		blk, _ := pem.Decode([]byte(req.CSR))
+		if blk == nil {
+			problem(w, http.StatusUnprocessableEntity, "csr: not PEM")
+			return
+		}
+		cert, err := s.ca.SignAgent(blk.Bytes, agentID, time.Now(), 0)
+		if err != nil {
+			problem(w, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		s.renewals = append(s.renewals, agentID)
+		answer(w, agentapi.RenewResponse{Certificate: string(pki.CertPEM(cert))})
 	case r.URL.Path == heartbeatPath && r.Method == http.MethodPost:
 		var hb agentapi.Heartbeat
 		if !decode(w, r, &hb) {
@@ -298,7 +319,7 @@ func (s *fakeServer) enrol(w http.ResponseWriter, r *http.Request) {
 	}
 	s.nextAgent++
 	id := fmt.Sprintf("agt-%d", s.nextAgent)
-	cert, err := s.ca.SignAgent(blk.Bytes, id, time.Now(), 0)
+	cert, err := s.ca.SignAgent(blk.Bytes, id, time.Now(), s.validity)
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, err.Error())
 		return

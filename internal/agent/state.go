@@ -75,7 +75,7 @@ func loadEnrolment(dir string) (*enrolment, error) {
 	if err := json.Unmarshal(b, &e.identity); err != nil || e.AgentID == "" {
 		return nil, fmt.Errorf("%s: not an agent identity (%v): remove %s to enrol again", filepath.Join(dir, IdentityFile), err, dir)
 	}
-	e.cert, err = pki.LoadKeyPair(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile))
+	e.cert, err = loadKeyPair(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: remove %s to enrol again", err, dir)
 	}

@@ -22,6 +22,8 @@
 //     not sent again, and a retried upload is recorded once.
 //  4. Report the work done (or failed: WorkDone with Error) — POST
 //     /api/v1/agent/done — so the server need not wait for the deadline.
+//  5. Before its certificate expires (a third of its life left), ask for
+//     a new one for a new key: POST /api/v1/agent/renew (RenewRequest).
 //
 // When the server cannot be reached, the agent keeps its documents in its
 // spool and uploads them later, in order.
@@ -119,4 +121,17 @@ type WorkDone struct {
 	// the runtime package is then not evaluated, with this reason, and the
 	// other packages are. Empty when the window ran or none was asked for.
 	ObservationError string `json:"observation_error,omitempty" maxLength:"4096"`
+}
+
+// RenewRequest asks for a new client certificate for the agent that
+// sends it (POST /api/v1/agent/renew, over its current certificate),
+// before the current one expires: a new key, made on the agent, in a
+// certificate request. The agent id stays the same.
+type RenewRequest struct {
+	CSR string `json:"csr" doc:"A certificate request for the agent's new key, PEM"`
+}
+
+// RenewResponse is the new certificate.
+type RenewResponse struct {
+	Certificate string `json:"certificate" doc:"The agent's new client certificate, PEM"`
 }

@@ -30,6 +30,31 @@ func (s *Server) agentRoutes() {
 	huma.Register(s.api, put, s.putBlob)
 	huma.Register(s.api, op("upload", http.MethodPost, "/agent/uploads", "Record a document sent for a run (idempotent by key)", accessAgent, "agent protocol"), s.upload)
 	huma.Register(s.api, op("work-done", http.MethodPost, "/agent/done", "Say that the work for a run is done, or failed", accessAgent, "agent protocol"), s.workDone)
+	huma.Register(s.api, op("renew", http.MethodPost, "/agent/renew", "Get a new client certificate for a new key, before the current one expires", accessAgent, "agent protocol"), s.renew)
+}
+
+type renewInput struct{ Body agentapi.RenewRequest }
+
+type renewOutput struct{ Body agentapi.RenewResponse }
+
+// renew signs a new certificate for the calling agent: it proved who it
+// is with its current certificate, which authenticate checked (and that
+// it is not revoked). Revoking the agent refuses every certificate it
+// was ever given, old or new, since revocation is of the agent.
+func (s *Server) renew(ctx context.Context, in *renewInput) (*renewOutput, error) {
+	a := agentOf(ctx)
+	block, _ := pem.Decode([]byte(in.Body.CSR))
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return nil, huma.Error422UnprocessableEntity("csr: want a PEM CERTIFICATE REQUEST")
+	}
+	cert, err := s.cfg.Authority.SignAgent(block.Bytes, a.ID, s.cfg.Now(), 0)
+	if err != nil {
+		return nil, huma.Error422UnprocessableEntity("csr: " + err.Error())
+	}
+	s.cfg.Log.Info("agent certificate renewed", "agent", a.ID, "not_after", cert.NotAfter)
+	out := &renewOutput{}
+	out.Body.Certificate = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
+	return out, nil
 }
 
 type enrolInput struct {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -267,5 +268,29 @@ func TestRunFlow(t *testing.T) {
 	}
 	if code := call(t, f.client(&c2), "POST", url+"/api/v1/agent/heartbeat", "", agentapi.Heartbeat{Health: "HEALTHY"}, nil); code != 401 {
 		t.Errorf("a revoked agent's heartbeat: %d", code)
+	}
+
+	// Renewal: a new key certified for the same agent, which then works;
+	// a revoked agent cannot renew.
+	newKey, _ := pki.NewAgentKey()
+	newCSR, _ := pki.NewCSR(newKey)
+	renewReq := agentapi.RenewRequest{CSR: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: newCSR}))}
+	var renewed agentapi.RenewResponse
+	if code := call(t, f.client(&c1), "POST", url+"/api/v1/agent/renew", "", renewReq, &renewed); code != 200 {
+		t.Fatalf("renew: %d", code)
+	}
+	keyPEM, _ := pki.KeyPEM(newKey)
+	nc, err := tls.X509KeyPair([]byte(renewed.Certificate), keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := call(t, f.client(&nc), "POST", url+"/api/v1/agent/heartbeat", "", agentapi.Heartbeat{Health: "HEALTHY"}, nil); code != 200 {
+		t.Errorf("heartbeat with the renewed certificate: %d", code)
+	}
+	if leaf, _ := x509.ParseCertificate(nc.Certificate[0]); leaf == nil || leaf.Subject.CommonName != a1 {
+		t.Errorf("renewed certificate is not for %s", a1)
+	}
+	if code := call(t, f.client(&c2), "POST", url+"/api/v1/agent/renew", "", renewReq, nil); code != 401 {
+		t.Errorf("a revoked agent's renewal: %d", code)
 	}
 }
