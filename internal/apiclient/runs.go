@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -185,7 +187,26 @@ type Finding struct {
 	LastSeen  time.Time       `json:"last_seen"`
 	FirstRun  string          `json:"first_run"`
 	Finding   finding.Finding `json:"finding"`
+	// Suppressed says that a suppression matched the finding when its
+	// run was evaluated; Suppression is that suppression, as it was
+	// then. Listed only with FindingFilter.Suppressed include or only.
+	Suppressed  bool                `json:"suppressed"`
+	Suppression *FindingSuppression `json:"suppression,omitempty"`
 }
+
+// FindingSuppression is the suppression that matched a finding.
+type FindingSuppression struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	Owner  string `json:"owner"`
+}
+
+// Values of FindingFilter.Suppressed.
+const (
+	SuppressedExclude = "exclude" // the findings that stand (the default)
+	SuppressedInclude = "include" // suppressed findings too
+	SuppressedOnly    = "only"    // only suppressed findings
+)
 
 // FindingFilter chooses findings; empty fields match all.
 type FindingFilter struct {
@@ -195,6 +216,16 @@ type FindingFilter struct {
 	// Package is a rules package (cve, cis, best-practices, runtime).
 	Package string
 	Rule    string
+	// Tags: findings on agents that have all these tags now.
+	Tags map[string]string
+	// Attributes: findings that have all these attributes.
+	Attributes map[string]string
+	// Since and Until bound when the finding was last seen on its agent:
+	// Since <= last seen < Until. Zero: no bound.
+	Since, Until time.Time
+	// Suppressed is SuppressedExclude (or ""), SuppressedInclude or
+	// SuppressedOnly.
+	Suppressed string
 	// Limit is the size of a page: 1,000 (the server's maximum) when 0.
 	Limit int
 }
@@ -223,6 +254,19 @@ func (c *Client) ListFindings(ctx context.Context, f FindingFilter, after string
 	for _, s := range f.Severities {
 		q.Add("severity", string(s))
 	}
+	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
+		q.Add("tag", k+"="+f.Tags[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Attributes)) {
+		q.Add("attribute", k+"="+f.Attributes[k])
+	}
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	set("suppressed", f.Suppressed)
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}

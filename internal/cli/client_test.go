@@ -350,7 +350,12 @@ func TestClientFindingsList(t *testing.T) {
 		t.Errorf("findings of a partial run: %d %q", code, stderr)
 	}
 	for _, args := range [][]string{
-		{"findings", "list"},
+		{"findings", "list", "--suppressed", "all"},
+		{"findings", "list", "--tag", "noequals"},
+		{"findings", "list", "--attribute", "=v"},
+		{"findings", "list", "--attribute", "k=1", "--attribute", "k=2"},
+		{"findings", "list", "--since", "yesterday"},
+		{"findings", "list", "--since", "2026-11-27", "--until", "2026-11-27"},
 		{"findings", "list", "--run", r.ID, "--severity", "catastrophic"},
 		{"findings", "list", "--run", r.ID, "--package", "nonsense"},
 		{"findings", "list", "--run", r.ID, "--format", "csv"},

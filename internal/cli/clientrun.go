@@ -439,50 +439,62 @@ func (a *app) findingsCommand() *cobra.Command {
 // it: the finding object exactly as in the report JSON (docs/report.md),
 // and beside its fields where and when it was seen: the run and agent,
 // new (first found by this run) or recurring, when it was first and last
-// seen on the agent, and the run that first found it.
+// seen on the agent, and the run that first found it; and whether a
+// suppression matched it, with that suppression.
 type findingRow struct {
 	finding.Finding
-	RunID     string    `json:"run_id"`
-	AgentID   string    `json:"agent_id"`
-	Status    string    `json:"status"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	FirstRun  string    `json:"first_run"`
+	RunID       string                        `json:"run_id"`
+	AgentID     string                        `json:"agent_id"`
+	Status      string                        `json:"status"`
+	FirstSeen   time.Time                     `json:"first_seen"`
+	LastSeen    time.Time                     `json:"last_seen"`
+	FirstRun    string                        `json:"first_run"`
+	Suppressed  bool                          `json:"suppressed"`
+	Suppression *apiclient.FindingSuppression `json:"suppression,omitempty"`
 }
 
 func (a *app) findingsListCommand() *cobra.Command {
 	var (
-		cf         clientFlags
-		format     string
-		runID      string
-		agent      string
-		severities []string
-		pkg, rule  string
+		cf           clientFlags
+		format       string
+		runID        string
+		agent        string
+		severities   []string
+		pkg, rule    string
+		tags, attrs  []string
+		since, until string
+		suppressed   string
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List a run's findings, filtered",
-		Long: `List the findings of a run, every page of them, optionally filtered by agent,
-severity, rules package and rule.
+		Short: "List findings, filtered: a run's, or across runs",
+		Long: `List the findings of a run (--run), or of every run, every page of them,
+optionally filtered by agent, the agents' tags (as they are now), severity,
+rules package, rule, the findings' attributes and when they were last seen on
+their agent (--since inclusive, --until exclusive: RFC 3339, or YYYY-MM-DD for
+00:00 UTC of that day). A finding seen by several runs is listed once a run.
+
+Findings a suppression matched when their run was evaluated are left out;
+--suppressed include lists them too, --suppressed only alone, each with the
+suppression (its id, reason and owner as they were then).
 
 --format json prints {"findings": [...]}: each finding object as in the JSON
 report (id, rules_package, rule_id, severity, title, evidence, attributes,
 vulnerability...) with, beside its fields, run_id, agent_id, status (new:
 this run found it first; recurring: it was there before), first_seen,
-last_seen and first_run. The table lists them by severity.
+last_seen, first_run, suppressed and suppression. The table lists them by
+severity.
 
 A run that did not complete may have findings missing: the command says so on
 stderr (kensa run show RUN lists what was not assessed).
 ` + clientHelp,
 		Example: `  kensa findings list --run run-1
-  kensa findings list --run run-1 --severity high --severity medium --package cve --format json`,
+  kensa findings list --run run-1 --severity high --severity medium --package cve --format json
+  kensa findings list --tag env=prod --attribute ticket=SEC-9 --since 2026-11-01 --suppressed include`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkTableOrJSON(format); err != nil {
 				return err
-			}
-			if runID == "" {
-				return usageErrorf("--run: give the run whose findings to list")
 			}
 			filter := apiclient.FindingFilter{Run: runID, Agent: agent, Package: pkg, Rule: rule}
 			for _, s := range severities {
@@ -495,58 +507,136 @@ stderr (kensa run show RUN lists what was not assessed).
 			if pkg != "" && !slices.Contains(finding.Packages(), pkg) {
 				return usageErrorf("--package %q: want one of %s", pkg, strings.Join(finding.Packages(), ", "))
 			}
+			if err := findingsFilterFlags(&filter, tags, attrs, since, until, suppressed); err != nil {
+				return err
+			}
 			c, err := cf.connect()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
 			ctx := cmd.Context()
-			r, err := c.GetRun(ctx, runID)
-			if err != nil {
-				return apiError(err)
+			hosts := map[string]string{}
+			if runID != "" {
+				r, err := c.GetRun(ctx, runID)
+				if err != nil {
+					return apiError(err)
+				}
+				if r.State != fleet.RunCompleted {
+					a.infof("run %s is %s: its findings may not cover every agent and rules package (kensa run show %s)", safeCell(r.ID), r.State, safeCell(r.ID))
+				}
+				for _, as := range r.Assignments {
+					hosts[as.Agent.ID] = as.Agent.Hostname
+				}
+			} else if format == "table" {
+				agents, err := c.ListAgents(ctx)
+				if err != nil {
+					return apiError(err)
+				}
+				for _, x := range agents {
+					hosts[x.ID] = x.Hostname
+				}
 			}
 			fs, err := c.ListAllFindings(ctx, filter)
 			if err != nil {
 				return apiError(err)
 			}
-			if r.State != fleet.RunCompleted {
-				a.infof("run %s is %s: its findings may not cover every agent and rules package (kensa run show %s)", safeCell(r.ID), r.State, safeCell(r.ID))
-			}
 			if format == "json" {
 				rows := make([]findingRow, 0, len(fs))
 				for _, f := range fs {
 					rows = append(rows, findingRow{Finding: f.Finding, RunID: f.RunID, AgentID: f.AgentID, Status: f.Status,
-						FirstSeen: f.FirstSeen.UTC(), LastSeen: f.LastSeen.UTC(), FirstRun: f.FirstRun})
+						FirstSeen: f.FirstSeen.UTC(), LastSeen: f.LastSeen.UTC(), FirstRun: f.FirstRun, Suppressed: f.Suppressed, Suppression: f.Suppression})
 				}
 				return writeJSONDoc(a.stdout, struct {
 					Findings []findingRow `json:"findings"`
 				}{rows})
 			}
-			return a.writeFindings(r, fs)
+			return a.writeFindings(hosts, fs, runID == "", filter.Suppressed != "")
 		},
 	}
 	cf.register(cmd)
 	formatFlag(cmd, &format)
 	f := cmd.Flags()
-	f.StringVar(&runID, "run", "", "the run's `ID` (required)")
+	f.StringVar(&runID, "run", "", "only the findings of this run (`ID`); none: of every run")
 	f.StringVar(&agent, "agent", "", "only findings on this agent (`ID`)")
 	f.StringSliceVar(&severities, "severity", nil, "only findings of these severities: high, medium, low, informational, unrated (repeatable)")
 	f.StringVar(&pkg, "package", "", "only findings of this rules package: "+strings.Join(finding.Packages(), ", "))
 	f.StringVar(&rule, "rule", "", "only findings of this rule (`ID`)")
+	f.StringArrayVar(&tags, "tag", nil, "only findings on agents that have this tag now, `KEY=VALUE` (repeatable: all must match)")
+	f.StringArrayVar(&attrs, "attribute", nil, "only findings with this attribute, `KEY=VALUE` (repeatable: all must match)")
+	f.StringVar(&since, "since", "", "only findings last seen at or after this `TIME` (RFC 3339, or YYYY-MM-DD)")
+	f.StringVar(&until, "until", "", "only findings last seen before this `TIME` (RFC 3339, or YYYY-MM-DD)")
+	f.StringVar(&suppressed, "suppressed", "", "list suppressed findings too (include), or alone (only)")
 	cmd.RegisterFlagCompletionFunc("severity", fixedCompletion("high", "medium", "low", "informational", "unrated"))
 	cmd.RegisterFlagCompletionFunc("package", fixedCompletion(finding.Packages()...))
+	cmd.RegisterFlagCompletionFunc("suppressed", fixedCompletion("include", "only"))
 	return cmd
+}
+
+// findingsFilterFlags reads --tag, --attribute, --since, --until and
+// --suppressed into f, refusing what the server would refuse.
+func findingsFilterFlags(f *apiclient.FindingFilter, tags, attrs []string, since, until, suppressed string) error {
+	if len(tags) > 0 {
+		t, err := fleet.ParseTags(tags)
+		if err != nil {
+			return usageErrorf("--tag: %v", err)
+		}
+		f.Tags = t
+	}
+	if len(attrs) > 0 {
+		f.Attributes = map[string]string{}
+		for _, p := range attrs {
+			k, v, ok := strings.Cut(p, "=")
+			if !ok || k == "" {
+				return usageErrorf("--attribute %q: want KEY=VALUE", p)
+			}
+			if _, dup := f.Attributes[k]; dup {
+				return usageErrorf("--attribute %q given twice", k)
+			}
+			f.Attributes[k] = v
+		}
+	}
+	var err error
+	if f.Since, err = flagTime("--since", since); err != nil {
+		return err
+	}
+	if f.Until, err = flagTime("--until", until); err != nil {
+		return err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return usageErrorf("--since %s is not before --until %s", since, until)
+	}
+	switch suppressed {
+	case "", apiclient.SuppressedExclude:
+	case apiclient.SuppressedInclude, apiclient.SuppressedOnly:
+		f.Suppressed = suppressed
+	default:
+		return usageErrorf("--suppressed %q: want include or only", suppressed)
+	}
+	return nil
+}
+
+// flagTime reads a time given as RFC 3339, or as a day (00:00 UTC).
+func flagTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, time.UTC); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageErrorf("%s %q: want an RFC 3339 time (2026-11-27T12:00:00Z) or a day (2026-11-27, from 00:00 UTC)", name, v)
 }
 
 // maxTitle bounds a title in the findings table: the JSON has it whole.
 const maxTitle = 80
 
-// writeFindings lists findings for a person, most severe first.
-func (a *app) writeFindings(r apiclient.Run, fs []apiclient.Finding) error {
-	hosts := map[string]string{}
-	for _, as := range r.Assignments {
-		hosts[as.Agent.ID] = as.Agent.Hostname
-	}
+// writeFindings lists findings for a person, most severe first, with
+// each one's run when they come from several, and the suppression that
+// matched it when suppressed findings were asked for.
+func (a *app) writeFindings(hosts map[string]string, fs []apiclient.Finding, withRun, withSuppression bool) error {
 	rank := func(s finding.Severity) int {
 		i := slices.Index(finding.Severities(), s)
 		if i < 0 {
@@ -557,14 +647,34 @@ func (a *app) writeFindings(r apiclient.Run, fs []apiclient.Finding) error {
 	slices.SortStableFunc(fs, func(x, y apiclient.Finding) int {
 		return cmp.Or(rank(x.Finding.Severity)-rank(y.Finding.Severity), strings.Compare(hosts[x.AgentID], hosts[y.AgentID]),
 			strings.Compare(x.AgentID, y.AgentID), strings.Compare(x.Finding.RulesPackage, y.Finding.RulesPackage),
-			strings.Compare(x.Finding.RuleID, y.Finding.RuleID), strings.Compare(x.Finding.ID, y.Finding.ID))
+			strings.Compare(x.Finding.RuleID, y.Finding.RuleID), strings.Compare(x.Finding.ID, y.Finding.ID), strings.Compare(x.RunID, y.RunID))
 	})
-	t := newTable(a.stdout, "SEVERITY", "HOST", "PACKAGE", "RULE", "STATUS", "FIRST SEEN", "TITLE")
+	header := []string{"SEVERITY", "HOST", "PACKAGE", "RULE", "STATUS", "FIRST SEEN"}
+	if withRun {
+		header = append(header, "RUN")
+	}
+	if withSuppression {
+		header = append(header, "SUPPRESSED BY")
+	}
+	t := newTable(a.stdout, append(header, "TITLE")...)
 	counts := map[finding.Severity]int{}
+	nSuppressed := 0
 	for _, f := range fs {
 		counts[f.Finding.Severity]++
 		host := cmp.Or(hosts[f.AgentID], f.AgentID)
-		t.row(string(f.Finding.Severity), host, f.Finding.RulesPackage, f.Finding.RuleID, f.Status, when(f.FirstSeen), clip(safeCell(f.Finding.Title), maxTitle))
+		row := []string{string(f.Finding.Severity), host, f.Finding.RulesPackage, f.Finding.RuleID, f.Status, when(f.FirstSeen)}
+		if withRun {
+			row = append(row, f.RunID)
+		}
+		if withSuppression {
+			by := ""
+			if f.Suppression != nil {
+				by = f.Suppression.ID
+				nSuppressed++
+			}
+			row = append(row, by)
+		}
+		t.row(append(row, clip(safeCell(f.Finding.Title), maxTitle))...)
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -578,6 +688,9 @@ func (a *app) writeFindings(r apiclient.Run, fs []apiclient.Finding) error {
 	summary := "no findings match"
 	if len(fs) > 0 {
 		summary = fmt.Sprintf("%d finding(s): %s", len(fs), strings.Join(parts, ", "))
+		if withSuppression {
+			summary += fmt.Sprintf("; %d suppressed", nSuppressed)
+		}
 	}
 	a.infof("%s", summary)
 	return nil

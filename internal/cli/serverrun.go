@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -93,7 +94,11 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 		}
 		return assess.Evaluate(ctx, inv, opts)
 	}
-	engine := server.NewEngine(server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace})
+	ecfg := server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace, NewID: newID}
+	if vdb != nil {
+		ecfg.FeedsGeneration = func(ctx context.Context) (string, error) { return feedsGeneration(ctx, vdb) }
+	}
+	engine := server.NewEngine(ecfg)
 	srv := server.New(server.Config{Store: st, Authority: ca, Engine: engine, Now: time.Now, Log: log,
 		NewID: newID, HeartbeatInterval: o.heartbeat})
 
@@ -136,4 +141,18 @@ func newID(prefix string) string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// feedsGeneration names the vulnerability database's data: each source
+// and when it was last imported. An import or update changes it.
+func feedsGeneration(ctx context.Context, db *vulndb.Store) (string, error) {
+	srcs, err := db.Sources(ctx)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, s := range srcs {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\n", s.Name, s.ImportedAt.UTC().Format(time.RFC3339Nano), s.Generated.UTC().Format(time.RFC3339Nano), s.Records)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

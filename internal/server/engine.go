@@ -39,6 +39,12 @@ type EngineConfig struct {
 	// Grace is how long after a run's observation window the server
 	// waits for agents' documents: collection and upload time.
 	Grace time.Duration
+	// NewID makes run ids (for re-evaluations).
+	NewID func(prefix string) string
+	// FeedsGeneration names the vulnerability database's current data
+	// (its sources and when each was last imported); when it changes,
+	// the latest run of every template is evaluated again. Nil: never.
+	FeedsGeneration func(ctx context.Context) (string, error)
 }
 
 // Engine drives runs through their states. All it knows is in the
@@ -49,6 +55,10 @@ type Engine struct {
 	cfg  EngineConfig
 	poke chan struct{}
 }
+
+// feedsEvery is how often Run asks whether the vulnerability database
+// changed.
+const feedsEvery = 30 * time.Second
 
 // NewEngine makes an engine.
 func NewEngine(cfg EngineConfig) *Engine {
@@ -67,7 +77,14 @@ func (e *Engine) Poke() {
 func (e *Engine) Run(ctx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	var feedsChecked time.Time
 	for {
+		if time.Since(feedsChecked) >= feedsEvery {
+			feedsChecked = time.Now()
+			if err := e.checkFeeds(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.Log.Error("re-evaluation after a vulnerability database update", "err", err)
+			}
+		}
 		if err := e.Step(ctx); err != nil && ctx.Err() == nil {
 			e.cfg.Log.Error("run engine", "err", err)
 		}
@@ -398,6 +415,12 @@ func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Templ
 			}
 		}
 	}
+	// The stored suppressions set findings aside as a suppression file
+	// does in kensa scan (suppressions.go).
+	suppressed, err := e.ApplySuppressions(ctx, rep)
+	if err != nil {
+		return fmt.Errorf("suppressions: %w", err)
+	}
 	var buf bytes.Buffer
 	if err := report.WriteJSON(&buf, rep); err != nil {
 		return err
@@ -409,7 +432,7 @@ func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Templ
 	if err := e.cfg.Store.PutBlob(ctx, sum, blob); err != nil {
 		return err
 	}
-	return e.cfg.Store.SaveResults(ctx, r.ID, w.AgentID, sum, rep.Findings, e.cfg.Now())
+	return e.cfg.Store.SaveResults(ctx, r.ID, w.AgentID, sum, rep.Findings, suppressed, e.cfg.Now())
 }
 
 // document reads a stored document (a gzip-compressed blob) into v.

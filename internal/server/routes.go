@@ -20,6 +20,7 @@ func (s *Server) routes() {
 
 	s.agentRoutes()
 	s.runRoutes()
+	s.suppressionRoutes()
 	huma.Register(s.api, op("list-agents", http.MethodGet, "/agents", "List the enrolled agents", string(auth.Viewer), "agents"), s.listAgents)
 	huma.Register(s.api, op("get-agent", http.MethodGet, "/agents/{id}", "Show an agent", string(auth.Viewer), "agents"), s.getAgent)
 	huma.Register(s.api, op("revoke-agent", http.MethodPost, "/agents/{id}/revoke", "Revoke an agent: it is refused from now on", string(auth.Admin), "agents"), s.revokeAgent)

@@ -22,6 +22,7 @@ func (s *Server) runRoutes() {
 	huma.Register(s.api, op("list-runs", http.MethodGet, "/runs", "List runs, newest first", string(auth.Viewer), "runs"), s.listRuns)
 	huma.Register(s.api, op("get-run", http.MethodGet, "/runs/{id}", "Show a run: state, history, exclusions, agents' work", string(auth.Viewer), "runs"), s.getRun)
 	huma.Register(s.api, op("stop-run", http.MethodPost, "/runs/{id}/stop", "Stop a run, evaluating what was collected or not", string(auth.Operator), "runs"), s.stopRun)
+	huma.Register(s.api, op("reevaluate-run", http.MethodPost, "/runs/{id}/reevaluate", "Evaluate a completed run's documents again (a new run; no agent is contacted)", string(auth.Operator), "runs"), s.reevaluateRun)
 	huma.Register(s.api, op("list-findings", http.MethodGet, "/findings", "List findings, filtered, a page at a time", string(auth.Viewer), "findings"), s.listFindings)
 	huma.Register(s.api, op("get-report", http.MethodGet, "/runs/{id}/reports/{agent}", "The canonical JSON report of one agent in a run", string(auth.Viewer), "runs"), s.getReport)
 }
@@ -161,11 +162,18 @@ func (s *Server) stopRun(ctx context.Context, in *stopRunInput) (*runOutput, err
 type findingsInput struct {
 	Run      string   `query:"run" doc:"Findings of this run"`
 	Agent    string   `query:"agent" doc:"Findings on this agent"`
-	Severity []string `query:"severity" doc:"high, medium, low, informational, unrated (repeatable)"`
+	Severity []string `query:"severity,explode" doc:"high, medium, low, informational, unrated (repeatable, or comma-separated)"`
 	Package  string   `query:"package" doc:"Rules package"`
 	Rule     string   `query:"rule" doc:"Rule id"`
-	After    string   `query:"after" doc:"The next page: the cursor the previous page returned"`
-	Limit    int      `query:"limit" minimum:"0" maximum:"1000" doc:"Findings per page (1000 at most)"`
+	// Repeated, not comma-separated: a tag's or attribute's value may
+	// hold a comma.
+	Tag        []string `query:"tag,explode" doc:"KEY=VALUE: findings on agents that have this tag now (repeatable: all must match)"`
+	Attribute  []string `query:"attribute,explode" doc:"KEY=VALUE: findings with this attribute (repeatable: all must match)"`
+	Since      string   `query:"since" doc:"RFC 3339: findings last seen on their agent at or after this time"`
+	Until      string   `query:"until" doc:"RFC 3339: findings last seen on their agent before this time"`
+	Suppressed string   `query:"suppressed" enum:"exclude,include,only" default:"exclude" doc:"Findings a suppression matched when their run was evaluated: left out (exclude), listed too (include), or alone (only)"`
+	After      string   `query:"after" doc:"The next page: the cursor the previous page returned"`
+	Limit      int      `query:"limit" minimum:"0" maximum:"1000" doc:"Findings per page (1000 at most)"`
 }
 
 // findingView is a stored finding with when it was seen, and whether the
@@ -178,6 +186,16 @@ type findingView struct {
 	LastSeen  string          `json:"last_seen"`
 	FirstRun  string          `json:"first_run"`
 	Finding   finding.Finding `json:"finding"`
+	// Suppressed findings are listed only when asked (suppressed=include
+	// or only), with the suppression that matched them.
+	Suppressed  bool                    `json:"suppressed" doc:"A suppression matched the finding when its run was evaluated"`
+	Suppression *findingSuppressionView `json:"suppression,omitempty" doc:"The suppression, as it was then (it may have been deleted since)"`
+}
+
+type findingSuppressionView struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	Owner  string `json:"owner"`
 }
 
 type findingsOutput struct {
@@ -189,12 +207,17 @@ type findingsOutput struct {
 
 func (s *Server) listFindings(ctx context.Context, in *findingsInput) (*findingsOutput, error) {
 	f := store.FindingFilter{RunID: in.Run, AgentID: in.Agent, RulesPackage: in.Package, RuleID: in.Rule, Limit: in.Limit}
-	for _, sev := range in.Severity {
-		v, err := finding.ParseSeverity(sev)
-		if err != nil {
-			return nil, huma.Error422UnprocessableEntity(err.Error())
+	for _, list := range in.Severity {
+		for _, sev := range strings.Split(list, ",") {
+			v, err := finding.ParseSeverity(sev)
+			if err != nil {
+				return nil, huma.Error422UnprocessableEntity(err.Error())
+			}
+			f.Severities = append(f.Severities, v)
 		}
-		f.Severities = append(f.Severities, v)
+	}
+	if err := findingFilters(in, &f); err != nil {
+		return nil, huma.Error422UnprocessableEntity(err.Error())
 	}
 	if in.After != "" {
 		c, err := decodeCursor(in.After)
@@ -222,6 +245,10 @@ func (s *Server) listFindings(ctx context.Context, in *findingsInput) (*findings
 		out.Body.Findings = append(out.Body.Findings, findingView{RunID: sf.RunID, AgentID: sf.AgentID, Status: status,
 			FirstSeen: sf.FirstSeen.Format("2006-01-02T15:04:05.999999Z07:00"), LastSeen: sf.LastSeen.Format("2006-01-02T15:04:05.999999Z07:00"),
 			FirstRun: sf.FirstRun, Finding: sf.Finding})
+		if by := sf.Suppression; by != nil {
+			v := &out.Body.Findings[len(out.Body.Findings)-1]
+			v.Suppressed, v.Suppression = true, &findingSuppressionView{ID: by.ID, Reason: by.Reason, Owner: by.Owner}
+		}
 	}
 	if len(got) == limit {
 		out.Body.Next = encodeCursor(got[len(got)-1].Cursor())
@@ -270,4 +297,17 @@ func encodeCursor(c string) string { return base64.RawURLEncoding.EncodeToString
 func decodeCursor(s string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	return string(b), err
+}
+
+func (s *Server) reevaluateRun(ctx context.Context, in *idPath) (*runOutput, error) {
+	by, _ := identityFrom(ctx)
+	r, err := s.cfg.Engine.Reevaluate(ctx, in.ID, "asked by token "+by.TokenID)
+	if err != nil {
+		return nil, storeErr(err, "run")
+	}
+	v, err := s.runView(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &runOutput{Body: v}, nil
 }

@@ -55,13 +55,14 @@ func newFixture(t *testing.T) *fixture {
 	clock := &atomic.Int64{} // nanoseconds after t0
 	now := func() time.Time { return t0.Add(time.Duration(clock.Load())) }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	engine := NewEngine(EngineConfig{Store: st, Support: supportAll{}, Now: now, Log: log, Grace: time.Minute,
+	newID := func(p string) string { return fmt.Sprintf("%s-%d", p, n.Add(1)) }
+	engine := NewEngine(EngineConfig{Store: st, Support: supportAll{}, Now: now, Log: log, Grace: time.Minute, NewID: newID,
 		Evaluate: func(ctx context.Context, inv *host.Inventory, obs *observe.Observations, obsErr error, pkgs []string) (*report.Report, error) {
 			return assess.Evaluate(ctx, inv, assess.Options{Packages: pkgs, Observations: obs, ObservationError: obsErr, Clock: now, Tool: report.Tool{Name: "kensa", Version: "test"}})
 		}})
 	srv := New(Config{
 		Store: st, Authority: ca, Engine: engine, Now: now, Log: log, HeartbeatInterval: time.Second,
-		NewID: func(p string) string { return fmt.Sprintf("%s-%d", p, n.Add(1)) },
+		NewID: newID,
 	})
 	f := &fixture{t: t, store: st, srv: srv, ca: ca, engine: engine, clock: clock, tokens: map[auth.Role]string{}}
 	for _, r := range []auth.Role{auth.Admin, auth.Operator, auth.Viewer} {

@@ -21,6 +21,7 @@ var postgresDialect = dialect{
 	name:    "postgres",
 	dir:     "postgres",
 	dollar:  true,
+	jsonb:   true,
 	timeArg: func(t time.Time) any { return t },
 	unique: func(err error) bool {
 		var e *pgconn.PgError

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,16 +44,43 @@ type StoredFinding struct {
 	LastSeen  time.Time
 	FirstRun  string
 	LastRun   string
+	// Suppression is the suppression that matched the finding when the
+	// run was evaluated; nil when none did.
+	Suppression *FindingSuppression
 }
 
+// SuppressedMode says which findings a FindingFilter takes by whether a
+// suppression matched them.
+type SuppressedMode int
+
+const (
+	// ExcludeSuppressed: only the findings that stand (the default).
+	ExcludeSuppressed SuppressedMode = iota
+	// IncludeSuppressed: both.
+	IncludeSuppressed
+	// OnlySuppressed: only the suppressed findings.
+	OnlySuppressed
+)
+
 // FindingFilter chooses findings; empty fields match all. Results come
-// in (run, agent, id) order, After the given key for the next page.
+// in (run, agent, id) order, After the given key for the next page:
+// every filter is a condition on the rows, so the key pages correctly
+// whatever the filters.
 type FindingFilter struct {
 	RunID, AgentID       string
 	Severities           []finding.Severity
 	RulesPackage, RuleID string
-	After                string // the Cursor of the last finding of the previous page
-	Limit                int    // default and maximum 1000
+	// Tags: the agent's tags, as they are now, hold all of these.
+	Tags map[string]string
+	// Attributes: the finding's attributes hold all of these.
+	Attributes map[string]string
+	// Since and Until bound the finding's last sighting on its agent
+	// (StoredFinding.LastSeen): Since <= LastSeen < Until. Zero: no
+	// bound.
+	Since, Until time.Time
+	Suppressed   SuppressedMode
+	After        string // the Cursor of the last finding of the previous page
+	Limit        int    // default and maximum 1000
 }
 
 // Cursor is the key of a stored finding, for FindingFilter.After.
@@ -133,18 +162,26 @@ func (s *sqlStore) SetWork(ctx context.Context, runID, agentID string, from []st
 	return nil
 }
 
-func (s *sqlStore) SaveResults(ctx context.Context, runID, agentID, reportSHA string, findings []finding.Finding, at time.Time) error {
+func (s *sqlStore) SaveResults(ctx context.Context, runID, agentID, reportSHA string, findings []finding.Finding, suppressed []SuppressedFinding, at time.Time) error {
+	all := make([]SuppressedFinding, 0, len(findings)+len(suppressed))
+	for _, f := range findings {
+		all = append(all, SuppressedFinding{Finding: f})
+	}
+	all = append(all, suppressed...)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM findings WHERE run_id = ? AND agent_id = ?`), runID, agentID); err != nil {
 			return err
 		}
-		for _, f := range findings {
+		for _, x := range all {
+			f, by := x.Finding, x.By
 			body, err := json.Marshal(f)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (run_id, agent_id, id, severity, rules_package, rule_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (run_id, agent_id, id) DO NOTHING`), runID, agentID, f.ID, string(f.Severity), f.RulesPackage, f.RuleID, string(body)); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (run_id, agent_id, id, severity, rules_package, rule_id, body,
+				suppression_id, suppression_reason, suppression_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (run_id, agent_id, id) DO NOTHING`), runID, agentID, f.ID, string(f.Severity), f.RulesPackage, f.RuleID, string(body),
+				by.ID, by.Reason, by.Owner); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO finding_seen (agent_id, id, first_seen, last_seen, first_run, last_run) VALUES (?, ?, ?, ?, ?, ?)
@@ -199,6 +236,40 @@ func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFindi
 	if f.RuleID != "" {
 		add("f.rule_id = ?", f.RuleID)
 	}
+	if len(f.Tags) > 0 {
+		cond, vals, err := s.objectHasAll("a.tags", "a.tags", f.Tags)
+		if err != nil {
+			return nil, err
+		}
+		// Uncorrelated: the agents are read once, not once a finding.
+		add("f.agent_id IN (SELECT a.id FROM agents a WHERE "+cond+")", vals...)
+	}
+	if len(f.Attributes) > 0 {
+		cond, vals, err := s.objectHasAll("f.body, '$.attributes'", "(f.body->'attributes')", f.Attributes)
+		if err != nil {
+			return nil, err
+		}
+		add(cond, vals...)
+	}
+	// Times are stored to the microsecond: a bound between two
+	// microseconds is the next one, for both bounds (a time stored at a
+	// whole microsecond is >= since, or < until, exactly when it is >=,
+	// or <, the bound rounded up).
+	if !f.Since.IsZero() {
+		add("s.last_seen >= ?", s.t(ceilMicro(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		add("s.last_seen < ?", s.t(ceilMicro(f.Until)))
+	}
+	switch f.Suppressed {
+	case ExcludeSuppressed:
+		add("f.suppression_id = ''")
+	case OnlySuppressed:
+		add("f.suppression_id <> ''")
+	case IncludeSuppressed:
+	default:
+		return nil, fmt.Errorf("store: findings: suppressed mode %d", f.Suppressed)
+	}
 	if f.After != "" {
 		parts := strings.SplitN(f.After, "\x00", 3)
 		if len(parts) != 3 {
@@ -211,7 +282,8 @@ func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFindi
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	query := `SELECT f.run_id, f.agent_id, f.body, s.first_seen, s.last_seen, s.first_run, s.last_run
+	query := `SELECT f.run_id, f.agent_id, f.body, s.first_seen, s.last_seen, s.first_run, s.last_run,
+		f.suppression_id, f.suppression_reason, f.suppression_owner
 		FROM findings f JOIN finding_seen s ON s.agent_id = f.agent_id AND s.id = f.id`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -220,8 +292,43 @@ func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFindi
 	return list(ctx, s, "findings", query, func(row interface{ Scan(...any) error }) (StoredFinding, error) {
 		var sf StoredFinding
 		var first, last dbTime
-		err := row.Scan(&sf.RunID, &sf.AgentID, dbJSON{&sf.Finding}, &first, &last, &sf.FirstRun, &sf.LastRun)
+		var by FindingSuppression
+		err := row.Scan(&sf.RunID, &sf.AgentID, dbJSON{&sf.Finding}, &first, &last, &sf.FirstRun, &sf.LastRun, &by.ID, &by.Reason, &by.Owner)
 		sf.FirstSeen, sf.LastSeen = first.t, last.t
+		if by.ID != "" {
+			sf.Suppression = &by
+		}
 		return sf, err
 	}, args...)
+}
+
+// ceilMicro rounds t up to the microsecond.
+func ceilMicro(t time.Time) time.Time {
+	if c := t.Truncate(time.Microsecond); c.Before(t) {
+		return c.Add(time.Microsecond)
+	}
+	return t
+}
+
+// objectHasAll is a condition that a JSON object holds every key of m
+// with its value, and its arguments, in key order. In PostgreSQL the
+// object is the JSONB expression pgObj and the condition one
+// containment (@>), which a GIN index can serve; in SQLite it is one
+// lookup a key over json_each(sqliteArgs), where sqliteArgs are
+// json_each's arguments (a TEXT document, and a path into it).
+func (s *sqlStore) objectHasAll(sqliteArgs, pgObj string, m map[string]string) (string, []any, error) {
+	if s.d.jsonb {
+		doc, err := js(m)
+		if err != nil {
+			return "", nil, err
+		}
+		return pgObj + " @> ?::jsonb", []any{doc}, nil
+	}
+	var conds []string
+	var args []any
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		conds = append(conds, "EXISTS (SELECT 1 FROM json_each("+sqliteArgs+") j WHERE j.key = ? AND j.value = ?)")
+		args = append(args, k, m[k])
+	}
+	return strings.Join(conds, " AND "), args, nil
 }

@@ -28,6 +28,9 @@ type dialect struct {
 	dir  string // migrations folder
 	// dollar: placeholders are $1, $2 (PostgreSQL), not ?.
 	dollar bool
+	// jsonb: JSON columns are JSONB (PostgreSQL), not TEXT, and are
+	// queried with its operators rather than SQLite's json functions.
+	jsonb bool
 	// timeArg is the value a time is stored as.
 	timeArg func(time.Time) any
 	// unique reports whether err is a violation of a unique or primary

@@ -123,13 +123,31 @@ type Store interface {
 	// SetWork moves an agent's work to status to if it is in one of
 	// from, else ErrConflict.
 	SetWork(ctx context.Context, runID, agentID string, from []string, to, errMsg string, at time.Time) error
-	// SaveResults replaces an agent's findings in a run, records its
-	// report (a blob) and when each finding was first and last seen on
-	// the agent.
-	SaveResults(ctx context.Context, runID, agentID, reportSHA string, findings []finding.Finding, at time.Time) error
+	// SaveResults replaces an agent's findings in a run, those that
+	// stand and those a suppression matched (kept apart, with the
+	// suppression), records its report (a blob) and when each finding
+	// was first and last seen on the agent, suppressed or not.
+	SaveResults(ctx context.Context, runID, agentID, reportSHA string, findings []finding.Finding, suppressed []SuppressedFinding, at time.Time) error
 	RunReports(ctx context.Context, runID string) ([]RunReport, error)
 	// Findings lists stored findings, a page at a time.
 	Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, error)
+
+	// CreateSuppression stores a suppression; they are never changed.
+	CreateSuppression(ctx context.Context, s Suppression) error
+	Suppression(ctx context.Context, id string) (Suppression, error)
+	// Suppressions lists the suppressions, oldest first: the order in
+	// which they are tried, as a file's are in file order.
+	Suppressions(ctx context.Context) ([]Suppression, error)
+	// DeleteSuppression deletes a suppression; the findings it matched
+	// keep its id, reason and owner.
+	DeleteSuppression(ctx context.Context, id string) error
+
+	// CreateCollectedRun stores a run whose documents are already there
+	// (a re-evaluation), with its work and uploads, all at once.
+	CreateCollectedRun(ctx context.Context, r fleet.Run, work []RunAgent, uploads []Upload) error
+	// Setting and SetSetting keep small named values across restarts.
+	Setting(ctx context.Context, name string) (string, error)
+	SetSetting(ctx context.Context, name, value string) error
 
 	Close() error
 }

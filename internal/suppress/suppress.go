@@ -95,6 +95,10 @@ type Rule struct {
 	Expires *time.Time
 	// Line is the rule's line in the file, for messages.
 	Line int
+	// ID names a rule that is not read from a file: a suppression a
+	// Kensa server stores ("sup-12"). Messages and reports name the rule
+	// by it instead of by Line.
+	ID string
 }
 
 // Expired reports whether the suppression has expired at now: the expiry
@@ -128,7 +132,26 @@ func (r Rule) String() string {
 			parts = append(parts, m.k+" "+m.v)
 		}
 	}
+	if r.ID != "" {
+		return fmt.Sprintf("suppression %s: %s", r.ID, strings.Join(parts, ", "))
+	}
 	return fmt.Sprintf("line %d: %s", r.Line, strings.Join(parts, ", "))
+}
+
+// ParseExpires reads an expiry as a file writes it, YYYY-MM-DD (the last
+// day the suppression applies), into Rule.Expires: 00:00 UTC of that day.
+// "" is no expiry (nil). For rules built from fields other than a file's,
+// so that they read dates exactly as Load does.
+func ParseExpires(s string) (*time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.ParseInLocation(dateLayout, s, time.UTC)
+	if err != nil {
+		return nil, fmt.Errorf("expires %q: want a date, YYYY-MM-DD (the last day the suppression applies)", s)
+	}
+	return &t, nil
 }
 
 // matcher is a rule compiled for matching.
@@ -303,13 +326,10 @@ func parse(data []byte, name string) ([]Rule, error) {
 			Line:          line,
 		}
 		var ruleErrs []error
-		if e := strings.TrimSpace(rr.Expires); e != "" {
-			t, err := time.ParseInLocation(dateLayout, e, time.UTC)
-			if err != nil {
-				ruleErrs = append(ruleErrs, fmt.Errorf("expires %q: want a date, YYYY-MM-DD (the last day the suppression applies)", e))
-			} else {
-				r.Expires = &t
-			}
+		if t, err := ParseExpires(rr.Expires); err != nil {
+			ruleErrs = append(ruleErrs, err)
+		} else {
+			r.Expires = t
 		}
 		if _, err := r.compile(); err != nil {
 			ruleErrs = append(ruleErrs, err)

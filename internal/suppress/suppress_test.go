@@ -702,3 +702,37 @@ func BenchmarkApply(b *testing.B) {
 		f.Apply("web-1", "m", in, now)
 	}
 }
+
+// A rule kept outside a file (a server's stored suppression) is named by
+// its id, reads its expiry as a file does, and applies like any other.
+func TestStoredRule(t *testing.T) {
+	exp, err := ParseExpires(" 2026-06-30 ")
+	if err != nil || exp == nil || !exp.Equal(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("ParseExpires: %v %v", exp, err)
+	}
+	if none, err := ParseExpires(""); none != nil || err != nil {
+		t.Errorf("ParseExpires(\"\"): %v %v", none, err)
+	}
+	for _, bad := range []string{"2026-02-30", "30/06/2026", "2026-06-30T00:00:00Z"} {
+		if _, err := ParseExpires(bad); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+			t.Errorf("ParseExpires(%q): %v", bad, err)
+		}
+	}
+	r := Rule{ID: "sup-7", Vulnerability: "CVE-2023-38545", Package: "curl", Reason: "r", Owner: "o", Expires: exp}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.String(); got != "suppression sup-7: vulnerability CVE-2023-38545, package curl" {
+		t.Errorf("String: %q", got)
+	}
+	f := &File{Rules: []Rule{r}}
+	fs := []finding.Finding{vuln("CVE-2023-38545", "curl", "curl", ""), vuln("CVE-2024-2511", "libssl3", "openssl", "")}
+	out := f.Apply("h", "m", fs, time.Date(2026, 6, 30, 23, 59, 0, 0, time.UTC))
+	if len(out.Suppressed) != 1 || out.Suppressed[0].Rule.ID != "sup-7" || len(out.Kept) != 1 {
+		t.Errorf("in force: %+v", out)
+	}
+	out = f.Apply("h", "m", fs, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))
+	if len(out.Suppressed) != 0 || len(out.Expired) != 1 {
+		t.Errorf("expired: %+v", out)
+	}
+}

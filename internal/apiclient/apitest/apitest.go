@@ -153,7 +153,7 @@ func (s *Server) Template(name string, tags fleet.Tags, packages ...string) stri
 // every state to final (COMPLETED, or COMPLETED_WITH_ERRORS), with a
 // report per agent as if the engine had evaluated their documents: the
 // report stored (gzip, named by the SHA-256 of its JSON) and its
-// findings saved.
+// findings saved, those the stored suppressions match set aside.
 func (s *Server) FinishedRun(tpl string, final fleet.RunState, reports map[string]*report.Report) fleet.Run {
 	s.t.Helper()
 	ctx := context.Background()
@@ -184,6 +184,11 @@ func (s *Server) FinishedRun(tpl string, final fleet.RunState, reports map[strin
 		}
 	}
 	for agentID, rep := range reports {
+		// The stored suppressions apply, as the engine applies them.
+		suppressed, err := s.Engine.ApplySuppressions(ctx, rep)
+		if err != nil {
+			s.t.Fatal(err)
+		}
 		var buf bytes.Buffer
 		if err := report.WriteJSON(&buf, rep); err != nil {
 			s.t.Fatal(err)
@@ -199,7 +204,7 @@ func (s *Server) FinishedRun(tpl string, final fleet.RunState, reports map[strin
 		if err := s.Store.PutBlob(ctx, sum, gz.Bytes()); err != nil {
 			s.t.Fatal(err)
 		}
-		if err := s.Store.SaveResults(ctx, r.ID, agentID, sum, rep.Findings, now); err != nil {
+		if err := s.Store.SaveResults(ctx, r.ID, agentID, sum, rep.Findings, suppressed, now); err != nil {
 			s.t.Fatal(err)
 		}
 	}

@@ -41,6 +41,9 @@ func Run(t *testing.T, open Opener) {
 		"Reopen":             testReopen,
 		"Tokens":             testTokens,
 		"RunWork":            testRunWork,
+		"Suppressions":       testSuppressions,
+		"FindingFilters":     testFindingFilters,
+		"CollectedRun":       testCollectedRun,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -451,8 +454,8 @@ func testRunWork(t *testing.T, open Opener) {
 
 	mustNil(t, s.PutBlob(ctx, "rep1", []byte("{}")))
 	first := []finding.Finding{found("f1", finding.High, "cve", "cve/Debian"), found("f2", finding.Low, "cis", "cis-1.1"), found("f3", finding.Medium, "cis", "cis-2.2")}
-	mustNil(t, s.SaveResults(ctx, "r1", "a1", "rep1", first, t0))
-	mustNil(t, s.SaveResults(ctx, "r1", "a1", "rep1", first, t0)) // again: replaced, not doubled
+	mustNil(t, s.SaveResults(ctx, "r1", "a1", "rep1", first, nil, t0))
+	mustNil(t, s.SaveResults(ctx, "r1", "a1", "rep1", first, nil, t0)) // again: replaced, not doubled
 	all, err := s.Findings(ctx, store.FindingFilter{RunID: "r1"})
 	mustNil(t, err)
 	if len(all) != 3 || all[0].Finding.ID != "f1" || all[0].Finding.Title != "title f1" || all[0].FirstRun != "r1" || !all[0].FirstSeen.Equal(us) {
@@ -466,7 +469,7 @@ func testRunWork(t *testing.T, open Opener) {
 
 	// A second run: f1 again (recurring), f4 new; f1's first seen stays.
 	mustNil(t, s.CreateRun(ctx, fleet.NewRun("r2", "p1", t0.Add(time.Hour))))
-	mustNil(t, s.SaveResults(ctx, "r2", "a1", "rep1", []finding.Finding{found("f1", finding.High, "cve", "cve/Debian"), found("f4", finding.High, "cve", "cve/Go")}, t0.Add(time.Hour)))
+	mustNil(t, s.SaveResults(ctx, "r2", "a1", "rep1", []finding.Finding{found("f1", finding.High, "cve", "cve/Debian"), found("f4", finding.High, "cve", "cve/Go")}, nil, t0.Add(time.Hour)))
 	r2, err := s.Findings(ctx, store.FindingFilter{RunID: "r2", Severities: []finding.Severity{finding.High}})
 	mustNil(t, err)
 	if len(r2) != 2 || r2[0].Finding.ID != "f1" || r2[0].FirstRun != "r1" || r2[0].LastRun != "r2" || !r2[0].LastSeen.Equal(us.Add(time.Hour)) || r2[1].FirstRun != "r2" {
@@ -492,5 +495,50 @@ func testRunWork(t *testing.T, open Opener) {
 	}
 	if diff := cmp.Diff([]string{"r1/f1", "r1/f2", "r1/f3", "r2/f1", "r2/f4"}, paged); diff != "" {
 		t.Errorf("pages (-want +got):\n%s", diff)
+	}
+}
+
+// A re-evaluation run is stored whole, with its work and uploads; a
+// failed insert leaves nothing; settings keep values across reopening.
+func testCollectedRun(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, reopen := open(t)
+	setup(t, s)
+	mustNil(t, s.CreateAgent(ctx, agent("a1", "db-1")))
+	mustNil(t, s.PutBlob(ctx, "inv1", []byte("x")))
+	r := fleet.NewRun("r2", "p1", t0)
+	for _, to := range []fleet.RunState{fleet.RunStartDataCollectionPending, fleet.RunCollectingData, fleet.RunDataCollected} {
+		tr, err := fleet.Move(r.State, to, t0, "re-evaluation of r1")
+		mustNil(t, err)
+		r.History, r.State = append(r.History, tr), to
+	}
+	work := []store.RunAgent{{AgentID: "a1", Packages: []string{"cve"}, Status: store.WorkDone, Updated: t0}}
+	ups := []store.Upload{{AgentID: "a1", Kind: "inventory", Key: "reeval-k1", SHA256: "inv1", Received: t0}}
+	mustNil(t, s.CreateCollectedRun(ctx, r, work, ups))
+	got, err := s.Run(ctx, "r2")
+	mustNil(t, err)
+	ws, _ := s.RunAgents(ctx, "r2")
+	us2, _ := s.Uploads(ctx, "r2")
+	if got.State != fleet.RunDataCollected || len(got.History) != 4 || len(ws) != 1 || ws[0].Status != store.WorkDone || len(us2) != 1 || us2[0].RunID != "r2" {
+		t.Errorf("collected run: %s, %d transitions, work %+v, uploads %+v", got.State, len(got.History), ws, us2)
+	}
+	wantErr(t, "the same run again", s.CreateCollectedRun(ctx, r, work, ups), store.ErrExists)
+	bad := fleet.NewRun("r3", "p1", t0)
+	if err := s.CreateCollectedRun(ctx, bad, work, []store.Upload{{AgentID: "a1", Kind: "inventory", Key: "k", SHA256: "no-such-blob", Received: t0}}); err == nil {
+		t.Error("an upload of a blob not stored was accepted")
+	}
+	_, err = s.Run(ctx, "r3")
+	wantErr(t, "the run of a failed insert", err, store.ErrNotFound)
+
+	_, err = s.Setting(ctx, "feeds")
+	wantErr(t, "an unset setting", err, store.ErrNotFound)
+	mustNil(t, s.SetSetting(ctx, "feeds", "g1"))
+	mustNil(t, s.SetSetting(ctx, "feeds", "g2"))
+	mustNil(t, s.Close())
+	s2 := reopen()
+	defer s2.Close()
+	v, err := s2.Setting(ctx, "feeds")
+	if err != nil || v != "g2" {
+		t.Errorf("setting after reopening: %q, %v", v, err)
 	}
 }
