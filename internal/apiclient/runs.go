@@ -95,6 +95,14 @@ func (c *Client) StopRun(ctx context.Context, runID string, evaluate bool) (Run,
 	return out, err
 }
 
+// ReevaluateRun makes a new run that evaluates a completed run's stored
+// documents again, without contacting the agents.
+func (c *Client) ReevaluateRun(ctx context.Context, runID string) (Run, error) {
+	var out Run
+	err := c.call(ctx, http.MethodPost, "/runs/"+id(runID)+"/reevaluate", nil, nil, &out)
+	return out, err
+}
+
 // WaitOptions say how WaitRun waits.
 type WaitOptions struct {
 	// Interval is the time between two questions to the server (2s when

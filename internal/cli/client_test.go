@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kensa-dev/kensa/internal/apiclient"
 	"github.com/kensa-dev/kensa/internal/apiclient/apitest"
@@ -463,5 +465,31 @@ func TestClientErrors(t *testing.T) {
 	// Help never shows the token from the environment.
 	if _, out, _ := run(t, "target", "list", "--help"); strings.Contains(out, s.Tokens[auth.Viewer]) || !strings.Contains(out, "KENSA_TOKEN") {
 		t.Errorf("help: %s", out)
+	}
+}
+
+// kensa run reevaluate prints the new run's id; the new run's history
+// says what it re-evaluates; a run that did not complete is refused.
+func TestClientRunReevaluate(t *testing.T) {
+	s := apitest.Start(t)
+	op := s.Tokens[auth.Operator]
+	a := s.AddAgent("db-1", fleet.Tags{"env": "prod"}, true)
+	tpl := s.Template("prod", fleet.Tags{"env": "prod"}, "cve")
+	done := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a.ID: reporttest.CVE()})
+	code, out, stderr := against(t, s, op, "run", "reevaluate", done.ID)
+	id := strings.TrimSpace(out)
+	if code != ExitOK || id == "" || id == done.ID {
+		t.Fatalf("reevaluate: %d %q %q", code, out, stderr)
+	}
+	code, out, _ = against(t, s, s.Tokens[auth.Viewer], "run", "show", id, "--format", "json")
+	var r fleet.Run
+	if err := json.Unmarshal([]byte(out), &r); code != ExitOK || err != nil || len(r.History) == 0 || !strings.Contains(r.History[0].Reason, "re-evaluation of run "+done.ID) {
+		t.Errorf("the new run: %d %v %+v", code, err, r.History)
+	}
+	if err := s.Store.CreateRun(context.Background(), fleet.NewRun("run-open", tpl, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := against(t, s, op, "run", "reevaluate", "run-open"); code != ExitError || !strings.Contains(stderr, "409") {
+		t.Errorf("reevaluating a run that did not complete: %d %q", code, stderr)
 	}
 }

@@ -62,7 +62,7 @@ server records which agents and rules packages it cannot assess, and why
 ` + clientHelp,
 		Args: noArgs,
 	}
-	cmd.AddCommand(a.runStartCommand(), a.runStopCommand(), a.runListCommand(), a.runShowCommand(), a.runWaitCommand())
+	cmd.AddCommand(a.runStartCommand(), a.runStopCommand(), a.runListCommand(), a.runShowCommand(), a.runWaitCommand(), a.runReevaluateCommand())
 	return cmd
 }
 
@@ -227,6 +227,49 @@ func exclusionText(e fleet.Exclusion) string {
 		what += ", rules package " + safeCell(e.Package)
 	}
 	return what + ": " + string(e.Reason) + ": " + safeCell(e.Detail)
+}
+
+func (a *app) runReevaluateCommand() *cobra.Command {
+	var (
+		cf   clientFlags
+		wait bool
+		wf   waitFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "reevaluate RUN-ID",
+		Short: "Evaluate a completed run's documents again, in a new run; print its id",
+		Long: `Make a new run of the same template that evaluates again the documents the
+completed run's agents uploaded (after a vulnerability database update, say),
+without contacting any agent, and print its id. The server also does this by
+itself for the latest run of every template when its vulnerability database
+changes. With --wait, wait until the new run ends (exit codes below).
+` + clientHelp + "\n" + runExitHelp,
+		Args: exactArgs("RUN-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := wf.check(); err != nil {
+				return err
+			}
+			c, err := cf.connect()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r, err := c.ReevaluateRun(cmd.Context(), args[0])
+			if err != nil {
+				return apiError(err)
+			}
+			fmt.Fprintln(a.stdout, r.ID)
+			if !wait {
+				return nil
+			}
+			_, err = a.waitRun(cmd.Context(), c, r.ID, wf)
+			return err
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the new run ends; the exit code says how it ended")
+	wf.register(cmd)
+	return cmd
 }
 
 func (a *app) runStopCommand() *cobra.Command {

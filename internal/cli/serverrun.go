@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -94,13 +93,13 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 		}
 		return assess.Evaluate(ctx, inv, opts)
 	}
-	ecfg := server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace, NewID: newID}
+	ecfg := server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace, NewID: server.NewID}
 	if vdb != nil {
 		ecfg.FeedsGeneration = func(ctx context.Context) (string, error) { return feedsGeneration(ctx, vdb) }
 	}
 	engine := server.NewEngine(ecfg)
 	srv := server.New(server.Config{Store: st, Authority: ca, Engine: engine, Now: time.Now, Log: log,
-		NewID: newID, HeartbeatInterval: o.heartbeat})
+		NewID: server.NewID, HeartbeatInterval: o.heartbeat})
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -133,14 +132,6 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 		err = nil
 	}
 	return err
-}
-
-// newID is a random id with a prefix: 64 bits, so ids do not collide
-// across servers sharing a database.
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // feedsGeneration names the vulnerability database's data: each source

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -60,9 +61,20 @@ type Engine struct {
 // changed.
 const feedsEvery = 30 * time.Second
 
-// NewEngine makes an engine.
+// NewEngine makes an engine. A nil NewID is server.NewID.
 func NewEngine(cfg EngineConfig) *Engine {
+	if cfg.NewID == nil {
+		cfg.NewID = NewID
+	}
 	return &Engine{cfg: cfg, poke: make(chan struct{}, 1)}
+}
+
+// NewID is a random id with a prefix ("run-3f0c..."): 64 bits, so ids do
+// not collide across servers sharing a database.
+func NewID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
 }
 
 // Poke asks the engine to look at the runs now, not at its next tick.
