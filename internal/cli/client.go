@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -120,6 +121,29 @@ func checkTableOrJSON(format string) error {
 		return usageErrorf("--format %q: want table or json", format)
 	}
 	return nil
+}
+
+// fetchAndShow is the shape of the commands that show what the server
+// has: check --format, connect, fetch, then write the result as JSON
+// (doc gives the document) or for a person (show).
+func fetchAndShow[T any](ctx context.Context, a *app, cf *clientFlags, format string, fetch func(context.Context, *apiclient.Client) (T, error),
+	doc func(T) any, show func(T) error) error {
+	if err := checkTableOrJSON(format); err != nil {
+		return err
+	}
+	c, err := cf.connect()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := fetch(ctx, c)
+	if err != nil {
+		return apiError(err)
+	}
+	if format == "json" {
+		return writeJSONDoc(a.stdout, doc(v))
+	}
+	return show(v)
 }
 
 // writeJSONDoc writes v as indented JSON, keeping "<", ">" and "&"
@@ -293,28 +317,20 @@ func (a *app) targetListCommand() *cobra.Command {
 		Long:  "List the assessment targets: id, name, what they select.\n" + clientHelp,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTableOrJSON(format); err != nil {
-				return err
-			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ts, err := c.ListTargets(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			if format == "json" {
-				return writeJSONDoc(a.stdout, struct {
-					Targets []fleet.Target `json:"targets"`
-				}{append([]fleet.Target{}, ts...)})
-			}
-			t := newTable(a.stdout, "ID", "NAME", "SELECTS", "CREATED")
-			for _, x := range ts {
-				t.row(x.ID, x.Name, selectorText(x), when(x.Created))
-			}
-			return t.flush()
+			fetch := func(ctx context.Context, c *apiclient.Client) ([]fleet.Target, error) { return c.ListTargets(ctx) }
+			return fetchAndShow(cmd.Context(), a, &cf, format, fetch,
+				func(ts []fleet.Target) any {
+					return struct {
+						Targets []fleet.Target `json:"targets"`
+					}{append([]fleet.Target{}, ts...)}
+				},
+				func(ts []fleet.Target) error {
+					t := newTable(a.stdout, "ID", "NAME", "SELECTS", "CREATED")
+					for _, x := range ts {
+						t.row(x.ID, x.Name, selectorText(x), when(x.Created))
+					}
+					return t.flush()
+				})
 		},
 	}
 	cf.register(cmd)
@@ -335,36 +351,30 @@ HEALTHY ones; the others would be excluded (AGENT_UNHEALTHY).
 ` + clientHelp,
 		Args: exactArgs("TARGET-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTableOrJSON(format); err != nil {
-				return err
+			fetch := func(ctx context.Context, c *apiclient.Client) ([]fleet.Agent, error) {
+				return c.PreviewTarget(ctx, args[0])
 			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			agents, err := c.PreviewTarget(cmd.Context(), args[0])
-			if err != nil {
-				return apiError(err)
-			}
-			if format == "json" {
-				return writeJSONDoc(a.stdout, struct {
-					Agents []fleet.Agent `json:"agents"`
-				}{append([]fleet.Agent{}, agents...)})
-			}
-			healthy := 0
-			t := newTable(a.stdout, "AGENT", "HOSTNAME", "HEALTH", "REASON", "OS", "VERSION", "LAST SEEN", "TAGS")
-			for _, x := range agents {
-				if x.Health == fleet.Healthy {
-					healthy++
-				}
-				t.row(x.ID, x.Hostname, string(x.Health), x.Reason, x.OS, x.Version, when(x.LastSeen), pairs(x.Tags))
-			}
-			if err := t.flush(); err != nil {
-				return err
-			}
-			a.infof("%d agent(s) selected, %d healthy", len(agents), healthy)
-			return nil
+			return fetchAndShow(cmd.Context(), a, &cf, format, fetch,
+				func(agents []fleet.Agent) any {
+					return struct {
+						Agents []fleet.Agent `json:"agents"`
+					}{append([]fleet.Agent{}, agents...)}
+				},
+				func(agents []fleet.Agent) error {
+					healthy := 0
+					t := newTable(a.stdout, "AGENT", "HOSTNAME", "HEALTH", "REASON", "OS", "VERSION", "LAST SEEN", "TAGS")
+					for _, x := range agents {
+						if x.Health == fleet.Healthy {
+							healthy++
+						}
+						t.row(x.ID, x.Hostname, string(x.Health), x.Reason, x.OS, x.Version, when(x.LastSeen), pairs(x.Tags))
+					}
+					if err := t.flush(); err != nil {
+						return err
+					}
+					a.infof("%d agent(s) selected, %d healthy", len(agents), healthy)
+					return nil
+				})
 		},
 	}
 	cf.register(cmd)
@@ -455,28 +465,22 @@ func (a *app) templateListCommand() *cobra.Command {
 		Long:  "List the assessment templates: id, name, target, rules packages, duration.\n" + clientHelp,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTableOrJSON(format); err != nil {
-				return err
+			fetch := func(ctx context.Context, c *apiclient.Client) ([]apiclient.Template, error) {
+				return c.ListTemplates(ctx)
 			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ts, err := c.ListTemplates(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			if format == "json" {
-				return writeJSONDoc(a.stdout, struct {
-					Templates []apiclient.Template `json:"templates"`
-				}{append([]apiclient.Template{}, ts...)})
-			}
-			t := newTable(a.stdout, "ID", "NAME", "TARGET", "PACKAGES", "DURATION", "ATTRIBUTES", "CREATED")
-			for _, x := range ts {
-				t.row(x.ID, x.Name, x.TargetID, strings.Join(x.Packages, ","), x.Duration, pairs(x.Attributes), when(x.Created))
-			}
-			return t.flush()
+			return fetchAndShow(cmd.Context(), a, &cf, format, fetch,
+				func(ts []apiclient.Template) any {
+					return struct {
+						Templates []apiclient.Template `json:"templates"`
+					}{append([]apiclient.Template{}, ts...)}
+				},
+				func(ts []apiclient.Template) error {
+					t := newTable(a.stdout, "ID", "NAME", "TARGET", "PACKAGES", "DURATION", "ATTRIBUTES", "CREATED")
+					for _, x := range ts {
+						t.row(x.ID, x.Name, x.TargetID, strings.Join(x.Packages, ","), x.Duration, pairs(x.Attributes), when(x.Created))
+					}
+					return t.flush()
+				})
 		},
 	}
 	cf.register(cmd)

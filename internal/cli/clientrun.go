@@ -67,23 +67,32 @@ server records which agents and rules packages it cannot assess, and why
 }
 
 func (a *app) runStartCommand() *cobra.Command {
+	cmd := a.runMakingCommand(func(ctx context.Context, c *apiclient.Client, id string) (apiclient.Run, error) {
+		return c.StartRun(ctx, id)
+	})
+	cmd.Use = "start TEMPLATE-ID"
+	cmd.Short = "Start a run of a template and print its id"
+	cmd.Long = `Start a run of an assessment template and print the run's id on stdout.
+
+With --wait, wait until the run ends, saying on stderr each state it reaches,
+and exit with a code that says how it ended (below). The id is printed before
+the wait, so a script has it whatever happens.
+` + clientHelp + "\n" + runExitHelp
+	cmd.Example = `  kensa run start tpl-1
+  run=$(kensa run start tpl-1 --wait --timeout 30m) || echo "run $run: exit $?"`
+	cmd.Args = exactArgs("TEMPLATE-ID")
+	return cmd
+}
+
+// runMakingCommand is a command that makes a run (makeRun, from its one
+// argument), prints its id and, with --wait, waits until it ends.
+func (a *app) runMakingCommand(makeRun func(ctx context.Context, c *apiclient.Client, arg string) (apiclient.Run, error)) *cobra.Command {
 	var (
 		cf   clientFlags
 		wait bool
 		wf   waitFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "start TEMPLATE-ID",
-		Short: "Start a run of a template and print its id",
-		Long: `Start a run of an assessment template and print the run's id on stdout.
-
-With --wait, wait until the run ends, saying on stderr each state it reaches,
-and exit with a code that says how it ended (below). The id is printed before
-the wait, so a script has it whatever happens.
-` + clientHelp + "\n" + runExitHelp,
-		Example: `  kensa run start tpl-1
-  run=$(kensa run start tpl-1 --wait --timeout 30m) || echo "run $run: exit $?"`,
-		Args: exactArgs("TEMPLATE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := wf.check(); err != nil {
 				return err
@@ -93,7 +102,7 @@ the wait, so a script has it whatever happens.
 				return err
 			}
 			defer c.Close()
-			r, err := c.StartRun(cmd.Context(), args[0])
+			r, err := makeRun(cmd.Context(), c, args[0])
 			if err != nil {
 				return apiError(err)
 			}
@@ -230,45 +239,18 @@ func exclusionText(e fleet.Exclusion) string {
 }
 
 func (a *app) runReevaluateCommand() *cobra.Command {
-	var (
-		cf   clientFlags
-		wait bool
-		wf   waitFlags
-	)
-	cmd := &cobra.Command{
-		Use:   "reevaluate RUN-ID",
-		Short: "Evaluate a completed run's documents again, in a new run; print its id",
-		Long: `Make a new run of the same template that evaluates again the documents the
+	cmd := a.runMakingCommand(func(ctx context.Context, c *apiclient.Client, id string) (apiclient.Run, error) {
+		return c.ReevaluateRun(ctx, id)
+	})
+	cmd.Use = "reevaluate RUN-ID"
+	cmd.Short = "Evaluate a completed run's documents again, in a new run; print its id"
+	cmd.Long = `Make a new run of the same template that evaluates again the documents the
 completed run's agents uploaded (after a vulnerability database update, say),
 without contacting any agent, and print its id. The server also does this by
 itself for the latest run of every template when its vulnerability database
 changes. With --wait, wait until the new run ends (exit codes below).
-` + clientHelp + "\n" + runExitHelp,
-		Args: exactArgs("RUN-ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := wf.check(); err != nil {
-				return err
-			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r, err := c.ReevaluateRun(cmd.Context(), args[0])
-			if err != nil {
-				return apiError(err)
-			}
-			fmt.Fprintln(a.stdout, r.ID)
-			if !wait {
-				return nil
-			}
-			_, err = a.waitRun(cmd.Context(), c, r.ID, wf)
-			return err
-		},
-	}
-	cf.register(cmd)
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the new run ends; the exit code says how it ended")
-	wf.register(cmd)
+` + clientHelp + "\n" + runExitHelp
+	cmd.Args = exactArgs("RUN-ID")
 	return cmd
 }
 
@@ -326,43 +308,35 @@ func (a *app) runListCommand() *cobra.Command {
 		Long:  "List runs, newest first: id, template, state, agents assessed and excluded.\n" + clientHelp,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTableOrJSON(format); err != nil {
-				return err
-			}
 			st := fleet.RunState(strings.ToUpper(state))
 			if state != "" && !st.Valid() {
 				return usageErrorf("--state %q: want one of %s", state, strings.Join(states, ", "))
 			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			runs, err := c.ListRuns(cmd.Context(), st)
-			if err != nil {
-				return apiError(err)
-			}
-			if format == "json" {
-				return writeJSONDoc(a.stdout, struct {
-					Runs []apiclient.Run `json:"runs"`
-				}{append([]apiclient.Run{}, runs...)})
-			}
-			t := newTable(a.stdout, "ID", "TEMPLATE", "STATE", "CREATED", "AGENTS", "EXCLUSIONS", "FINDINGS")
-			for _, r := range runs {
-				n, reported := 0, 0
-				for _, w := range r.Agents {
-					if w.Findings != nil {
-						n += *w.Findings
-						reported++
+			fetch := func(ctx context.Context, c *apiclient.Client) ([]apiclient.Run, error) { return c.ListRuns(ctx, st) }
+			return fetchAndShow(cmd.Context(), a, &cf, format, fetch,
+				func(runs []apiclient.Run) any {
+					return struct {
+						Runs []apiclient.Run `json:"runs"`
+					}{append([]apiclient.Run{}, runs...)}
+				},
+				func(runs []apiclient.Run) error {
+					t := newTable(a.stdout, "ID", "TEMPLATE", "STATE", "CREATED", "AGENTS", "EXCLUSIONS", "FINDINGS")
+					for _, r := range runs {
+						n, reported := 0, 0
+						for _, w := range r.Agents {
+							if w.Findings != nil {
+								n += *w.Findings
+								reported++
+							}
+						}
+						findings := "-"
+						if reported > 0 {
+							findings = fmt.Sprint(n)
+						}
+						t.row(r.ID, r.TemplateID, string(r.State), when(r.Created), fmt.Sprint(len(r.Agents)), fmt.Sprint(len(r.Exclusions)), findings)
 					}
-				}
-				findings := "-"
-				if reported > 0 {
-					findings = fmt.Sprint(n)
-				}
-				t.row(r.ID, r.TemplateID, string(r.State), when(r.Created), fmt.Sprint(len(r.Agents)), fmt.Sprint(len(r.Exclusions)), findings)
-			}
-			return t.flush()
+					return t.flush()
+				})
 		},
 	}
 	cf.register(cmd)
@@ -387,22 +361,12 @@ assignments, exclusions and agents.
 ` + clientHelp,
 		Args: exactArgs("RUN-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTableOrJSON(format); err != nil {
-				return err
-			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r, err := c.GetRun(cmd.Context(), args[0])
-			if err != nil {
-				return apiError(err)
-			}
-			if format == "json" {
-				return writeJSONDoc(a.stdout, r)
-			}
-			return a.writeRun(r)
+			fetch := func(ctx context.Context, c *apiclient.Client) (apiclient.Run, error) { return c.GetRun(ctx, args[0]) }
+			return fetchAndShow(cmd.Context(), a, &cf, format, fetch,
+				func(r apiclient.Run) any { return r },
+				func(r apiclient.Run) error {
+					return a.writeRun(r)
+				})
 		},
 	}
 	cf.register(cmd)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -123,38 +124,32 @@ why. --format json prints {"suppressions": [...]}.
 ` + clientHelp,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTableOrJSON(format); err != nil {
-				return err
+			fetch := func(ctx context.Context, c *apiclient.Client) ([]apiclient.Suppression, error) {
+				return c.ListSuppressions(ctx)
 			}
-			c, err := cf.connect()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			xs, err := c.ListSuppressions(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			if format == "json" {
-				return writeJSONDoc(a.stdout, struct {
-					Suppressions []apiclient.Suppression `json:"suppressions"`
-				}{append([]apiclient.Suppression{}, xs...)})
-			}
-			expired := 0
-			t := newTable(a.stdout, "ID", "MATCHES", "OWNER", "EXPIRES", "STATE", "CREATED", "BY", "REASON")
-			for _, x := range xs {
-				state := "in force"
-				if x.Expired {
-					state = "EXPIRED"
-					expired++
-				}
-				t.row(x.ID, suppressionMatches(x), x.Owner, x.Expires, state, when(x.Created), x.CreatedBy, clip(safeCell(x.Reason), maxTitle))
-			}
-			if err := t.flush(); err != nil {
-				return err
-			}
-			a.infof("%d suppression(s), %d expired", len(xs), expired)
-			return nil
+			return fetchAndShow(cmd.Context(), a, &cf, format, fetch,
+				func(xs []apiclient.Suppression) any {
+					return struct {
+						Suppressions []apiclient.Suppression `json:"suppressions"`
+					}{append([]apiclient.Suppression{}, xs...)}
+				},
+				func(xs []apiclient.Suppression) error {
+					expired := 0
+					t := newTable(a.stdout, "ID", "MATCHES", "OWNER", "EXPIRES", "STATE", "CREATED", "BY", "REASON")
+					for _, x := range xs {
+						state := "in force"
+						if x.Expired {
+							state = "EXPIRED"
+							expired++
+						}
+						t.row(x.ID, suppressionMatches(x), x.Owner, x.Expires, state, when(x.Created), x.CreatedBy, clip(safeCell(x.Reason), maxTitle))
+					}
+					if err := t.flush(); err != nil {
+						return err
+					}
+					a.infof("%d suppression(s), %d expired", len(xs), expired)
+					return nil
+				})
 		},
 	}
 	cf.register(cmd)

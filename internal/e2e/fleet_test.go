@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +27,7 @@ import (
 	"github.com/kensa-dev/kensa/internal/fleet"
 	"github.com/kensa-dev/kensa/internal/pki"
 	"github.com/kensa-dev/kensa/internal/report"
+	"github.com/kensa-dev/kensa/internal/store/storetest"
 	"github.com/kensa-dev/kensa/internal/testfixture"
 )
 
@@ -160,46 +157,10 @@ func childEnv(extra ...string) []string {
 }
 
 // fleetPostgres is the test's PostgreSQL database, in a schema of its
-// own (search_path in the URL, as the store's tests do), dropped when
-// the test ends. Without KENSA_TEST_POSTGRES the test skips, except in
-// CI, where it must run.
+// own (storetest.PostgresURL), dropped when the test ends.
 func fleetPostgres(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("KENSA_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KENSA_TEST_POSTGRES is not set in CI: scripts/test.sh sets it after starting PostgreSQL")
-		}
-		t.Skip("KENSA_TEST_POSTGRES not set (postgres://user:password@host/db): run scripts/test.sh, which starts PostgreSQL, to run the fleet on PostgreSQL")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "kensa_e2e_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("PostgreSQL at KENSA_TEST_POSTGRES: %v", err)
-	}
-	// Registered before any process starts, so it runs after they are
-	// killed.
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.PostgresURL(t, "kensa_e2e_")
 }
 
 // proc is a process the test started: in its own process group, its

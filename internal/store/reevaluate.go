@@ -15,26 +15,9 @@ import (
 // it evaluates. Nothing of it is visible before all of it is, so the
 // engine never sees the run half made.
 func (s *sqlStore) CreateCollectedRun(ctx context.Context, r fleet.Run, work []RunAgent, uploads []Upload) error {
-	if len(r.History) == 0 || r.History[len(r.History)-1].To != r.State {
-		return fmt.Errorf("store: run %s: its history does not end in its state %s", r.ID, r.State)
-	}
-	assigned, err := js(nonNil(r.Assignments))
-	if err != nil {
-		return err
-	}
-	excluded, err := js(nonNil(r.Exclusions))
-	if err != nil {
-		return err
-	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (id, template_id, state, created, assignments, exclusions) VALUES (?, ?, ?, ?, ?, ?)`),
-			r.ID, r.TemplateID, string(r.State), s.t(r.Created), assigned, excluded); err != nil {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertRun(ctx, tx, r); err != nil {
 			return err
-		}
-		for i, tr := range r.History {
-			if err := s.addTransition(ctx, tx, r.ID, i+1, tr); err != nil {
-				return err
-			}
 		}
 		for _, w := range work {
 			pkgs, err := js(nonNil(w.Packages))

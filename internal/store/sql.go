@@ -340,11 +340,23 @@ func (s *sqlStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func (s *sqlStore) CreateRun(ctx context.Context, r fleet.Run) error {
-	if len(r.History) == 0 || r.History[len(r.History)-1].To != r.State {
-		return fmt.Errorf("store: run %s: its history does not end in its state %s", r.ID, r.State)
-	}
 	if _, err := s.Template(ctx, r.TemplateID); err != nil {
 		return fmt.Errorf("store: run %s: %w", r.ID, err)
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error { return s.insertRun(ctx, tx, r) })
+	if err != nil {
+		if s.d.unique(err) {
+			return fmt.Errorf("store: run %s: %w", r.ID, ErrExists)
+		}
+		return fmt.Errorf("store: run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// insertRun inserts a run and its history in tx.
+func (s *sqlStore) insertRun(ctx context.Context, tx *sql.Tx, r fleet.Run) error {
+	if len(r.History) == 0 || r.History[len(r.History)-1].To != r.State {
+		return fmt.Errorf("store: run %s: its history does not end in its state %s", r.ID, r.State)
 	}
 	assigned, err := js(nonNil(r.Assignments))
 	if err != nil {
@@ -354,23 +366,14 @@ func (s *sqlStore) CreateRun(ctx context.Context, r fleet.Run) error {
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (id, template_id, state, created, assignments, exclusions) VALUES (?, ?, ?, ?, ?, ?)`),
-			r.ID, r.TemplateID, string(r.State), s.t(r.Created), assigned, excluded); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (id, template_id, state, created, assignments, exclusions) VALUES (?, ?, ?, ?, ?, ?)`),
+		r.ID, r.TemplateID, string(r.State), s.t(r.Created), assigned, excluded); err != nil {
+		return err
+	}
+	for i, tr := range r.History {
+		if err := s.addTransition(ctx, tx, r.ID, i+1, tr); err != nil {
 			return err
 		}
-		for i, tr := range r.History {
-			if err := s.addTransition(ctx, tx, r.ID, i+1, tr); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		if s.d.unique(err) {
-			return fmt.Errorf("store: run %s: %w", r.ID, ErrExists)
-		}
-		return fmt.Errorf("store: run %s: %w", r.ID, err)
 	}
 	return nil
 }
