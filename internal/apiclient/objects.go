@@ -89,17 +89,22 @@ type Template struct {
 	Packages   []string          `json:"packages"`
 	Duration   string            `json:"duration"`
 	Attributes map[string]string `json:"attributes,omitempty"`
-	Created    time.Time         `json:"created"`
+	// Subscriptions are the webhooks told of the template's runs'
+	// events.
+	Subscriptions []fleet.Subscription `json:"subscriptions,omitempty"`
+	Created       time.Time            `json:"created"`
 }
 
 // TemplateRequest is a new assessment template. Duration is a Go
-// duration from 10s to 24h ("20s", "1h").
+// duration from 10s to 24h ("20s", "1h"). Subscriptions ask for
+// webhooks (at most 16; https://, or http:// to loopback).
 type TemplateRequest struct {
-	Name       string            `json:"name"`
-	TargetID   string            `json:"target_id"`
-	Packages   []string          `json:"packages"`
-	Duration   string            `json:"duration"`
-	Attributes map[string]string `json:"attributes,omitempty"`
+	Name          string               `json:"name"`
+	TargetID      string               `json:"target_id"`
+	Packages      []string             `json:"packages"`
+	Duration      string               `json:"duration"`
+	Attributes    map[string]string    `json:"attributes,omitempty"`
+	Subscriptions []fleet.Subscription `json:"subscriptions,omitempty"`
 }
 
 // CreateTemplate creates an assessment template (operator); templates

@@ -389,9 +389,9 @@ func (a *app) templateCommand() *cobra.Command {
 		Use:   "template",
 		Short: "Manage assessment templates on a Kensa server",
 		Long: `An assessment template says what a run assesses: a target, rules packages
-(cve, cis, best-practices, runtime), how long to observe (10s to 24h) and
-attributes added to every finding. Templates are immutable: every run of one
-means the same thing.
+(cve, cis, best-practices, runtime), how long to observe (10s to 24h),
+attributes added to every finding, and the webhooks told of its runs' events.
+Templates are immutable: every run of one means the same thing.
 ` + clientHelp,
 		Args: noArgs,
 	}
@@ -407,14 +407,24 @@ func (a *app) templateCreateCommand() *cobra.Command {
 		packages []string
 		duration time.Duration
 		attrs    []string
+		subs     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create an assessment template and print its id",
 		Long: `Create an assessment template and print its id on stdout.
+
+--subscribe EVENT=URL (repeatable, at most 16) has the server POST a signed JSON
+document to URL on each event of the template's runs: RUN_STARTED (collection
+asked), RUN_COMPLETED (COMPLETED or COMPLETED_WITH_ERRORS), RUN_FAILED (FAILED or
+CANCELED), RUN_STATE_CHANGED (every transition), FINDING_REPORTED (once a run's
+findings are evaluated, with counts by severity). URL is https://, or http:// to
+a loopback address; no credentials in it: receivers check the X-Kensa-Signature
+header with the server's DATA/webhook.key.
 ` + clientHelp,
 		Example: `  kensa template create --name nightly --target tgt-1 --packages cve,cis,best-practices,runtime --duration 20s
-  kensa template create --name weekly --target tgt-1 --packages cve --duration 1h --attribute ticket=SEC-42`,
+  kensa template create --name weekly --target tgt-1 --packages cve --duration 1h --attribute ticket=SEC-42 \
+      --subscribe RUN_COMPLETED=https://hooks.example.com/kensa --subscribe RUN_FAILED=https://hooks.example.com/kensa`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			at, err := fleet.ParseTags(attrs)
@@ -424,9 +434,17 @@ func (a *app) templateCreateCommand() *cobra.Command {
 			if len(at) == 0 {
 				at = nil
 			}
-			tpl := fleet.Template{Name: name, TargetID: target, Packages: packages, Duration: duration, Attributes: at}
+			var subscriptions []fleet.Subscription
+			for _, s := range subs {
+				sub, err := fleet.ParseSubscription(s)
+				if err != nil {
+					return usageErrorf("--subscribe: %v", err)
+				}
+				subscriptions = append(subscriptions, sub)
+			}
+			tpl := fleet.Template{Name: name, TargetID: target, Packages: packages, Duration: duration, Attributes: at, Subscriptions: subscriptions}
 			if err := tpl.Check(); err != nil {
-				return usageErrorf("%v (--name, --target, --packages, --duration)", err)
+				return usageErrorf("%v (--name, --target, --packages, --duration, --subscribe)", err)
 			}
 			c, err := cf.connect()
 			if err != nil {
@@ -434,7 +452,7 @@ func (a *app) templateCreateCommand() *cobra.Command {
 			}
 			defer c.Close()
 			got, err := c.CreateTemplate(cmd.Context(), apiclient.TemplateRequest{Name: name, TargetID: target, Packages: packages,
-				Duration: duration.String(), Attributes: at})
+				Duration: duration.String(), Attributes: at, Subscriptions: subscriptions})
 			if err != nil {
 				return apiError(err)
 			}
@@ -450,6 +468,7 @@ func (a *app) templateCreateCommand() *cobra.Command {
 	f.StringSliceVar(&packages, "packages", nil, "rules packages, comma-separated: "+strings.Join(finding.Packages(), ", ")+" (required)")
 	f.DurationVar(&duration, "duration", 0, "how long a run observes, 10s to 24h (required)")
 	f.StringArrayVar(&attrs, "attribute", nil, "add `KEY=VALUE` to every finding of the template's runs (repeatable)")
+	f.StringArrayVar(&subs, "subscribe", nil, "POST the runs' `EVENT=URL` to a webhook (repeatable, at most 16; events: "+eventNames()+")")
 	cmd.RegisterFlagCompletionFunc("packages", fixedCompletion(finding.Packages()...))
 	return cmd
 }
@@ -462,7 +481,7 @@ func (a *app) templateListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the assessment templates",
-		Long:  "List the assessment templates: id, name, target, rules packages, duration.\n" + clientHelp,
+		Long:  "List the assessment templates: id, name, target, rules packages, duration, attributes, the events\nwebhooks are subscribed to (--format json: with their URLs).\n" + clientHelp,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fetch := func(ctx context.Context, c *apiclient.Client) ([]apiclient.Template, error) {
@@ -475,9 +494,9 @@ func (a *app) templateListCommand() *cobra.Command {
 					}{append([]apiclient.Template{}, ts...)}
 				},
 				func(ts []apiclient.Template) error {
-					t := newTable(a.stdout, "ID", "NAME", "TARGET", "PACKAGES", "DURATION", "ATTRIBUTES", "CREATED")
+					t := newTable(a.stdout, "ID", "NAME", "TARGET", "PACKAGES", "DURATION", "ATTRIBUTES", "SUBSCRIPTIONS", "CREATED")
 					for _, x := range ts {
-						t.row(x.ID, x.Name, x.TargetID, strings.Join(x.Packages, ","), x.Duration, pairs(x.Attributes), when(x.Created))
+						t.row(x.ID, x.Name, x.TargetID, strings.Join(x.Packages, ","), x.Duration, pairs(x.Attributes), subscribedEvents(x.Subscriptions), when(x.Created))
 					}
 					return t.flush()
 				})
@@ -486,4 +505,34 @@ func (a *app) templateListCommand() *cobra.Command {
 	cf.register(cmd)
 	formatFlag(cmd, &format)
 	return cmd
+}
+
+// eventNames lists the events a template can subscribe to.
+func eventNames() string {
+	var out []string
+	for _, e := range fleet.Events() {
+		out = append(out, string(e))
+	}
+	return strings.Join(out, ", ")
+}
+
+// subscribedEvents is a template's subscriptions for a table: each
+// event with the number of its webhooks ("RUN_COMPLETED×2"). The URLs
+// (which may carry a receiver's own secret in their path) are in the
+// JSON output only.
+func subscribedEvents(subs []fleet.Subscription) string {
+	count := map[fleet.Event]int{}
+	for _, s := range subs {
+		count[s.Event]++
+	}
+	var out []string
+	for _, e := range fleet.Events() {
+		switch n := count[e]; {
+		case n == 1:
+			out = append(out, string(e))
+		case n > 1:
+			out = append(out, fmt.Sprintf("%s×%d", e, n))
+		}
+	}
+	return strings.Join(out, ",")
 }

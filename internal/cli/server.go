@@ -68,6 +68,8 @@ On first start the server creates its own certificate authority and a server
 certificate for localhost, its loopback addresses and every --name; it prints
 the CA's fingerprint, which agents pin on first contact (kensa agent
 --ca-fingerprint). Or give your own certificate with --tls-cert and --tls-key.
+It also keeps --data/webhook.key, the key that signs its webhook notifications
+(X-Kensa-Signature); servers sharing one database must share it.
 
 Tokens are made on the server's machine, with direct access to its data:
   kensa server token create --data DIR --role admin

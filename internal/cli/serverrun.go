@@ -61,6 +61,13 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 		log.Info("issued the server certificate", "reason", changes.Reason)
 	}
 	log.Info("CA fingerprint, for kensa agent --ca-fingerprint", "fingerprint", pki.Fingerprint(ca.CA()))
+	webhookKey, created, err := server.LoadOrCreateWebhookKey(o.sf.data)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created the key that signs webhooks: give it to their receivers", "file", filepath.Join(o.sf.data, server.WebhookKeyFile))
+	}
 
 	all, err := rules.Load()
 	if err != nil {
@@ -93,7 +100,9 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 		}
 		return assess.Evaluate(ctx, inv, opts)
 	}
-	ecfg := server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace, NewID: server.NewID}
+	notifier := server.NewNotifier(server.NotifierConfig{Store: st, Key: webhookKey, Now: time.Now, Log: log})
+	ecfg := server.EngineConfig{Store: st, Support: support, Evaluate: evaluate, Now: time.Now, Log: log, Grace: o.grace, NewID: server.NewID,
+		Notify: notifier.Poke}
 	if vdb != nil {
 		ecfg.FeedsGeneration = func(ctx context.Context) (string, error) { return feedsGeneration(ctx, vdb) }
 	}
@@ -115,6 +124,7 @@ func (a *app) runServer(ctx context.Context, o serverRun) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { engine.Run(ctx, time.Second) })
+	wg.Go(func() { notifier.Run(ctx, time.Second) })
 	log.Info("kensa server listening", "addr", ln.Addr().String(), "data", o.sf.data)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()

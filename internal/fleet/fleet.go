@@ -129,8 +129,9 @@ const (
 )
 
 // Template is an assessment template: what to assess (a target and rules
-// packages), how long to observe, and attributes added to every finding.
-// It is immutable once created, so every run of it means the same thing.
+// packages), how long to observe, attributes added to every finding, and
+// who is told of its runs' events (webhooks). It is immutable once
+// created, so every run of it means the same thing.
 type Template struct {
 	ID         string            `json:"id"`
 	Name       string            `json:"name"`
@@ -138,7 +139,10 @@ type Template struct {
 	Packages   []string          `json:"packages"`
 	Duration   time.Duration     `json:"duration"`
 	Attributes map[string]string `json:"attributes,omitempty"`
-	Created    time.Time         `json:"created"`
+	// Subscriptions are the webhooks told of the template's runs'
+	// events (notify.go).
+	Subscriptions []Subscription `json:"subscriptions,omitempty"`
+	Created       time.Time      `json:"created"`
 }
 
 // Check validates a template before it is stored.
@@ -169,6 +173,9 @@ func (t Template) Check() error {
 		if err := checkTag(k, v); err != nil {
 			return fmt.Errorf("template: attribute: %w", err)
 		}
+	}
+	if err := checkSubscriptions(t.Subscriptions); err != nil {
+		return fmt.Errorf("template: %w", err)
 	}
 	return nil
 }

@@ -46,6 +46,10 @@ type EngineConfig struct {
 	// (its sources and when each was last imported); when it changes,
 	// the latest run of every template is evaluated again. Nil: never.
 	FeedsGeneration func(ctx context.Context) (string, error)
+	// Notify is called after a transition recorded webhook deliveries
+	// (kensa server: the notifier's Poke). It must not block. Nil:
+	// nothing; the deliveries wait in the store for a notifier.
+	Notify func()
 }
 
 // Engine drives runs through their states. All it knows is in the
@@ -145,14 +149,30 @@ func (e *Engine) Step(ctx context.Context) error {
 
 // move applies a transition, from the run's state.
 func (e *Engine) move(ctx context.Context, r fleet.Run, to fleet.RunState, reason string) error {
+	return e.moveWith(ctx, r, to, reason, nil)
+}
+
+// moveWith applies a transition, from the run's state, and records the
+// webhook deliveries it raises in the same store call (notify.go): the
+// engine never sends anything itself, so no receiver can slow it down.
+// summary is what the run's evaluation found, for the transitions that
+// end it.
+func (e *Engine) moveWith(ctx context.Context, r fleet.Run, to fleet.RunState, reason string, summary *RunSummary) error {
 	tr, err := fleet.Move(r.State, to, e.cfg.Now(), reason)
 	if err != nil {
 		return err
 	}
-	if err := e.cfg.Store.MoveRun(ctx, r.ID, tr); err != nil {
+	out, err := e.deliveries(ctx, r, tr, summary)
+	if err != nil {
+		return err
+	}
+	if err := e.cfg.Store.MoveRun(ctx, r.ID, tr, out...); err != nil {
 		return err
 	}
 	e.cfg.Log.Info("run moved", "run", r.ID, "from", r.State, "to", to, "reason", reason)
+	if len(out) > 0 && e.cfg.Notify != nil {
+		e.cfg.Notify()
+	}
 	return nil
 }
 
@@ -356,28 +376,34 @@ func (e *Engine) evaluate(ctx context.Context, r fleet.Run) error {
 		return err
 	}
 	done, failed := 0, []string{}
+	summary := newRunSummary()
 	for _, w := range work {
 		if w.Status != store.WorkDone {
 			failed = append(failed, w.AgentID+" ("+w.Status+": "+w.Error+")")
 			continue
 		}
-		if err := e.evaluateAgent(ctx, r, tpl, w, uploads); err != nil {
+		rep, err := e.evaluateAgent(ctx, r, tpl, w, uploads)
+		if err != nil {
 			e.cfg.Log.Error("evaluation failed", "run", r.ID, "agent", w.AgentID, "err", err)
 			failed = append(failed, w.AgentID+" (evaluation failed: "+err.Error()+")")
 			continue
 		}
+		summary.add(rep)
 		done++
 	}
+	summary.AgentsFailed = len(failed)
 	switch {
 	case done == 0:
-		return e.move(ctx, r, fleet.RunFailed, "no agent's data could be evaluated: "+strings.Join(failed, "; "))
+		return e.moveWith(ctx, r, fleet.RunFailed, "no agent's data could be evaluated: "+strings.Join(failed, "; "), summary)
 	case len(failed) > 0:
-		return e.move(ctx, r, fleet.RunCompletedWithErrors, fmt.Sprintf("%d of %d agents evaluated; not: %s", done, len(work), strings.Join(failed, "; ")))
+		return e.moveWith(ctx, r, fleet.RunCompletedWithErrors, fmt.Sprintf("%d of %d agents evaluated; not: %s", done, len(work), strings.Join(failed, "; ")), summary)
 	}
-	return e.move(ctx, r, fleet.RunCompleted, "")
+	return e.moveWith(ctx, r, fleet.RunCompleted, "", summary)
 }
 
-func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Template, w store.RunAgent, uploads []store.Upload) error {
+// evaluateAgent evaluates and stores one agent's documents, and returns
+// its report.
+func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Template, w store.RunAgent, uploads []store.Upload) (*report.Report, error) {
 	var invSum, obsSum string
 	for _, u := range uploads {
 		if u.AgentID != w.AgentID {
@@ -391,17 +417,17 @@ func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Templ
 		}
 	}
 	if invSum == "" {
-		return errors.New("no inventory was uploaded")
+		return nil, errors.New("no inventory was uploaded")
 	}
 	var inv host.Inventory
 	if err := e.document(ctx, invSum, &inv); err != nil {
-		return fmt.Errorf("inventory: %w", err)
+		return nil, fmt.Errorf("inventory: %w", err)
 	}
 	var obs *observe.Observations
 	if obsSum != "" {
 		obs = &observe.Observations{}
 		if err := e.document(ctx, obsSum, obs); err != nil {
-			return fmt.Errorf("observations: %w", err)
+			return nil, fmt.Errorf("observations: %w", err)
 		}
 	}
 	// A done agent's work error is why its observation window could not
@@ -412,7 +438,7 @@ func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Templ
 	}
 	rep, err := e.cfg.Evaluate(ctx, &inv, obs, obsErr, w.Packages)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The template's attributes go on every finding; a rule's own
 	// attribute of the same name is kept.
@@ -431,20 +457,20 @@ func (e *Engine) evaluateAgent(ctx context.Context, r fleet.Run, tpl fleet.Templ
 	// does in kensa scan (suppressions.go).
 	suppressed, err := e.ApplySuppressions(ctx, rep)
 	if err != nil {
-		return fmt.Errorf("suppressions: %w", err)
+		return nil, fmt.Errorf("suppressions: %w", err)
 	}
 	var buf bytes.Buffer
 	if err := report.WriteJSON(&buf, rep); err != nil {
-		return err
+		return nil, err
 	}
 	sum, blob, err := compress(buf.Bytes())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := e.cfg.Store.PutBlob(ctx, sum, blob); err != nil {
-		return err
+		return nil, err
 	}
-	return e.cfg.Store.SaveResults(ctx, r.ID, w.AgentID, sum, rep.Findings, suppressed, e.cfg.Now())
+	return rep, e.cfg.Store.SaveResults(ctx, r.ID, w.AgentID, sum, rep.Findings, suppressed, e.cfg.Now())
 }
 
 // document reads a stored document (a gzip-compressed blob) into v.

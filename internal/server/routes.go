@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	s.agentRoutes()
 	s.runRoutes()
 	s.suppressionRoutes()
+	s.deliveryRoutes()
 	huma.Register(s.api, op("list-agents", http.MethodGet, "/agents", "List the enrolled agents", string(auth.Viewer), "agents"), s.listAgents)
 	huma.Register(s.api, op("get-agent", http.MethodGet, "/agents/{id}", "Show an agent", string(auth.Viewer), "agents"), s.getAgent)
 	huma.Register(s.api, op("revoke-agent", http.MethodPost, "/agents/{id}/revoke", "Revoke an agent: it is refused from now on", string(auth.Admin), "agents"), s.revokeAgent)
@@ -177,11 +178,12 @@ func (s *Server) previewTarget(ctx context.Context, in *idPath) (*agentsOutput, 
 
 type templateInput struct {
 	Body struct {
-		Name       string            `json:"name" minLength:"1" maxLength:"256"`
-		TargetID   string            `json:"target_id" minLength:"1" maxLength:"64"`
-		Packages   []string          `json:"packages" minItems:"1" maxItems:"4" doc:"Rules packages: cve, cis, best-practices, runtime"`
-		Duration   string            `json:"duration" doc:"How long to observe: 10s to 24h (Go duration: 20s, 15m, 1h)"`
-		Attributes map[string]string `json:"attributes,omitempty" doc:"Added to every finding of the template's runs"`
+		Name          string               `json:"name" minLength:"1" maxLength:"256"`
+		TargetID      string               `json:"target_id" minLength:"1" maxLength:"64"`
+		Packages      []string             `json:"packages" minItems:"1" maxItems:"4" doc:"Rules packages: cve, cis, best-practices, runtime"`
+		Duration      string               `json:"duration" doc:"How long to observe: 10s to 24h (Go duration: 20s, 15m, 1h)"`
+		Attributes    map[string]string    `json:"attributes,omitempty" doc:"Added to every finding of the template's runs"`
+		Subscriptions []fleet.Subscription `json:"subscriptions,omitempty" maxItems:"16" doc:"Webhooks told of the template's runs' events (RUN_STARTED, RUN_COMPLETED, RUN_FAILED, RUN_STATE_CHANGED, FINDING_REPORTED)"`
 	}
 }
 
@@ -201,7 +203,10 @@ func (s *Server) createTemplate(ctx context.Context, in *templateInput) (*templa
 		return nil, huma.Error422UnprocessableEntity("duration: " + err.Error())
 	}
 	t := fleet.Template{ID: s.cfg.NewID("tpl"), Name: in.Body.Name, TargetID: in.Body.TargetID, Packages: slices.Clone(in.Body.Packages),
-		Duration: d, Attributes: in.Body.Attributes, Created: s.cfg.Now().UTC()}
+		Duration: d, Attributes: in.Body.Attributes, Subscriptions: slices.Clone(in.Body.Subscriptions), Created: s.cfg.Now().UTC()}
+	if len(t.Subscriptions) == 0 {
+		t.Subscriptions = nil
+	}
 	if err := t.Check(); err != nil {
 		return nil, huma.Error422UnprocessableEntity(err.Error())
 	}

@@ -266,7 +266,7 @@ func (s *sqlStore) Targets(ctx context.Context) ([]fleet.Target, error) {
 	return list(ctx, s, "targets", `SELECT `+targetColumns+` FROM targets ORDER BY name`, scanTarget)
 }
 
-const templateColumns = `id, name, target_id, packages, duration_ms, attributes, created`
+const templateColumns = `id, name, target_id, packages, duration_ms, attributes, created, subscriptions`
 
 func (s *sqlStore) CreateTemplate(ctx context.Context, t fleet.Template) error {
 	pkgs, err := js(nonNil(t.Packages))
@@ -277,19 +277,26 @@ func (s *sqlStore) CreateTemplate(ctx context.Context, t fleet.Template) error {
 	if err != nil {
 		return err
 	}
+	subs, err := js(nonNil(t.Subscriptions))
+	if err != nil {
+		return err
+	}
 	if _, err := s.Target(ctx, t.TargetID); err != nil {
 		return fmt.Errorf("store: template %s: %w", t.ID, err)
 	}
-	return s.insert(ctx, "template "+t.ID, `INSERT INTO templates (`+templateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.TargetID, pkgs, t.Duration.Milliseconds(), attrs, s.t(t.Created))
+	return s.insert(ctx, "template "+t.ID, `INSERT INTO templates (`+templateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.TargetID, pkgs, t.Duration.Milliseconds(), attrs, s.t(t.Created), subs)
 }
 
 func scanTemplate(row interface{ Scan(...any) error }) (fleet.Template, error) {
 	var t fleet.Template
 	var created dbTime
 	var ms int64
-	err := row.Scan(&t.ID, &t.Name, &t.TargetID, dbJSON{&t.Packages}, &ms, dbJSON{&t.Attributes}, &created)
+	err := row.Scan(&t.ID, &t.Name, &t.TargetID, dbJSON{&t.Packages}, &ms, dbJSON{&t.Attributes}, &created, dbJSON{&t.Subscriptions})
 	t.Duration, t.Created = time.Duration(ms)*time.Millisecond, created.t
+	if len(t.Subscriptions) == 0 {
+		t.Subscriptions = nil
+	}
 	return t, err
 }
 
@@ -445,7 +452,7 @@ func (s *sqlStore) Runs(ctx context.Context, states ...fleet.RunState) ([]fleet.
 	return runs, s.history(ctx, ptrs)
 }
 
-func (s *sqlStore) MoveRun(ctx context.Context, id string, tr fleet.Transition) error {
+func (s *sqlStore) MoveRun(ctx context.Context, id string, tr fleet.Transition, out ...Delivery) error {
 	if !fleet.CanMove(tr.From, tr.To) {
 		return fmt.Errorf("store: run %s: %w", id, &fleet.ErrTransition{From: tr.From, To: tr.To})
 	}
@@ -467,8 +474,14 @@ func (s *sqlStore) MoveRun(ctx context.Context, id string, tr fleet.Transition) 
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM run_transitions WHERE run_id = ?`), id).Scan(&seq); err != nil {
 			return err
 		}
-		return s.addTransition(ctx, tx, id, seq+1, tr)
+		if err := s.addTransition(ctx, tx, id, seq+1, tr); err != nil {
+			return err
+		}
+		return s.addDeliveries(ctx, tx, id, seq+1, out)
 	})
+	if err != nil && s.d.unique(err) {
+		return fmt.Errorf("store: run %s: a delivery id taken: %w", id, ErrExists)
+	}
 	if err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("store: run %s: %w", id, err)
 	}

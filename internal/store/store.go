@@ -84,8 +84,10 @@ type Store interface {
 	// MoveRun applies a transition the state machine accepted
 	// (fleet.Move) if the run is still in tr.From, else fails with
 	// ErrConflict: two servers, or a server and its restarted self, never
-	// both move a run.
-	MoveRun(ctx context.Context, id string, tr fleet.Transition) error
+	// both move a run. The deliveries the transition raises (webhooks,
+	// pending) are recorded in the same transaction, in the order given:
+	// a transition is never stored without them, nor they without it.
+	MoveRun(ctx context.Context, id string, tr fleet.Transition, out ...Delivery) error
 	// SetPlan records the run's assignments and exclusions.
 	SetPlan(ctx context.Context, id string, assigned []fleet.Assignment, excluded []fleet.Exclusion) error
 
@@ -148,6 +150,23 @@ type Store interface {
 	// Setting and SetSetting keep small named values across restarts.
 	Setting(ctx context.Context, name string) (string, error)
 	SetSetting(ctx context.Context, name, value string) error
+
+	// Deliveries lists webhook deliveries: a run's in the order they are
+	// sent, or, without a run, the latest first.
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// DueDeliveries lists the deliveries to send now: the first pending
+	// delivery of each run and URL, when its next attempt is due (a
+	// delivery waits for the earlier ones of its run to the same URL),
+	// oldest first, at most limit.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// ClaimDelivery takes a due delivery for one attempt: its next
+	// attempt moves to until, so no other notifier sends it meanwhile
+	// (one that crashed lets it become due again then). ErrConflict when
+	// it is no longer pending and due.
+	ClaimDelivery(ctx context.Context, id string, now, until time.Time) error
+	// RecordAttempt records an attempt at a pending delivery: its
+	// outcome, and its next status and attempt time.
+	RecordAttempt(ctx context.Context, id string, a DeliveryAttempt) error
 
 	Close() error
 }

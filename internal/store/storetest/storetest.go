@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		"Suppressions":       testSuppressions,
 		"FindingFilters":     testFindingFilters,
 		"CollectedRun":       testCollectedRun,
+		"Subscriptions":      testSubscriptions,
+		"Deliveries":         testDeliveries,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
