@@ -1,12 +1,17 @@
 package reporttest
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kensa-dev/kensa/internal/report"
 )
 
 // The -update flag of every renderer's tests (go test ./internal/report/...
@@ -41,5 +46,35 @@ func Golden(t testing.TB, name string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
+	}
+}
+
+// Deterministic checks what every renderer promises: rendering leaves
+// the report as it was, two renderings are the same bytes, and the order
+// of the report's lists does not matter (renderers sort them). build
+// makes a fresh copy of the report each time.
+func Deterministic(t *testing.T, build func() *report.Report, render func(*report.Report) []byte) {
+	t.Helper()
+	r := build()
+	before, _ := json.Marshal(r)
+	want := render(r)
+	after, _ := json.Marshal(r)
+	if !bytes.Equal(before, after) {
+		t.Error("rendering modified the report")
+	}
+	if again := render(r); !bytes.Equal(want, again) {
+		t.Error("two renderings of one report differ")
+	}
+	s := build()
+	slices.Reverse(s.Findings)
+	slices.Reverse(s.Results)
+	slices.Reverse(s.Coverage)
+	slices.Reverse(s.Feeds)
+	slices.Reverse(s.Suppressed)
+	if s.Inventory != nil {
+		slices.Reverse(s.Inventory.Components)
+	}
+	if diff := cmp.Diff(string(want), string(render(s))); diff != "" {
+		t.Errorf("reordering the report's lists changed the output:\n%s", diff)
 	}
 }
