@@ -191,6 +191,13 @@ func (e *Engine) advance(ctx context.Context, r fleet.Run) (bool, error) {
 	return false, nil
 }
 
+// planSupport is a fleet.Support that reads what it knows (the
+// vulnerability database's ecosystems) once per plan rather than once
+// per agent and package.
+type planSupport interface {
+	ForPlan(ctx context.Context) (fleet.Support, error)
+}
+
 // plan assigns the run's work and records its exclusions.
 func (e *Engine) plan(ctx context.Context, r fleet.Run) error {
 	tpl, err := e.cfg.Store.Template(ctx, r.TemplateID)
@@ -205,20 +212,35 @@ func (e *Engine) plan(ctx context.Context, r fleet.Run) error {
 	if err != nil {
 		return err
 	}
+	// Busy agents: those with open work in another collecting run, read
+	// from those runs (a few) rather than agent by agent (thousands).
 	busy := map[string]string{}
-	for _, a := range agents {
-		work, err := e.cfg.Store.AgentWork(ctx, a.ID)
+	open, err := e.cfg.Store.Runs(ctx, fleet.RunStartDataCollectionPending, fleet.RunCollectingData)
+	if err != nil {
+		return err
+	}
+	for _, o := range open {
+		if o.ID == r.ID {
+			continue
+		}
+		work, err := e.cfg.Store.RunAgents(ctx, o.ID)
 		if err != nil {
 			return err
 		}
 		for _, w := range work {
-			if w.RunID != r.ID {
-				busy[a.ID] = w.RunID
+			if w.Status == store.WorkPending || w.Status == store.WorkCollecting {
+				busy[w.AgentID] = o.ID
 			}
 		}
 	}
+	support := e.cfg.Support
+	if p, ok := support.(planSupport); ok {
+		if support, err = p.ForPlan(ctx); err != nil {
+			return err
+		}
+	}
 	now := e.cfg.Now()
-	assigned, excluded := fleet.Plan(tpl, target, agents, busy, e.cfg.Support, now)
+	assigned, excluded := fleet.Plan(tpl, target, agents, busy, support, now)
 	work := make([]store.RunAgent, 0, len(assigned))
 	for _, a := range assigned {
 		work = append(work, store.RunAgent{AgentID: a.Agent.ID, Packages: a.Packages, Updated: now})

@@ -28,6 +28,20 @@ type Support struct {
 	DBError error
 }
 
+// ForPlan returns s with the database's ecosystems read now, once, for a
+// plan that asks about every agent and package.
+func (s Support) ForPlan(ctx context.Context) (fleet.Support, error) {
+	if s.Ecosystems == nil {
+		return s, nil
+	}
+	ecos, err := s.Ecosystems(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("vulnerability database: %w", err)
+	}
+	s.Ecosystems = func(context.Context) (map[string][]string, error) { return ecos, nil }
+	return s, nil
+}
+
 // Supports implements fleet.Support.
 func (s Support) Supports(pkg string, a fleet.Agent) (bool, fleet.ExclusionReason, string) {
 	o := agentOS(a.OS)
