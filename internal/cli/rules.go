@@ -64,14 +64,38 @@ rules as tailored, disabled ones with their reason.`,
 				head += "\tON " + strings.ToUpper(osName)
 			}
 			fmt.Fprintln(tw, head)
+			profiles, err := rules.Profiles()
+			if err != nil {
+				return err
+			}
+			var prof *rules.Profile
+			if o != nil {
+				prof = rules.ProfileFor(profiles, o)
+			}
 			n := 0
 			for _, r := range all {
 				if pkg != "" && r.Package != pkg {
 					continue
 				}
+				id := r.ID
+				if o != nil && r.Package == finding.PackageCIS {
+					// On an OS, the cis package is that OS's benchmark:
+					// its controls, by its numbers; the rules of other
+					// benchmarks are not part of it.
+					c, ok := rules.Control{}, false
+					if prof != nil {
+						c, ok = prof.Control(r.ID)
+					}
+					if !ok {
+						continue
+					}
+					if id = c.ID(); id != r.ID {
+						id += " (rule " + r.ID + ")"
+					}
+				}
 				n++
-				title, _, _ := r.Text()
-				line := fmt.Sprintf("%s\t%s\t%s\t%s", r.Package, r.ID, r.Severity, title)
+				title, _, _ := r.TextFor(o)
+				line := fmt.Sprintf("%s\t%s\t%s\t%s", r.Package, id, r.Severity, title)
 				if o != nil {
 					if ok, why := r.AppliesTo.Applies(o); ok && r.Disabled == "" {
 						line += "\tapplies"
@@ -109,27 +133,17 @@ rules as tailored, disabled ones with their reason.`,
 				return err
 			}
 			if pkg == "" || pkg == finding.PackageCIS {
-				profiles, err := rules.Profiles()
-				if err != nil {
-					return err
-				}
 				fmt.Fprintln(a.stdout)
-				if o == nil {
+				switch {
+				case o == nil:
 					for _, p := range profiles {
-						done, _ := p.Implemented(all)
-						fmt.Fprintf(a.stdout, "cis profile for %s: %s, verified on %s; %d of %d controls implemented\n", p.OS, p.Name(), p.Verification, len(done), len(p.Controls))
+						a.printProfile(p, strings.Join(p.OS, ", "), all)
 					}
 					fmt.Fprintln(a.stdout, "cis: any other OS has no profile yet; a scan reports the cis package there as not evaluated, with that reason")
-				} else if p := rules.ProfileFor(profiles, o); p != nil {
-					done, _ := p.Implemented(all)
-					note := ""
-					if len(done) < len(p.Controls) {
-						note = " (the others are reported as not evaluated)"
-					}
-					fmt.Fprintf(a.stdout, "cis profile for %s: %s, verified on %s; %d of %d controls implemented%s\n",
-						osName, p.Name(), p.Verification, len(done), len(p.Controls), note)
-				} else {
-					fmt.Fprintf(a.stdout, "cis: no profile for %s yet in this version of Kensa: a scan reports the cis package as not evaluated, with that reason\n", osName)
+				case prof != nil:
+					a.printProfile(prof, osName, all)
+				default:
+					fmt.Fprintf(a.stdout, "cis: %s: a scan reports the cis package as not evaluated, with that reason\n", rules.NoProfile(profiles, o, osName))
 				}
 			}
 			if n == 0 && pkg == "" {
@@ -144,6 +158,22 @@ rules as tailored, disabled ones with their reason.`,
 	list.Flags().StringVar(&osName, "os", "", "say for each rule whether it applies to this OS (`ID:RELEASE`, e.g. debian:12, rhel:9)")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// printProfile says which benchmark a profile follows, how it was verified
+// and how much of it is implemented.
+func (a *app) printProfile(p *rules.Profile, oses string, all []*rules.Rule) {
+	done, _ := p.Implemented(all)
+	note := ""
+	if len(done) < len(p.Controls) {
+		note = " (the others are reported as not evaluated)"
+	}
+	fmt.Fprintf(a.stdout, "cis profile for %s: %s, %s; %d of %d controls implemented%s\n",
+		oses, p.Name(), p.VerificationNote(), len(done), len(p.Controls), note)
+	fmt.Fprintf(a.stdout, "  verification: %s\n", strings.Join(strings.Fields(p.VerifiedBy), " "))
+	if p.Numbering != "" {
+		fmt.Fprintf(a.stdout, "  numbering: %s\n", strings.Join(strings.Fields(p.Numbering), " "))
+	}
 }
 
 // familyOf maps an os-release ID to its family, for --os.

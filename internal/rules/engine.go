@@ -22,8 +22,17 @@ type Outcomes struct {
 // applies_to excludes the host's OS is not_applicable with the reason;
 // every other rule yields its check's outcome. Each failed rule is one
 // finding.
+//
+// The cis package evaluates the rules of the host's CIS profile alone,
+// each result and finding numbered as that benchmark numbers the control
+// ("cis-1.1.1.3" on Amazon Linux 2023 for the rule that is 1.1.1.1 on
+// Debian 12); the rules of other benchmarks are not part of this host's
+// assessment and yield no result. Without a profile the package yields
+// nothing and its coverage says so.
 func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 	out := &Outcomes{}
+	profiles, perr := Profiles()
+	profile := ProfileFor(profiles, inv.OS)
 	for _, pkg := range packages {
 		var counts = map[string]int{}
 		var errs []string
@@ -32,22 +41,33 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 			if r.Package != pkg {
 				continue
 			}
+			id, ctl := r.ID, Control{}
+			if pkg == finding.PackageCIS {
+				c, ok := Control{}, false
+				if profile != nil {
+					c, ok = profile.Control(r.ID)
+				}
+				if !ok {
+					continue
+				}
+				id, ctl = c.ID(), c
+			}
 			n++
 			o := r.evaluate(inv)
 			counts[o.Status]++
 			if r.Disabled != "" {
 				disabled++
 			}
-			res := finding.Result{RulesPackage: pkg, RuleID: r.ID, Target: r.Target, Status: o.Status, Reason: o.Reason}
+			res := finding.Result{RulesPackage: pkg, RuleID: id, Target: r.Target, Status: o.Status, Reason: o.Reason}
 			if o.Status == finding.StatusError {
-				errs = append(errs, r.ID+": "+o.Reason)
+				errs = append(errs, id+": "+o.Reason)
 			}
 			if (o.Status == finding.StatusPass || o.Status == finding.StatusFail) && len(o.Evidence) > 0 {
 				res.Reason = strings.Join(o.Evidence, "; ")
 			}
 			out.Results = append(out.Results, res)
 			if o.Status == finding.StatusFail {
-				out.Findings = append(out.Findings, r.finding(inv, o))
+				out.Findings = append(out.Findings, r.finding(inv, o, id, profile, ctl))
 			}
 		}
 		cov := packageCoverage(inv, pkg, n, counts, errs)
@@ -55,7 +75,7 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 			cov[1].Reason += fmt.Sprintf(" (%d of the not applicable set aside by the tailoring)", disabled)
 		}
 		if pkg == finding.PackageCIS {
-			cov = cisCoverage(inv, all, cov)
+			cov = cisCoverage(inv, all, profiles, perr, profile, cov)
 		}
 		out.Coverage = append(out.Coverage, cov...)
 	}
@@ -81,11 +101,14 @@ func (r *Rule) evaluate(inv *host.Inventory) Outcome {
 	return r.Check.Evaluate(inv)
 }
 
-func (r *Rule) finding(inv *host.Inventory, o Outcome) finding.Finding {
-	title, desc, rem := r.Text()
+// finding is the finding of a failed rule, under the id it is reported
+// by; for a cis rule, ctl is the control of the host's profile it
+// answers, whose section numbers and benchmark the finding carries.
+func (r *Rule) finding(inv *host.Inventory, o Outcome, id string, p *Profile, ctl Control) finding.Finding {
+	title, desc, rem := r.TextFor(inv.OS)
 	f := finding.Finding{
 		RulesPackage:   r.Package,
-		RuleID:         r.ID,
+		RuleID:         id,
 		Severity:       r.Severity,
 		Title:          title,
 		Description:    strings.TrimSpace(desc + "\n\n" + strings.TrimSpace(r.Rationale)),
@@ -93,21 +116,24 @@ func (r *Rule) finding(inv *host.Inventory, o Outcome) finding.Finding {
 		Evidence:       o.Evidence,
 		Attributes:     map[string]string{"target": r.Target},
 	}
-	if ref, ok := r.References.CIS[cisBenchmark(inv.OS)]; ok {
-		f.Attributes["cis_id"] = ref.ID
-		f.Attributes["cis_level"] = fmt.Sprint(ref.Level)
+	switch {
+	case ctl.CIS != "":
+		first, _, more := strings.Cut(ctl.CIS, ";")
+		f.Attributes["cis_id"] = first
+		if more {
+			f.Attributes["cis_sections"] = strings.ReplaceAll(ctl.CIS, ";", ", ")
+		}
+		f.Attributes["cis_level"] = fmt.Sprint(p.Level)
+		f.Attributes["cis_benchmark"] = p.Benchmark + " " + p.Version
+	case p != nil:
+		if ref, ok := r.References.CIS[p.ID]; ok {
+			f.Attributes["cis_id"] = ref.ID
+			f.Attributes["cis_level"] = fmt.Sprint(ref.Level)
+			f.Attributes["cis_benchmark"] = p.Benchmark + " " + p.Version
+		}
 	}
-	f.ID = finding.Fingerprint(finding.Subject{Host: finding.HostKey(inv.Identity), RulesPackage: r.Package, RuleID: r.ID, Target: r.Target})
+	f.ID = finding.Fingerprint(finding.Subject{Host: finding.HostKey(inv.Identity), RulesPackage: r.Package, RuleID: id, Target: r.Target})
 	return f
-}
-
-// cisBenchmark names the CIS benchmark of an OS in rule references
-// ("debian12").
-func cisBenchmark(o *host.OSRelease) string {
-	if o == nil {
-		return ""
-	}
-	return o.ID + strings.ReplaceAll(o.Major, ".", "")
 }
 
 // packageCoverage says what a package evaluated on this host: one scope,
@@ -145,17 +171,15 @@ func packageCoverage(inv *host.Inventory, pkg string, n int, counts map[string]i
 // and how much of it is implemented: an OS without a profile is
 // not_evaluated at once, with that reason; a profile whose controls are
 // not all implemented is partial, naming the controls not evaluated.
-func cisCoverage(inv *host.Inventory, all []*Rule, cov []report.Coverage) []report.Coverage {
-	profiles, err := Profiles()
-	if err != nil {
-		cov[1].Status, cov[1].Reason = report.NotEvaluated, err.Error()
+func cisCoverage(inv *host.Inventory, all []*Rule, profiles []*Profile, perr error, p *Profile, cov []report.Coverage) []report.Coverage {
+	if perr != nil {
+		cov[1].Status, cov[1].Reason = report.NotEvaluated, perr.Error()
 		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
 		return cov
 	}
-	p := ProfileFor(profiles, inv.OS)
 	if p == nil {
 		cov[1].Status = report.NotEvaluated
-		cov[1].Reason = "no CIS profile for " + cov[1].Scope + " yet in this version of Kensa: nothing was checked"
+		cov[1].Reason = NoProfile(profiles, inv.OS, cov[1].Scope) + ": nothing was checked"
 		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
 		return cov
 	}
@@ -167,10 +191,10 @@ func cisCoverage(inv *host.Inventory, all []*Rule, cov []report.Coverage) []repo
 		return cov
 	}
 	if len(missing) == 0 {
-		cov[1].Reason = fmt.Sprintf("%s, all %d controls: %s", p.Name(), len(p.Controls), cov[1].Reason)
+		cov[1].Reason = fmt.Sprintf("%s (%s), all %d controls: %s", p.Name(), p.VerificationNote(), len(p.Controls), cov[1].Reason)
 	}
 	if len(missing) > 0 {
-		cov[1].Reason = fmt.Sprintf("%s: %d of %d controls implemented (%s); not evaluated: %s", p.Name(), len(done), len(p.Controls),
+		cov[1].Reason = fmt.Sprintf("%s (%s): %d of %d controls implemented (%s); not evaluated: %s", p.Name(), p.VerificationNote(), len(done), len(p.Controls),
 			cov[1].Reason, sections(missing, 12))
 		if cov[1].Status != report.NotEvaluated {
 			cov[1].Status = report.Partial

@@ -53,7 +53,10 @@ type Rule struct {
 
 // References point to the standards a rule implements.
 type References struct {
-	// CIS maps a benchmark ("debian12") to the control id and level.
+	// CIS maps a benchmark, by its profile id ("debian12"), to the
+	// control a rule of another package corresponds to (the best practice
+	// on ASLR is CIS Debian 12 1.5.3). A cis rule has none: the profiles
+	// list the rules that answer their controls, with their numbers.
 	CIS  map[string]CISRef `yaml:"cis"`
 	NIST []string          `yaml:"nist"`
 	// Catalogue are the ids of the workplace's control catalogue (KS-...).
@@ -180,15 +183,20 @@ func (r *Rule) validate() error {
 	if !slices.Contains(finding.Packages(), r.Package) || r.Package == finding.PackageCVE {
 		return fmt.Errorf("rule %s: package %q is not a configuration rules package", r.ID, r.Package)
 	}
+	if r.Package == finding.PackageCIS && len(r.References.CIS) > 0 {
+		return fmt.Errorf("rule %s: references.cis: a cis rule is numbered by the profiles that list it (internal/rules/profiles), not by its own references", r.ID)
+	}
 	if _, err := finding.ParseSeverity(string(r.Severity)); err != nil || r.Severity == finding.Unrated {
 		return fmt.Errorf("rule %s: severity %q: want high, medium, low or informational", r.ID, r.Severity)
 	}
 	if err := r.Check.validate(); err != nil {
 		return fmt.Errorf("rule %s: check: %w", r.ID, err)
 	}
-	for _, field := range []*string{&r.Title, &r.Description, &r.Remediation} {
-		if _, err := r.render(*field); err != nil {
-			return fmt.Errorf("rule %s: %w", r.ID, err)
+	for _, o := range append([]*host.OSRelease{nil}, toolsSamples...) {
+		for _, field := range []*string{&r.Title, &r.Description, &r.Remediation} {
+			if _, err := r.render(*field, o); err != nil {
+				return fmt.Errorf("rule %s: %w", r.ID, err)
+			}
 		}
 	}
 	return nil
@@ -196,8 +204,11 @@ func (r *Rule) validate() error {
 
 // render expands the check's parameters in a rule's prose ("Set
 // PermitRootLogin {{.sshd_option.equals}}"), so text and check cannot
-// disagree.
-func (r *Rule) render(text string) (string, error) {
+// disagree, and the host's package tools ("{{.os.remove}} telnet"), so a
+// rule written once for every benchmark that has the control tells each
+// host the command it has. Without an OS the tools are named for each
+// family.
+func (r *Rule) render(text string, o *host.OSRelease) (string, error) {
 	if !strings.Contains(text, "{{") {
 		return text, nil
 	}
@@ -205,18 +216,48 @@ func (r *Rule) render(text string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("template %q: %w", text, err)
 	}
+	data := r.Check.params()
+	data["os"] = toolsFor(o)
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, r.Check.params()); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		return "", fmt.Errorf("template %q: %w", text, err)
 	}
 	return buf.String(), nil
 }
 
 // Text returns the rule's title, description and remediation with the
-// check's parameters filled in.
+// check's parameters filled in, and the package tools of every family.
 func (r *Rule) Text() (title, description, remediation string) {
-	title, _ = r.render(r.Title)
-	description, _ = r.render(r.Description)
-	remediation, _ = r.render(r.Remediation)
+	return r.TextFor(nil)
+}
+
+// TextFor is Text for a host of OS o: the package tools are o's.
+func (r *Rule) TextFor(o *host.OSRelease) (title, description, remediation string) {
+	title, _ = r.render(r.Title, o)
+	description, _ = r.render(r.Description, o)
+	remediation, _ = r.render(r.Remediation, o)
 	return
 }
+
+// toolsFor names the package manager's commands on o, for rule prose:
+// {{.os.install}}, {{.os.remove}} (removing a package with its
+// configuration where the tool can) and {{.os.manager}}.
+func toolsFor(o *host.OSRelease) map[string]string {
+	switch {
+	case o == nil:
+		return map[string]string{"install": "`apt install` (Debian, Ubuntu) or `dnf install` (RHEL family, Amazon Linux)",
+			"remove": "`apt purge` (Debian, Ubuntu) or `dnf remove` (RHEL family, Amazon Linux)", "manager": "the package manager"}
+	case o.ID == "amzn" && o.Major == "2":
+		return map[string]string{"install": "`yum install`", "remove": "`yum remove`", "manager": "yum"}
+	case o.Family == "rhel":
+		return map[string]string{"install": "`dnf install`", "remove": "`dnf remove`", "manager": "dnf"}
+	case o.Family == "alpine":
+		return map[string]string{"install": "`apk add`", "remove": "`apk del`", "manager": "apk"}
+	}
+	return map[string]string{"install": "`apt install`", "remove": "`apt purge`", "manager": "apt"}
+}
+
+// toolsSamples are the OSes a rule's prose is checked against when it is
+// loaded, one per set of tools.
+var toolsSamples = []*host.OSRelease{{ID: "debian", Family: "debian"}, {ID: "rhel", Family: "rhel", Major: "9"},
+	{ID: "amzn", Family: "rhel", Major: "2"}, {ID: "alpine", Family: "alpine"}}

@@ -192,12 +192,21 @@ func (t *Tailoring) Changes() []string {
 	return out
 }
 
-// cisLevel is the highest CIS level the rule is referenced at, 0 for a
-// rule of no benchmark.
+// cisLevel is the highest CIS level the rule is part of, 0 for a rule of
+// no benchmark: for a cis rule, the level of the profiles that name it;
+// for another rule, the levels of the CIS controls it references.
 func (r *Rule) cisLevel() int {
 	lvl := 0
 	for _, ref := range r.References.CIS {
 		lvl = max(lvl, ref.Level)
+	}
+	if r.Package == "cis" {
+		profiles, _ := Profiles()
+		for _, p := range profiles {
+			if _, ok := p.Control(r.ID); ok {
+				lvl = max(lvl, p.Level)
+			}
+		}
 	}
 	return lvl
 }

@@ -116,7 +116,7 @@ func TestTailoringErrors(t *testing.T) {
 // set aside with that reason.
 func TestTailoringLevel(t *testing.T) {
 	r, err := rules.Parse([]byte(`id: l2-rule
-package: cis
+package: best-practices
 title: t
 description: d
 rationale: r

@@ -53,7 +53,19 @@ func (s Support) Supports(pkg string, a fleet.Agent) (bool, fleet.ExclusionReaso
 		if !a.Live {
 			return false, fleet.ExcludedNotLive, "the runtime package observes a running system; this agent assesses an image (--root)"
 		}
-	case finding.PackageCIS, finding.PackageBestPractices:
+	case finding.PackageCIS:
+		profiles, err := rules.Profiles()
+		if err != nil {
+			return false, fleet.ExcludedUnsupportedOS, err.Error()
+		}
+		p := rules.ProfileFor(profiles, o)
+		if p == nil {
+			return false, fleet.ExcludedUnsupportedOS, rules.NoProfile(profiles, o, o.ID+":"+o.Release)
+		}
+		if done, _ := p.Implemented(s.Rules); len(done) == 0 {
+			return false, fleet.ExcludedUnsupportedOS, p.Name() + ": none of its controls is implemented in this version of Kensa"
+		}
+	case finding.PackageBestPractices:
 		for _, r := range s.Rules {
 			if r.Package == pkg {
 				if ok, _ := r.AppliesTo.Applies(o); ok {
