@@ -37,20 +37,10 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 		var counts = map[string]int{}
 		var errs []string
 		n, disabled := 0, 0
-		for _, r := range all {
-			if r.Package != pkg {
-				continue
-			}
-			id, ctl := r.ID, Control{}
-			if pkg == finding.PackageCIS {
-				c, ok := Control{}, false
-				if profile != nil {
-					c, ok = profile.Control(r.ID)
-				}
-				if !ok {
-					continue
-				}
-				id, ctl = c.ID(), c
+		for _, e := range packageRules(all, pkg, profile) {
+			r, id, ctl := e.rule, e.rule.ID, e.control
+			if ctl.CIS != "" {
+				id = ctl.ID()
 			}
 			n++
 			o := r.evaluate(inv)
@@ -78,6 +68,44 @@ func Evaluate(inv *host.Inventory, all []*Rule, packages []string) *Outcomes {
 			cov = cisCoverage(inv, all, profiles, perr, profile, cov)
 		}
 		out.Coverage = append(out.Coverage, cov...)
+	}
+	return out
+}
+
+// packaged is a rule to evaluate, with the control it answers for a cis
+// rule.
+type packaged struct {
+	rule    *Rule
+	control Control
+}
+
+// packageRules are the rules of pkg to evaluate on a host of profile p, in
+// the order reports list them: for cis, the profile's rules in the order
+// of its controls (the benchmark's order), the rules of other benchmarks
+// left out; for the other packages, every rule of the package.
+func packageRules(all []*Rule, pkg string, p *Profile) []packaged {
+	var out []packaged
+	if pkg != finding.PackageCIS {
+		for _, r := range all {
+			if r.Package == pkg {
+				out = append(out, packaged{rule: r})
+			}
+		}
+		return out
+	}
+	if p == nil {
+		return nil
+	}
+	byID := map[string]*Rule{}
+	for _, r := range all {
+		if r.Package == pkg {
+			byID[r.ID] = r
+		}
+	}
+	for _, c := range p.Controls {
+		if r := byID[c.Rule]; r != nil {
+			out = append(out, packaged{rule: r, control: c})
+		}
 	}
 	return out
 }
