@@ -347,3 +347,53 @@ func TestForeignAnswers(t *testing.T) {
 		t.Errorf("wait for a run that is not there: %v", err)
 	}
 }
+
+// wholeCVE is reporttest.CVE with every package and scope evaluated and
+// these findings.
+func wholeCVE(fs []finding.Finding) *report.Report {
+	r := reporttest.CVE()
+	for i := range r.Coverage {
+		r.Coverage[i].Status = report.Evaluated
+	}
+	r.Findings = fs
+	r.Summary = report.Summarize(r)
+	return r
+}
+
+// The status filter: a run's new and recurring findings, and those it
+// fixed (the previous run's, gone from a package evaluated whole), which
+// need a run.
+func TestFindingStatus(t *testing.T) {
+	s := apitest.Start(t)
+	ctx := context.Background()
+	c := client(t, s, s.Tokens[auth.Viewer])
+	a1 := s.AddAgent("db-1", fleet.Tags{"env": "prod"}, true)
+	tpl := s.Template("prod", fleet.Tags{"env": "prod"}, "cve")
+	all := reporttest.CVE().Findings
+	r1 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: wholeCVE(all)})
+	r2 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: wholeCVE(all[2:])})
+
+	fixed, err := c.ListAllFindings(ctx, apiclient.FindingFilter{Run: r2.ID, Status: apiclient.StatusFixed})
+	if err != nil || len(fixed) != 2 {
+		t.Fatalf("fixed in r2: %+v %v", fixed, err)
+	}
+	for _, f := range fixed {
+		if f.Status != apiclient.StatusFixed || f.RunID != r2.ID || f.PreviousRun != r1.ID || f.FirstRun != r1.ID || f.AgentID != a1.ID ||
+			(f.Finding.ID != all[0].ID && f.Finding.ID != all[1].ID) {
+			t.Errorf("a fixed finding: %+v", f)
+		}
+	}
+	if got, err := c.ListAllFindings(ctx, apiclient.FindingFilter{Run: r2.ID, Status: apiclient.StatusNew}); err != nil || len(got) != 0 {
+		t.Errorf("new in r2: %d %v", len(got), err)
+	}
+	got, err := c.ListAllFindings(ctx, apiclient.FindingFilter{Run: r2.ID, Status: apiclient.StatusRecurring})
+	if err != nil || len(got) != len(all)-2 || got[0].Status != apiclient.StatusRecurring || got[0].PreviousRun != "" {
+		t.Errorf("recurring in r2: %d %v", len(got), err)
+	}
+	if got, err := c.ListAllFindings(ctx, apiclient.FindingFilter{Run: r1.ID, Status: apiclient.StatusFixed}); err != nil || len(got) != 0 {
+		t.Errorf("fixed in the first run: %d %v", len(got), err)
+	}
+	if _, err := c.ListFindings(ctx, apiclient.FindingFilter{Status: apiclient.StatusFixed}, ""); apiclient.StatusOf(err) != 422 {
+		t.Errorf("fixed without a run: %v", err)
+	}
+}

@@ -186,7 +186,10 @@ func transient(err error) bool {
 
 // Finding is a stored finding of a run on one agent, with when it was
 // first and last seen on that agent, and whether the run found it first
-// ("new") or it was there before ("recurring").
+// (StatusNew) or it was there before (StatusRecurring). Listed with
+// FindingFilter.Status StatusFixed, it is a finding the run fixed: the
+// finding of the agent's previous run (PreviousRun), under the run that
+// no longer found it (RunID).
 type Finding struct {
 	RunID     string          `json:"run_id"`
 	AgentID   string          `json:"agent_id"`
@@ -195,6 +198,9 @@ type Finding struct {
 	LastSeen  time.Time       `json:"last_seen"`
 	FirstRun  string          `json:"first_run"`
 	Finding   finding.Finding `json:"finding"`
+	// PreviousRun is set on fixed findings: the agent's previous run of
+	// the template, which found it.
+	PreviousRun string `json:"previous_run,omitempty"`
 	// Suppressed says that a suppression matched the finding when its
 	// run was evaluated; Suppression is that suppression, as it was
 	// then. Listed only with FindingFilter.Suppressed include or only.
@@ -216,6 +222,19 @@ const (
 	SuppressedOnly    = "only"    // only suppressed findings
 )
 
+// Values of FindingFilter.Status and Finding.Status.
+const (
+	// StatusNew: the run is the first to have found the finding on its
+	// agent.
+	StatusNew = "new"
+	// StatusRecurring: an earlier run found it too.
+	StatusRecurring = "recurring"
+	// StatusFixed: the agent's previous run of the template found it and
+	// this run, having evaluated its rules package completely on the
+	// agent (its report's coverage says so), did not. Needs a run.
+	StatusFixed = "fixed"
+)
+
 // FindingFilter chooses findings; empty fields match all.
 type FindingFilter struct {
 	Run, Agent string
@@ -234,6 +253,9 @@ type FindingFilter struct {
 	// Suppressed is SuppressedExclude (or ""), SuppressedInclude or
 	// SuppressedOnly.
 	Suppressed string
+	// Status is StatusNew, StatusRecurring or StatusFixed (which needs
+	// Run); "" lists new and recurring findings.
+	Status string
 	// Limit is the size of a page: 1,000 (the server's maximum) when 0.
 	Limit int
 }
@@ -275,6 +297,7 @@ func (c *Client) ListFindings(ctx context.Context, f FindingFilter, after string
 		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
 	}
 	set("suppressed", f.Suppressed)
+	set("status", f.Status)
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}

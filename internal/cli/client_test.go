@@ -493,3 +493,62 @@ func TestClientRunReevaluate(t *testing.T) {
 		t.Errorf("reevaluating a run that did not complete: %d %q", code, stderr)
 	}
 }
+
+// kensa findings list --status: a run's new, recurring or fixed findings,
+// the last with the run that found them; fixed needs --run.
+func TestClientFindingsStatus(t *testing.T) {
+	s := apitest.Start(t)
+	viewer := s.Tokens[auth.Viewer]
+	a1 := s.AddAgent("db-1", fleet.Tags{"env": "prod"}, true)
+	tpl := s.Template("prod", fleet.Tags{"env": "prod"}, "cve")
+	whole := func(fs []finding.Finding) *report.Report {
+		r := reporttest.CVE()
+		for i := range r.Coverage {
+			r.Coverage[i].Status = report.Evaluated
+		}
+		r.Findings = fs
+		r.Summary = report.Summarize(r)
+		return r
+	}
+	all := reporttest.CVE().Findings
+	r1 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: whole(all)})
+	r2 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: whole(all[1:])})
+
+	var doc struct{ Findings []findingRow }
+	decode(t, mustOK(t, s, viewer, "findings", "list", "--run", r2.ID, "--status", "fixed", "--format", "json"), &doc)
+	if len(doc.Findings) != 1 || doc.Findings[0].ID != all[0].ID || doc.Findings[0].Status != "fixed" || doc.Findings[0].RunID != r2.ID ||
+		doc.Findings[0].PreviousRun != r1.ID || doc.Findings[0].Title != all[0].Title {
+		t.Errorf("fixed: %+v", doc.Findings)
+	}
+	code, table, stderr := against(t, s, viewer, "findings", "list", "--run", r2.ID, "--status", "fixed")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if code != ExitOK || len(lines) != 2 || !strings.Contains(lines[0], "STATUS") || !strings.Contains(lines[0], "PREVIOUS RUN") ||
+		!strings.Contains(lines[1], " fixed ") || !strings.Contains(lines[1], r1.ID) || !strings.Contains(stderr, "1 fixed finding(s)") {
+		t.Errorf("fixed table: %d\n%s\n%s", code, table, stderr)
+	}
+	var recurring, fresh struct{ Findings []findingRow }
+	decode(t, mustOK(t, s, viewer, "findings", "list", "--run", r2.ID, "--status", "recurring", "--format", "json"), &recurring)
+	if len(recurring.Findings) != len(all)-1 || recurring.Findings[0].Status != "recurring" || recurring.Findings[0].PreviousRun != "" {
+		t.Errorf("recurring: %+v, want %d", recurring.Findings, len(all)-1)
+	}
+	decode(t, mustOK(t, s, viewer, "findings", "list", "--run", r2.ID, "--status", "new", "--format", "json"), &fresh)
+	if len(fresh.Findings) != 0 {
+		t.Errorf("new: %d", len(fresh.Findings))
+	}
+	code, table, _ = against(t, s, viewer, "findings", "list", "--run", r1.ID, "--status", "new")
+	if lines := strings.Split(strings.TrimSpace(table), "\n"); code != ExitOK || len(lines) != len(all)+1 || !strings.Contains(lines[1], " new ") {
+		t.Errorf("new table: %d\n%s", code, table)
+	}
+	for _, args := range [][]string{
+		{"findings", "list", "--status", "fixed"},
+		{"findings", "list", "--run", r2.ID, "--status", "gone"},
+	} {
+		if code, out, stderr := against(t, s, viewer, args...); code != ExitUsage || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, stderr)
+		}
+	}
+	_, help, _ := run(t, "findings", "list", "--help")
+	if !strings.Contains(help, "--status") || !strings.Contains(help, "evaluated completely") {
+		t.Errorf("help says nothing of --status:\n%s", help)
+	}
+}

@@ -445,9 +445,10 @@ func (a *app) findingsCommand() *cobra.Command {
 // findingRow is a finding as kensa findings list --format json prints
 // it: the finding object exactly as in the report JSON (docs/report.md),
 // and beside its fields where and when it was seen: the run and agent,
-// new (first found by this run) or recurring, when it was first and last
-// seen on the agent, and the run that first found it; and whether a
-// suppression matched it, with that suppression.
+// new (first found by this run), recurring, or fixed (found by the
+// previous run, previous_run, and no more by this one), when it was
+// first and last seen on the agent, and the run that first found it; and
+// whether a suppression matched it, with that suppression.
 type findingRow struct {
 	finding.Finding
 	RunID       string                        `json:"run_id"`
@@ -456,6 +457,7 @@ type findingRow struct {
 	FirstSeen   time.Time                     `json:"first_seen"`
 	LastSeen    time.Time                     `json:"last_seen"`
 	FirstRun    string                        `json:"first_run"`
+	PreviousRun string                        `json:"previous_run,omitempty"`
 	Suppressed  bool                          `json:"suppressed"`
 	Suppression *apiclient.FindingSuppression `json:"suppression,omitempty"`
 }
@@ -471,6 +473,7 @@ func (a *app) findingsListCommand() *cobra.Command {
 		tags, attrs  []string
 		since, until string
 		suppressed   string
+		status       string
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -485,19 +488,33 @@ Findings a suppression matched when their run was evaluated are left out;
 --suppressed include lists them too, --suppressed only alone, each with the
 suppression (its id, reason and owner as they were then).
 
+--status new lists the findings a run found first on their agent, --status
+recurring those an earlier run had found too (without --status: both).
+--status fixed (with --run) lists the findings the run fixed: for each agent
+whose work in the run is done, the findings of its previous run of the same
+template (the latest completed one, COMPLETED or COMPLETED_WITH_ERRORS,
+created before this run, in which the agent's work was done; re-evaluations
+count) that this run did not find, in a rules package the agent's report for
+this run says was evaluated completely. A package evaluated in part or not at
+all fixes nothing: what was not looked at is not said to be gone. Each is the
+previous run's finding (its suppression as it was then), listed under this
+run with previous_run naming the run that found it.
+
 --format json prints {"findings": [...]}: each finding object as in the JSON
 report (id, rules_package, rule_id, severity, title, evidence, attributes,
 vulnerability...) with, beside its fields, run_id, agent_id, status (new:
-this run found it first; recurring: it was there before), first_seen,
-last_seen, first_run, suppressed and suppression. The table lists them by
-severity.
+this run found it first; recurring: it was there before; fixed), first_seen,
+last_seen, first_run, previous_run (fixed findings), suppressed and
+suppression. The table lists them by severity, with their status.
 
 A run that did not complete may have findings missing: the command says so on
 stderr (kensa run show RUN lists what was not assessed).
 ` + clientHelp,
 		Example: `  kensa findings list --run run-1
   kensa findings list --run run-1 --severity high --severity medium --package cve --format json
-  kensa findings list --tag env=prod --attribute ticket=SEC-9 --since 2026-11-01 --suppressed include`,
+  kensa findings list --tag env=prod --attribute ticket=SEC-9 --since 2026-11-01 --suppressed include
+  kensa findings list --run run-2 --status fixed
+  kensa findings list --run run-2 --status new --severity high`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkTableOrJSON(format); err != nil {
@@ -517,6 +534,16 @@ stderr (kensa run show RUN lists what was not assessed).
 			if err := findingsFilterFlags(&filter, tags, attrs, since, until, suppressed); err != nil {
 				return err
 			}
+			switch status {
+			case "", apiclient.StatusNew, apiclient.StatusRecurring:
+			case apiclient.StatusFixed:
+				if runID == "" {
+					return usageErrorf("--status fixed needs --run: a run fixes what the run before it found")
+				}
+			default:
+				return usageErrorf("--status %q: want new, recurring or fixed", status)
+			}
+			filter.Status = status
 			c, err := cf.connect()
 			if err != nil {
 				return err
@@ -552,13 +579,14 @@ stderr (kensa run show RUN lists what was not assessed).
 				rows := make([]findingRow, 0, len(fs))
 				for _, f := range fs {
 					rows = append(rows, findingRow{Finding: f.Finding, RunID: f.RunID, AgentID: f.AgentID, Status: f.Status,
-						FirstSeen: f.FirstSeen.UTC(), LastSeen: f.LastSeen.UTC(), FirstRun: f.FirstRun, Suppressed: f.Suppressed, Suppression: f.Suppression})
+						FirstSeen: f.FirstSeen.UTC(), LastSeen: f.LastSeen.UTC(), FirstRun: f.FirstRun, PreviousRun: f.PreviousRun,
+						Suppressed: f.Suppressed, Suppression: f.Suppression})
 				}
 				return writeJSONDoc(a.stdout, struct {
 					Findings []findingRow `json:"findings"`
 				}{rows})
 			}
-			return a.writeFindings(hosts, fs, runID == "", filter.Suppressed != "")
+			return a.writeFindings(hosts, fs, runID == "", filter.Suppressed != "", status == apiclient.StatusFixed)
 		},
 	}
 	cf.register(cmd)
@@ -574,9 +602,11 @@ stderr (kensa run show RUN lists what was not assessed).
 	f.StringVar(&since, "since", "", "only findings last seen at or after this `TIME` (RFC 3339, or YYYY-MM-DD)")
 	f.StringVar(&until, "until", "", "only findings last seen before this `TIME` (RFC 3339, or YYYY-MM-DD)")
 	f.StringVar(&suppressed, "suppressed", "", "list suppressed findings too (include), or alone (only)")
+	f.StringVar(&status, "status", "", "only findings new to the run, recurring, or fixed by it (fixed needs --run); none: new and recurring")
 	cmd.RegisterFlagCompletionFunc("severity", fixedCompletion("high", "medium", "low", "informational", "unrated"))
 	cmd.RegisterFlagCompletionFunc("package", fixedCompletion(finding.Packages()...))
 	cmd.RegisterFlagCompletionFunc("suppressed", fixedCompletion("include", "only"))
+	cmd.RegisterFlagCompletionFunc("status", fixedCompletion(apiclient.StatusNew, apiclient.StatusRecurring, apiclient.StatusFixed))
 	return cmd
 }
 
@@ -641,9 +671,10 @@ func flagTime(name, v string) (time.Time, error) {
 const maxTitle = 80
 
 // writeFindings lists findings for a person, most severe first, with
-// each one's run when they come from several, and the suppression that
-// matched it when suppressed findings were asked for.
-func (a *app) writeFindings(hosts map[string]string, fs []apiclient.Finding, withRun, withSuppression bool) error {
+// each one's run when they come from several, the run that found it
+// when they are fixed findings, and the suppression that matched it when
+// suppressed findings were asked for.
+func (a *app) writeFindings(hosts map[string]string, fs []apiclient.Finding, withRun, withSuppression, fixed bool) error {
 	rank := func(s finding.Severity) int {
 		i := slices.Index(finding.Severities(), s)
 		if i < 0 {
@@ -660,6 +691,9 @@ func (a *app) writeFindings(hosts map[string]string, fs []apiclient.Finding, wit
 	if withRun {
 		header = append(header, "RUN")
 	}
+	if fixed {
+		header = append(header, "PREVIOUS RUN")
+	}
 	if withSuppression {
 		header = append(header, "SUPPRESSED BY")
 	}
@@ -672,6 +706,9 @@ func (a *app) writeFindings(hosts map[string]string, fs []apiclient.Finding, wit
 		row := []string{string(f.Finding.Severity), host, f.Finding.RulesPackage, f.Finding.RuleID, f.Status, when(f.FirstSeen)}
 		if withRun {
 			row = append(row, f.RunID)
+		}
+		if fixed {
+			row = append(row, f.PreviousRun)
 		}
 		if withSuppression {
 			by := ""
@@ -694,7 +731,11 @@ func (a *app) writeFindings(hosts map[string]string, fs []apiclient.Finding, wit
 	}
 	summary := "no findings match"
 	if len(fs) > 0 {
-		summary = fmt.Sprintf("%d finding(s): %s", len(fs), strings.Join(parts, ", "))
+		what := "finding(s)"
+		if fixed {
+			what = "fixed finding(s)"
+		}
+		summary = fmt.Sprintf("%d %s: %s", len(fs), what, strings.Join(parts, ", "))
 		if withSuppression {
 			summary += fmt.Sprintf("; %d suppressed", nSuppressed)
 		}

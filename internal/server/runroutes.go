@@ -172,20 +172,25 @@ type findingsInput struct {
 	Since      string   `query:"since" doc:"RFC 3339: findings last seen on their agent at or after this time"`
 	Until      string   `query:"until" doc:"RFC 3339: findings last seen on their agent before this time"`
 	Suppressed string   `query:"suppressed" enum:"exclude,include,only" default:"exclude" doc:"Findings a suppression matched when their run was evaluated: left out (exclude), listed too (include), or alone (only)"`
+	Status     string   `query:"status" enum:"new,recurring,fixed" doc:"new: the run found the finding first on its agent; recurring: an earlier run found it too; fixed (needs run): the finding of the agent's previous run of the template that this run did not find, in a rules package its report says it evaluated completely. Absent: new and recurring"`
 	After      string   `query:"after" doc:"The next page: the cursor the previous page returned"`
 	Limit      int      `query:"limit" minimum:"0" maximum:"1000" doc:"Findings per page (1000 at most)"`
 }
 
 // findingView is a stored finding with when it was seen, and whether the
-// run found it first (new) or it was there before (recurring).
+// run found it first (new) or it was there before (recurring); or a
+// finding the run fixed (status=fixed): the previous run's finding,
+// under the run that no longer found it.
 type findingView struct {
-	RunID     string          `json:"run_id"`
+	RunID     string          `json:"run_id" doc:"The run; of a fixed finding, the run that fixed it"`
 	AgentID   string          `json:"agent_id"`
-	Status    string          `json:"status" enum:"new,recurring"`
+	Status    string          `json:"status" enum:"new,recurring,fixed"`
 	FirstSeen string          `json:"first_seen"`
 	LastSeen  string          `json:"last_seen"`
 	FirstRun  string          `json:"first_run"`
-	Finding   finding.Finding `json:"finding"`
+	Finding   finding.Finding `json:"finding" doc:"The finding; of a fixed finding, as the previous run stored it"`
+	// PreviousRun is set on fixed findings only.
+	PreviousRun string `json:"previous_run,omitempty" doc:"Of a fixed finding: the agent's previous run of the template, which found it"`
 	// Suppressed findings are listed only when asked (suppressed=include
 	// or only), with the suppression that matched them.
 	Suppressed  bool                    `json:"suppressed" doc:"A suppression matched the finding when its run was evaluated"`
@@ -206,7 +211,10 @@ type findingsOutput struct {
 }
 
 func (s *Server) listFindings(ctx context.Context, in *findingsInput) (*findingsOutput, error) {
-	f := store.FindingFilter{RunID: in.Run, AgentID: in.Agent, RulesPackage: in.Package, RuleID: in.Rule, Limit: in.Limit}
+	f := store.FindingFilter{RunID: in.Run, AgentID: in.Agent, RulesPackage: in.Package, RuleID: in.Rule, Limit: in.Limit, Status: in.Status}
+	if in.Status == store.FindingFixed && in.Run == "" {
+		return nil, huma.Error422UnprocessableEntity("status=fixed needs run: a run fixes what the run before it found")
+	}
 	for _, list := range in.Severity {
 		for _, sev := range strings.Split(list, ",") {
 			v, err := finding.ParseSeverity(sev)
@@ -221,7 +229,9 @@ func (s *Server) listFindings(ctx context.Context, in *findingsInput) (*findings
 	}
 	if in.After != "" {
 		c, err := decodeCursor(in.After)
-		if err != nil {
+		parts := strings.SplitN(c, "\x00", 3)
+		// A fixed finding's key is under the run that fixed it.
+		if err != nil || len(parts) != 3 || (in.Status == store.FindingFixed && parts[0] != in.Run) {
 			return nil, huma.Error422UnprocessableEntity("after: not a cursor of this API")
 		}
 		f.After = c
@@ -231,20 +241,35 @@ func (s *Server) listFindings(ctx context.Context, in *findingsInput) (*findings
 		limit = 1000
 	}
 	f.Limit = limit
-	got, err := s.cfg.Store.Findings(ctx, f)
+	var got []store.StoredFinding
+	var err error
+	if in.Status == store.FindingFixed {
+		// Every page asks again where the run looked (its agents'
+		// reports, each parsed once per process: evaluatedCache), so
+		// that the pages of one list agree.
+		var evaluated map[string][]string
+		if evaluated, err = s.evaluatedPackages(ctx, in.Run, in.Agent); err == nil {
+			got, err = s.cfg.Store.FixedFindings(ctx, f, evaluated)
+		}
+	} else {
+		got, err = s.cfg.Store.Findings(ctx, f)
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := &findingsOutput{}
 	out.Body.Findings = []findingView{}
 	for _, sf := range got {
-		status := "recurring"
-		if sf.FirstRun == sf.RunID {
-			status = "new"
+		status := store.FindingRecurring
+		switch {
+		case sf.PreviousRun != "":
+			status = store.FindingFixed
+		case sf.FirstRun == sf.RunID:
+			status = store.FindingNew
 		}
 		out.Body.Findings = append(out.Body.Findings, findingView{RunID: sf.RunID, AgentID: sf.AgentID, Status: status,
 			FirstSeen: sf.FirstSeen.Format("2006-01-02T15:04:05.999999Z07:00"), LastSeen: sf.LastSeen.Format("2006-01-02T15:04:05.999999Z07:00"),
-			FirstRun: sf.FirstRun, Finding: sf.Finding})
+			FirstRun: sf.FirstRun, Finding: sf.Finding, PreviousRun: sf.PreviousRun})
 		if by := sf.Suppression; by != nil {
 			v := &out.Body.Findings[len(out.Body.Findings)-1]
 			v.Suppressed, v.Suppression = true, &findingSuppressionView{ID: by.ID, Reason: by.Reason, Owner: by.Owner}

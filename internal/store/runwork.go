@@ -47,7 +47,21 @@ type StoredFinding struct {
 	// Suppression is the suppression that matched the finding when the
 	// run was evaluated; nil when none did.
 	Suppression *FindingSuppression
+	// PreviousRun is set on a fixed finding (FixedFindings): the run
+	// before RunID that found it, whose finding (and suppression) this
+	// is.
+	PreviousRun string
 }
+
+// Status of a finding in a run (FindingFilter.Status): new when the run
+// is the first to have found it on its agent, recurring when an earlier
+// run found it too, fixed when the run before found it and this run,
+// having evaluated its rules package, did not (FixedFindings).
+const (
+	FindingNew       = "new"
+	FindingRecurring = "recurring"
+	FindingFixed     = "fixed"
+)
 
 // SuppressedMode says which findings a FindingFilter takes by whether a
 // suppression matched them.
@@ -79,8 +93,12 @@ type FindingFilter struct {
 	// bound.
 	Since, Until time.Time
 	Suppressed   SuppressedMode
-	After        string // the Cursor of the last finding of the previous page
-	Limit        int    // default and maximum 1000
+	// Status: FindingNew or FindingRecurring; "" both. Findings does
+	// not list fixed findings, which are not the run's own: FixedFindings
+	// does.
+	Status string
+	After  string // the Cursor of the last finding of the previous page
+	Limit  int    // default and maximum 1000
 }
 
 // Cursor is the key of a stored finding, for FindingFilter.After.
@@ -210,17 +228,64 @@ func (s *sqlStore) RunReports(ctx context.Context, runID string) ([]RunReport, e
 }
 
 func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, error) {
-	var where []string
-	var args []any
-	add := func(cond string, vals ...any) {
-		where = append(where, cond)
-		args = append(args, vals...)
+	c, err := s.findingConds(f)
+	if err != nil {
+		return nil, err
 	}
 	if f.RunID != "" {
-		add("f.run_id = ?", f.RunID)
+		c.add("f.run_id = ?", f.RunID)
 	}
+	switch f.Status {
+	case "":
+	case FindingNew:
+		c.add("s.first_run = f.run_id")
+	case FindingRecurring:
+		c.add("s.first_run <> f.run_id")
+	case FindingFixed:
+		return nil, errors.New("store: findings: a run's fixed findings are listed by FixedFindings")
+	default:
+		return nil, fmt.Errorf("store: findings: status %q", f.Status)
+	}
+	if f.After != "" {
+		parts := strings.SplitN(f.After, "\x00", 3)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("store: findings: malformed cursor")
+		}
+		c.add("(f.run_id > ? OR (f.run_id = ? AND (f.agent_id > ? OR (f.agent_id = ? AND f.id > ?))))",
+			parts[0], parts[0], parts[1], parts[1], parts[2])
+	}
+	query := `SELECT f.run_id, ` + findingColumns + `
+		FROM findings f JOIN finding_seen s ON s.agent_id = f.agent_id AND s.id = f.id`
+	if len(c.where) > 0 {
+		query += " WHERE " + strings.Join(c.where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY f.run_id, f.agent_id, f.id LIMIT %d", pageLimit(f.Limit))
+	return list(ctx, s, "findings", query, func(row interface{ Scan(...any) error }) (StoredFinding, error) {
+		var sf StoredFinding
+		err := scanFinding(row, &sf.RunID, &sf)
+		return sf, err
+	}, c.args...)
+}
+
+// conds are the conditions of a query, and their arguments in order.
+type conds struct {
+	where []string
+	args  []any
+}
+
+func (c *conds) add(cond string, vals ...any) {
+	c.where = append(c.where, cond)
+	c.args = append(c.args, vals...)
+}
+
+// findingConds are f's conditions on a finding row (f, of the findings
+// table) and its sighting (s, of finding_seen): every filter but the run,
+// the status and the page's key, which Findings and FixedFindings apply
+// each their way.
+func (s *sqlStore) findingConds(f FindingFilter) (*conds, error) {
+	c := &conds{}
 	if f.AgentID != "" {
-		add("f.agent_id = ?", f.AgentID)
+		c.add("f.agent_id = ?", f.AgentID)
 	}
 	if len(f.Severities) > 0 {
 		cond := "f.severity IN (?" + strings.Repeat(", ?", len(f.Severities)-1) + ")"
@@ -228,13 +293,13 @@ func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFindi
 		for _, sev := range f.Severities {
 			vals = append(vals, string(sev))
 		}
-		add(cond, vals...)
+		c.add(cond, vals...)
 	}
 	if f.RulesPackage != "" {
-		add("f.rules_package = ?", f.RulesPackage)
+		c.add("f.rules_package = ?", f.RulesPackage)
 	}
 	if f.RuleID != "" {
-		add("f.rule_id = ?", f.RuleID)
+		c.add("f.rule_id = ?", f.RuleID)
 	}
 	if len(f.Tags) > 0 {
 		cond, vals, err := s.objectHasAll("a.tags", "a.tags", f.Tags)
@@ -242,64 +307,61 @@ func (s *sqlStore) Findings(ctx context.Context, f FindingFilter) ([]StoredFindi
 			return nil, err
 		}
 		// Uncorrelated: the agents are read once, not once a finding.
-		add("f.agent_id IN (SELECT a.id FROM agents a WHERE "+cond+")", vals...)
+		c.add("f.agent_id IN (SELECT a.id FROM agents a WHERE "+cond+")", vals...)
 	}
 	if len(f.Attributes) > 0 {
 		cond, vals, err := s.objectHasAll("f.body, '$.attributes'", "(f.body->'attributes')", f.Attributes)
 		if err != nil {
 			return nil, err
 		}
-		add(cond, vals...)
+		c.add(cond, vals...)
 	}
 	// Times are stored to the microsecond: a bound between two
 	// microseconds is the next one, for both bounds (a time stored at a
 	// whole microsecond is >= since, or < until, exactly when it is >=,
 	// or <, the bound rounded up).
 	if !f.Since.IsZero() {
-		add("s.last_seen >= ?", s.t(ceilMicro(f.Since)))
+		c.add("s.last_seen >= ?", s.t(ceilMicro(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		add("s.last_seen < ?", s.t(ceilMicro(f.Until)))
+		c.add("s.last_seen < ?", s.t(ceilMicro(f.Until)))
 	}
 	switch f.Suppressed {
 	case ExcludeSuppressed:
-		add("f.suppression_id = ''")
+		c.add("f.suppression_id = ''")
 	case OnlySuppressed:
-		add("f.suppression_id <> ''")
+		c.add("f.suppression_id <> ''")
 	case IncludeSuppressed:
 	default:
 		return nil, fmt.Errorf("store: findings: suppressed mode %d", f.Suppressed)
 	}
-	if f.After != "" {
-		parts := strings.SplitN(f.After, "\x00", 3)
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("store: findings: malformed cursor")
-		}
-		add("(f.run_id > ? OR (f.run_id = ? AND (f.agent_id > ? OR (f.agent_id = ? AND f.id > ?))))",
-			parts[0], parts[0], parts[1], parts[1], parts[2])
+	return c, nil
+}
+
+// pageLimit is the size of a page of findings: 1000 at most, and by
+// default.
+func pageLimit(n int) int {
+	if n <= 0 || n > 1000 {
+		return 1000
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	return n
+}
+
+// findingColumns are what scanFinding reads after the run: the finding,
+// its sighting and its suppression.
+const findingColumns = `f.agent_id, f.body, s.first_seen, s.last_seen, s.first_run, s.last_run,
+	f.suppression_id, f.suppression_reason, f.suppression_owner`
+
+// scanFinding reads a run's id into run, then findingColumns into sf.
+func scanFinding(row interface{ Scan(...any) error }, run *string, sf *StoredFinding) error {
+	var first, last dbTime
+	var by FindingSuppression
+	err := row.Scan(run, &sf.AgentID, dbJSON{&sf.Finding}, &first, &last, &sf.FirstRun, &sf.LastRun, &by.ID, &by.Reason, &by.Owner)
+	sf.FirstSeen, sf.LastSeen = first.t, last.t
+	if by.ID != "" {
+		sf.Suppression = &by
 	}
-	query := `SELECT f.run_id, f.agent_id, f.body, s.first_seen, s.last_seen, s.first_run, s.last_run,
-		f.suppression_id, f.suppression_reason, f.suppression_owner
-		FROM findings f JOIN finding_seen s ON s.agent_id = f.agent_id AND s.id = f.id`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += fmt.Sprintf(" ORDER BY f.run_id, f.agent_id, f.id LIMIT %d", limit)
-	return list(ctx, s, "findings", query, func(row interface{ Scan(...any) error }) (StoredFinding, error) {
-		var sf StoredFinding
-		var first, last dbTime
-		var by FindingSuppression
-		err := row.Scan(&sf.RunID, &sf.AgentID, dbJSON{&sf.Finding}, &first, &last, &sf.FirstRun, &sf.LastRun, &by.ID, &by.Reason, &by.Owner)
-		sf.FirstSeen, sf.LastSeen = first.t, last.t
-		if by.ID != "" {
-			sf.Suppression = &by
-		}
-		return sf, err
-	}, args...)
+	return err
 }
 
 // ceilMicro rounds t up to the microsecond.

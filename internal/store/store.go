@@ -133,6 +133,25 @@ type Store interface {
 	RunReports(ctx context.Context, runID string) ([]RunReport, error)
 	// Findings lists stored findings, a page at a time.
 	Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, error)
+	// FixedFindings lists the findings fixed in run f.RunID (R,
+	// required), a page at a time in (agent, id) order, each with RunID
+	// R and PreviousRun P. For each agent A whose work in R is done, the
+	// previous run P is the latest run of R's template created before R
+	// (a re-evaluation is a run of the template too) in which A's work
+	// is done and whose state is COMPLETED or COMPLETED_WITH_ERRORS. A
+	// finding of P on A is fixed in R when R has no finding of that id
+	// on A (standing or suppressed) and R evaluated the finding's rules
+	// package on A completely: evaluated[A] holds the package, as A's
+	// report for R says (its coverage's "*" entry for the package is
+	// "evaluated"). A package R evaluated in part or not at all, and an
+	// agent whose work in R is not done, fix nothing: what was not
+	// looked at is never said to be gone.
+	//
+	// The finding is P's, with its suppression as it was in P (listed
+	// by f.Suppressed as Findings lists); first and last seen are its
+	// sighting on A. f's other filters apply as in Findings; f.Status
+	// must be "" or FindingFixed.
+	FixedFindings(ctx context.Context, f FindingFilter, evaluated map[string][]string) ([]StoredFinding, error)
 
 	// CreateSuppression stores a suppression; they are never changed.
 	CreateSuppression(ctx context.Context, s Suppression) error

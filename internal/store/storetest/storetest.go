@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		"RunWork":            testRunWork,
 		"Suppressions":       testSuppressions,
 		"FindingFilters":     testFindingFilters,
+		"FixedFindings":      testFixedFindings,
 		"CollectedRun":       testCollectedRun,
 		"Subscriptions":      testSubscriptions,
 		"Deliveries":         testDeliveries,
