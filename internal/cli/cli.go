@@ -155,7 +155,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what each step does on stderr")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.RegisterFlagCompletionFunc("log-format", fixedCompletion("text", "json"))
-	root.AddCommand(a.versionCommand(), a.inventoryCommand(), a.scanCommand(), a.reportCommand(), a.diffCommand(), a.dbCommand(), a.rulesCommand(), a.serverCommand(), a.agentCommand(), a.targetCommand(), a.templateCommand(), a.runCommand(), a.findingsCommand(), a.suppressionCommand())
+	root.AddCommand(a.versionCommand(), a.inventoryCommand(), a.scanCommand(), a.reportCommand(), a.diffCommand(), a.dbCommand(), a.rulesCommand(), a.serverCommand(), a.agentCommand(), a.targetCommand(), a.templateCommand(), a.runCommand(), a.findingsCommand(), a.suppressionCommand(), a.deliveryCommand())
 	return root
 }
 

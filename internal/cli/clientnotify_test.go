@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -58,5 +59,41 @@ func TestClientTemplateSubscribe(t *testing.T) {
 	}
 	if code, _, stderr := against(t, s, op, many...); code != ExitUsage || !strings.Contains(stderr, "at most 16") {
 		t.Errorf("17 subscriptions: %d %q", code, stderr)
+	}
+}
+
+// kensa delivery list: a run's deliveries, as a table that names where
+// each goes without the URL's secret path, and as JSON with all of it; a
+// viewer may list them; a bad --limit is a usage error before any
+// request.
+func TestClientDeliveryList(t *testing.T) {
+	s := apitest.Start(t)
+	op := s.Tokens[auth.Operator]
+	s.AddAgent("db-1", fleet.Tags{"env": "prod"}, true)
+	tgt := strings.TrimSpace(mustOK(t, s, op, "target", "create", "--name", "prod", "--tag", "env=prod"))
+	tpl := strings.TrimSpace(mustOK(t, s, op, "template", "create", "--name", "nightly", "--target", tgt, "--packages", "cve", "--duration", "20s",
+		"--subscribe", "RUN_STARTED=https://hooks.example.com/kensa/s3cr3t-path"))
+	run := strings.TrimSpace(mustOK(t, s, op, "run", "start", tpl))
+	if err := s.Engine.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	viewer := s.Tokens[auth.Viewer]
+	var doc struct{ Deliveries []apiclient.Delivery }
+	decode(t, mustOK(t, s, viewer, "delivery", "list", "--run", run, "--format", "json"), &doc)
+	if len(doc.Deliveries) != 1 || doc.Deliveries[0].Event != fleet.EventRunStarted || doc.Deliveries[0].URL != "https://hooks.example.com/kensa/s3cr3t-path" ||
+		doc.Deliveries[0].Status != "pending" || doc.Deliveries[0].RunID != run {
+		t.Fatalf("json: %+v", doc)
+	}
+	table := mustOK(t, s, viewer, "delivery", "list")
+	for _, want := range []string{"RUN_STARTED", "https://hooks.example.com", "pending", run} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "s3cr3t") {
+		t.Errorf("the table shows the URL's secret path:\n%s", table)
+	}
+	if code, out, stderr := against(t, s, viewer, "delivery", "list", "--limit", "5000"); code != ExitUsage || out != "" || !strings.Contains(stderr, "--limit") {
+		t.Errorf("--limit 5000: %d %q %q", code, out, stderr)
 	}
 }
