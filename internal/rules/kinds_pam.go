@@ -244,7 +244,13 @@ func (c *PAMModuleCheck) evaluate(inv *host.Inventory) Outcome {
 				why = append(why, fmt.Sprintf("control %s does not fail the stack when the module fails", auth.Control(e)))
 			}
 			if c.Enforcing {
-				if j, w, skip := auth.Bypass(stack, i, c.After); skip {
+				exempt := []string{c.After}
+				if c.After == "pam_unix" && e.Type == "auth" {
+					// Skipped when a password check succeeds: pam_unix,
+					// or the Red Hat family's pam_sss between them.
+					exempt = auth.CredentialModules
+				}
+				if j, w, skip := auth.Bypass(stack, i, exempt...); skip {
 					uncertain(fmt.Sprintf("an earlier line can skip it (%s: %s), so its check may never run", entryRef(stack[j]), w))
 				}
 			}
@@ -481,13 +487,14 @@ func (c *PAMOptionCheck) evaluate(inv *host.Inventory) Outcome {
 				}
 			}
 			// A line an earlier one can skip may never apply its value.
-			// pam_faillock's authfail line is meant to be skipped when
-			// pam_unix succeeds (it counts failures).
-			exempt := ""
+			// pam_faillock's authfail line is meant to be skipped when a
+			// password check succeeds (it counts failures): pam_unix, or
+			// pam_sss on the Red Hat family.
+			var exempt []string
 			if auth.ModuleName(e) == "pam_faillock" && slices.Contains(e.Args, "authfail") {
-				exempt = "pam_unix"
+				exempt = auth.CredentialModules
 			}
-			if j, w, skip := auth.Bypass(stack, i, exempt); skip && !incomplete {
+			if j, w, skip := auth.Bypass(stack, i, exempt...); skip && !incomplete {
 				bad = true
 				line += fmt.Sprintf(", but an earlier line can skip it (%s: %s), so the value may never apply", entryRef(stack[j]), w)
 			}

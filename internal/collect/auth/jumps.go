@@ -2,11 +2,21 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/host"
 )
+
+// CredentialModules are the auth modules that check a user's password
+// themselves: pam_unix against /etc/shadow, and the Red Hat family's
+// pam_sss (the sssd profile of authselect puts "auth sufficient
+// pam_sss.so" between pam_unix and pam_faillock's authfail line), and
+// pam_ldap, pam_krb5 and pam_winbind. A line that handles the failure of
+// password checking (pam_faillock authfail) is meant to be skipped when
+// any of them succeeds.
+var CredentialModules = []string{"pam_unix", "pam_sss", "pam_ldap", "pam_krb5", "pam_winbind"}
 
 // Bypass reports whether a line before stack[i], of the same type, can
 // make libpam pass over stack[i] on a way that may still end in success:
@@ -23,7 +33,7 @@ import (
 // jump's own line being skipped is not followed; jumps inside a substack
 // (which cannot leave it) are counted as if the stack were flat. Two
 // exceptions keep the normal patterns clean:
-//   - exempt names a module whose success may skip the line: a line
+//   - exempt names the modules whose success may skip the line: a line
 //     placed after a module to handle its failure (pam_faillock authfail
 //     after pam_unix) is meant to be skipped when that module succeeds.
 //     Only the "success" action is exempt, not "default".
@@ -33,7 +43,7 @@ import (
 //
 // Jumps forward from a line after stack[i] (Debian's pam_unix
 // "[success=1 default=ignore]" over pam_deny) never skip it.
-func Bypass(stack []host.PAMEntry, i int, exempt string) (j int, why string, ok bool) {
+func Bypass(stack []host.PAMEntry, i int, exempt ...string) (j int, why string, ok bool) {
 	typ := stack[i].Type
 	target := 0
 	for k := 0; k < i; k++ {
@@ -56,7 +66,7 @@ func Bypass(stack []host.PAMEntry, i int, exempt string) (j int, why string, ok 
 		onlySuccess := m == "pam_permit"
 		ctl := Control(e)
 		if ctl == "sufficient" {
-			if canSucceed && m != exempt {
+			if canSucceed && !slices.Contains(exempt, m) {
 				return j, "sufficient: its success ends the stack before this line", true
 			}
 			continue
@@ -88,7 +98,7 @@ func Bypass(stack []host.PAMEntry, i int, exempt string) (j int, why string, ok 
 			case code == "default" && !canSucceed:
 				success = false
 			}
-			if code == "success" && m == exempt {
+			if code == "success" && slices.Contains(exempt, m) {
 				continue
 			}
 			if n, err := strconv.Atoi(act); err == nil && n > 0 {

@@ -127,6 +127,17 @@ func TestBypass(t *testing.T) {
 		line("auth", "requisite", "pam_deny"),
 		line("auth", "required", "pam_permit"),
 	}
+	// authselect's sssd profile with-faillock (RHEL 9).
+	sssdAuth := []host.PAMEntry{
+		line("auth", "required", "pam_faillock", "preauth", "silent"),
+		line("auth", "[default=1 ignore=ignore success=ok]", "pam_usertype", "isregular"),
+		line("auth", "[default=1 ignore=ignore success=ok]", "pam_localuser"),
+		line("auth", "sufficient", "pam_unix"),
+		line("auth", "[default=1 ignore=ignore success=ok]", "pam_usertype", "isregular"),
+		line("auth", "sufficient", "pam_sss", "forward_pass"),
+		line("auth", "required", "pam_faillock", "authfail"),
+		line("auth", "required", "pam_deny"),
+	}
 	su := []host.PAMEntry{
 		line("auth", "sufficient", "pam_rootok"),
 		line("auth", "required", "pam_wheel", "use_uid"),
@@ -155,9 +166,15 @@ func TestBypass(t *testing.T) {
 		{"authfail after pam_unix, exempt", cisAuth, 2, "pam_unix", -1},
 		{"authfail after pam_unix, not exempt", cisAuth, 2, "", 1},
 		{"su: pam_rootok", su, 1, "", -1},
+		{"sssd authfail, pam_unix alone exempt", sssdAuth, 6, "pam_unix", 5},
+		{"sssd authfail, credential modules exempt", sssdAuth, 6, "", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j, why, ok := auth.Bypass(tc.stack, tc.i, tc.exempt)
+			exempt := []string{tc.exempt}
+			if tc.name == "sssd authfail, credential modules exempt" {
+				exempt = auth.CredentialModules
+			}
+			j, why, ok := auth.Bypass(tc.stack, tc.i, exempt...)
 			if (tc.want < 0) == ok || (ok && j != tc.want) {
 				t.Errorf("Bypass = %d %q %v; want %d", j, why, ok, tc.want)
 			}

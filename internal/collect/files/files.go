@@ -100,6 +100,17 @@ const (
 	SetLimits        = "limits"
 	SetCoredump      = "coredump"
 	SetDefaultChrony = "default-chrony"
+	// The Red Hat family's: SetGrubUser is /boot/grub2/user.cfg (the
+	// GRUB2_PASSWORD grub.cfg sources, its hash never kept); SetBLS the
+	// Boot Loader Specification entries (/boot/loader/entries/*.conf,
+	// whose "options" lines are the kernel command lines); SetSELinux
+	// /etc/selinux/config; SetCryptoPolicy /etc/crypto-policies/config;
+	// SetDNF dnf.conf and the repository files.
+	SetGrubUser     = "grub-user"
+	SetBLS          = "bls"
+	SetSELinux      = "selinux"
+	SetCryptoPolicy = "crypto-policy"
+	SetDNF          = "dnf"
 )
 
 // systemdConfDirs are the directories systemd reads "<name>.conf.d" drop-ins
@@ -184,13 +195,14 @@ func (*Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inven
 type syntax int
 
 const (
-	synText    syntax = iota // banner: every non-blank line is text
-	synShell                 // "#" comments, backslash continuation
-	synINI                   // "#" and ";" comments, [sections], continuation
-	synRsyslog               // "#" comments, includes
-	synChrony                // "#", "!", ";", "%" comments, includes
-	synSudoers               // sudoers(5)
-	synGrub                  // grub.cfg: extract
+	synText     syntax = iota // banner: every non-blank line is text
+	synShell                  // "#" comments, backslash continuation
+	synINI                    // "#" and ";" comments, [sections], continuation
+	synRsyslog                // "#" comments, includes
+	synChrony                 // "#", "!", ";", "%" comments, includes
+	synSudoers                // sudoers(5)
+	synGrub                   // grub.cfg: extract
+	synGrubUser               // grub2 user.cfg: extract
 )
 
 type reader struct {
@@ -214,11 +226,14 @@ func (r *reader) collectAll() {
 	r.file("/etc/profile", SetProfile, synShell, "")
 	r.dir("/etc/profile.d", "*.sh", SetProfile, synShell)
 	r.file("/etc/bash.bashrc", SetProfile, synShell, "")
+	r.file("/etc/bashrc", SetProfile, synShell, "") // the Red Hat family's
 	for _, p := range []string{"/root/.bash_profile", "/root/.bashrc", "/root/.profile"} {
 		r.file(p, SetRootShell, synShell, "")
 	}
 	r.file("/boot/grub/grub.cfg", SetGrub, synGrub, "")
 	r.file("/boot/grub2/grub.cfg", SetGrub, synGrub, "")
+	r.file("/boot/grub2/user.cfg", SetGrubUser, synGrubUser, "")
+	r.dir("/boot/loader/entries", "*.conf", SetBLS, synShell)
 	r.file("/etc/default/grub", SetDefaultGrub, synShell, "")
 	r.dir("/etc/default/grub.d", "*.cfg", SetDefaultGrub, synShell)
 	if r.exists("/etc/chrony/chrony.conf") || !r.exists("/etc/chrony.conf") {
@@ -227,6 +242,11 @@ func (r *reader) collectAll() {
 		r.includer("/etc/chrony.conf", SetChrony, synChrony, "", nil)
 	}
 	r.file("/etc/default/chrony", SetDefaultChrony, synShell, "")
+	r.file("/etc/sysconfig/chronyd", SetDefaultChrony, synShell, "") // the Red Hat family's
+	r.file("/etc/selinux/config", SetSELinux, synShell, "")
+	r.file("/etc/crypto-policies/config", SetCryptoPolicy, synShell, "")
+	r.file("/etc/dnf/dnf.conf", SetDNF, synINI, "")
+	r.dir("/etc/yum.repos.d", "*.repo", SetDNF, synINI)
 	r.file("/etc/security/limits.conf", SetLimits, synShell, "")
 	r.dir("/etc/security/limits.d", "*.conf", SetLimits, synShell)
 	r.systemd("coredump", SetCoredump)
@@ -315,6 +335,8 @@ func (r *reader) file(p, set string, syn syntax, from string) {
 		switch syn {
 		case synGrub:
 			lines = ExtractGrub(b)
+		case synGrubUser:
+			lines = ExtractGrubUser(b)
 		default:
 			lines = parseLines(b, syn)
 		}

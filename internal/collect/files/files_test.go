@@ -506,3 +506,66 @@ func TestSudoersBindingIsOneWord(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// The Red Hat family's files: grub2's 01_users block, whose hash is in
+// user.cfg (kept only as a placeholder), the BLS entries, /etc/bashrc in
+// the profile set, chronyd's options, SELinux, the crypto policy and dnf.
+func TestRedHatFamilySets(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "boot/grub2/grub.cfg", `### BEGIN /etc/grub.d/01_users ###
+if [ -f ${prefix}/user.cfg ]; then
+  source ${prefix}/user.cfg
+  if [ -n "${GRUB2_PASSWORD}" ]; then
+    set superusers="root"
+    export superusers
+    password_pbkdf2 root ${GRUB2_PASSWORD}
+  fi
+fi
+### END /etc/grub.d/01_users ###
+blscfg
+`)
+	write(t, root, "boot/grub2/user.cfg", "GRUB2_PASSWORD=grub.pbkdf2.sha512.10000.AABBCCDD.EEFF0011\nOTHER=s3cr3t\n")
+	write(t, root, "boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf", "title Red Hat Enterprise Linux\n# a comment\noptions root=/dev/mapper/rhel-root ro selinux=0\n")
+	write(t, root, "etc/bashrc", "# /etc/bashrc\numask 022\n")
+	write(t, root, "etc/sysconfig/chronyd", "# Command-line options for chronyd\nOPTIONS=\"-F 2\"\n")
+	write(t, root, "etc/selinux/config", "# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n")
+	write(t, root, "etc/crypto-policies/config", "DEFAULT:NO-SHA1\n")
+	write(t, root, "etc/dnf/dnf.conf", "[main]\ngpgcheck=1\n")
+	write(t, root, "etc/yum.repos.d/extra.repo", "[extra]\n; comment\ngpgcheck=0\n")
+	cf, _ := collectFiles(t, root)
+	for set, want := range map[string][]string{
+		files.SetGrub: {`/boot/grub2/grub.cfg:5: set superusers="root"`,
+			"/boot/grub2/grub.cfg:7: password_pbkdf2 root ${GRUB2_PASSWORD}"},
+		files.SetGrubUser:      {"/boot/grub2/user.cfg:1: GRUB2_PASSWORD=" + files.GrubPBKDF2Hash},
+		files.SetBLS:           {"/boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf:1: title Red Hat Enterprise Linux", "/boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf:3: options root=/dev/mapper/rhel-root ro selinux=0"},
+		files.SetProfile:       {"/etc/bashrc:2: umask 022"},
+		files.SetDefaultChrony: {`/etc/sysconfig/chronyd:2: OPTIONS="-F 2"`},
+		files.SetSELinux:       {"/etc/selinux/config:2: SELINUX=enforcing", "/etc/selinux/config:3: SELINUXTYPE=targeted"},
+		files.SetCryptoPolicy:  {"/etc/crypto-policies/config:1: DEFAULT:NO-SHA1"},
+		files.SetDNF:           {"/etc/dnf/dnf.conf:2: gpgcheck=1", "/etc/yum.repos.d/extra.repo:3: gpgcheck=0"},
+	} {
+		if got := setLines(cf, set); !slices.Equal(got, want) {
+			t.Errorf("%s lines:\n got %q\nwant %q", set, got, want)
+		}
+	}
+	for _, f := range cf.Files {
+		for _, l := range f.Lines {
+			if strings.Contains(l.Text, "AABBCC") || strings.Contains(l.Text, "s3cr3t") {
+				t.Errorf("kept a secret: %s:%d: %s", f.Path, l.N, l.Text)
+			}
+		}
+	}
+}
+
+func TestGrubUserPlaceholders(t *testing.T) {
+	for in, want := range map[string]string{
+		"GRUB2_PASSWORD=grub.pbkdf2.sha512.10000.AA.BB\n": "GRUB2_PASSWORD=" + files.GrubPBKDF2Hash,
+		"GRUB2_PASSWORD=\n":        "GRUB2_PASSWORD=" + files.GrubMissingHash,
+		"GRUB2_PASSWORD=hunter2\n": "GRUB2_PASSWORD=" + files.GrubNotPBKDF2,
+	} {
+		got := files.ExtractGrubUser([]byte(in))
+		if len(got) != 1 || got[0].Text != want {
+			t.Errorf("%q: %+v, want %s", in, got, want)
+		}
+	}
+}

@@ -79,6 +79,10 @@ func grubKeep(f []string) string {
 			return "password_pbkdf2 " + userOf(f) + " " + GrubMissingHash
 		case strings.HasPrefix(strings.Trim(f[2], `"'`), "grub.pbkdf2."):
 			return "password_pbkdf2 " + f[1] + " " + GrubPBKDF2Hash
+		case grubVariable.MatchString(strings.Trim(f[2], `"`)):
+			// The Red Hat family's 01_users: the hash is in the
+			// variable user.cfg sets; a variable's name is kept.
+			return "password_pbkdf2 " + f[1] + " " + strings.Trim(f[2], `"`)
 		default:
 			return "password_pbkdf2 " + f[1] + " " + GrubNotPBKDF2
 		}
@@ -171,6 +175,34 @@ func grubCommands(line string) [][]string {
 	}
 	endCmd()
 	return cmds
+}
+
+// grubVariable is a lone variable reference: ${NAME} or $NAME.
+var grubVariable = regexp.MustCompile(`^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$`)
+
+// ExtractGrubUser keeps, of the Red Hat family's /boot/grub2/user.cfg
+// (written by grub2-setpassword, sourced by grub.cfg), the assignments of
+// GRUB2_PASSWORD with the value replaced by a placeholder: whether it is a
+// grub.pbkdf2 hash ("GRUB2_PASSWORD=<grub.pbkdf2 hash>"), something else,
+// or empty. Nothing else of the file is kept.
+func ExtractGrubUser(b []byte) []host.ConfigLine {
+	var out []host.ConfigLine
+	for _, l := range logical(b, true) {
+		name, val, ok := strings.Cut(strings.TrimSpace(l.Text), "=")
+		if !ok || strings.TrimSpace(name) != "GRUB2_PASSWORD" {
+			continue
+		}
+		val = strings.Trim(strings.TrimSpace(val), `"'`)
+		text := "GRUB2_PASSWORD=" + GrubNotPBKDF2
+		switch {
+		case val == "":
+			text = "GRUB2_PASSWORD=" + GrubMissingHash
+		case strings.HasPrefix(val, "grub.pbkdf2.") && !strings.ContainsAny(val, " \t"):
+			text = "GRUB2_PASSWORD=" + GrubPBKDF2Hash
+		}
+		out = append(out, host.ConfigLine{N: l.N, Text: text})
+	}
+	return out
 }
 
 func userOf(f []string) string {

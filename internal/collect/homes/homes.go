@@ -26,7 +26,7 @@
 // Nothing is run. Every PATH assignment ("PATH=...", "export PATH=...",
 // with or without quotes) in the files root's login shell reads is
 // collected: /etc/environment, /etc/profile, /etc/profile.d/*.sh,
-// /etc/bash.bashrc, and ~/.bash_profile, ~/.bash_login, ~/.profile and
+// /etc/bash.bashrc (/etc/bashrc on the Red Hat family), and ~/.bash_profile, ~/.bash_login, ~/.profile and
 // ~/.bashrc of root's home; ENV_SUPATH of login.defs (which login and su
 // set for root) comes first. Assignments in branches root never takes
 // (Debian's /etc/profile sets a separate PATH for other users) are
@@ -271,16 +271,51 @@ func dotFile(p string, e fs.DirEntry) host.PathInfo {
 // or after "then", "else", "do", ";" or "&&".
 var pathAssign = regexp.MustCompile(`(?:^|[;&|]\s*|\b(?:then|else|do)\s+)(?:export\s+|readonly\s+|declare\s+-x\s+|typeset\s+-x\s+)?PATH=`)
 
+// mungeDef opens the definition of the Red Hat family's pathmunge helper;
+// mungeCall is a call of it, with its directory and its "after" argument.
+var (
+	mungeDef  = regexp.MustCompile(`^(?:function\s+pathmunge\b|pathmunge\s*\(\s*\))`)
+	mungeCall = regexp.MustCompile(`(?:^|[;&|]\s*|\b(?:then|else|do)\s+)pathmunge\s+("[^"]*"|'[^']*'|[^\s;&|#]+)(?:\s+(after))?`)
+)
+
 // ParseAssignments returns the values of the PATH assignments in a shell
 // startup file or /etc/environment, with their lines; comments are
 // skipped and quotes removed. A value is cut at an unquoted blank, ";",
 // "&", "|" or "#", as the shell would end the word.
+//
+// The Red Hat family's /etc/profile builds root's PATH with a helper,
+// "pathmunge DIR [after]", whose body assigns PATH=$1:$PATH: the body's
+// assignments are not collected, and each call is collected as the
+// assignment it makes ("DIR:$PATH", or "$PATH:DIR" with after). The
+// helper is recognised by that name only.
 func ParseAssignments(b []byte, file string) []host.Setting {
 	var out []host.Setting
+	inMunge := false
 	for n, l := range strings.Split(string(b), "\n") {
 		t := strings.TrimSpace(l)
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
+		}
+		if mungeDef.MatchString(t) {
+			inMunge = !strings.HasSuffix(t, "}")
+			continue
+		}
+		if inMunge {
+			if strings.HasPrefix(t, "}") {
+				inMunge = false
+			}
+			continue
+		}
+		for _, m := range mungeCall.FindAllStringSubmatch(t, -1) {
+			dir, ok := word(m[1])
+			if !ok || dir == "" {
+				continue
+			}
+			v := dir + ":$PATH"
+			if m[2] == "after" {
+				v = "$PATH:" + dir
+			}
+			out = append(out, host.Setting{Value: v, File: file, Line: n + 1})
 		}
 		for _, loc := range pathAssign.FindAllStringIndex(t, -1) {
 			if v, ok := word(t[loc[1]:]); ok {
@@ -354,7 +389,7 @@ func rootPath(env *collect.Env, inv *host.Inventory) *host.RootPath {
 		scripts = scripts[:min(len(scripts), MaxProfileD)]
 	}
 	files = append(files, scripts...)
-	files = append(files, "/etc/bash.bashrc")
+	files = append(files, "/etc/bash.bashrc", "/etc/bashrc")
 	for _, f := range []string{".bash_profile", ".bash_login", ".profile", ".bashrc"} {
 		files = append(files, path.Join(home, f))
 	}

@@ -158,6 +158,42 @@ PATH="/unterminated
 	}
 }
 
+// The Red Hat family's /etc/profile: the pathmunge helper's own
+// assignments are not PATHs of root; its calls are.
+func TestParseAssignmentsPathmunge(t *testing.T) {
+	in := `pathmunge () {
+    case ":${PATH}:" in
+        *:"$1":*)
+            ;;
+        *)
+            if [ "$2" = "after" ] ; then
+                PATH=$PATH:$1
+            else
+                PATH=$1:$PATH
+            fi
+    esac
+}
+
+if [ "$EUID" = "0" ]; then
+    pathmunge /usr/sbin
+    pathmunge /usr/local/sbin
+else
+    pathmunge /usr/local/sbin after
+    pathmunge /usr/sbin after
+fi
+unset -f pathmunge
+PATH=/after/def
+`
+	var got []string
+	for _, s := range ParseAssignments([]byte(in), "/etc/profile") {
+		got = append(got, fmt.Sprintf("%d:%s", s.Line, s.Value))
+	}
+	want := []string{"15:/usr/sbin:$PATH", "16:/usr/local/sbin:$PATH", "18:$PATH:/usr/local/sbin", "19:$PATH:/usr/sbin", "22:/after/def"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
 func FuzzParseAssignments(f *testing.F) {
 	f.Add([]byte("PATH=/a:/b\nexport PATH=\"$PATH:.\"\n"))
 	f.Add([]byte("if x; then PATH='/q'; else PATH=/r; fi\n# PATH=/c\n"))
