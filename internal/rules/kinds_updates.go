@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kensa-dev/kensa/internal/collect/aptchangelog"
 	"github.com/kensa-dev/kensa/internal/host"
 )
 
@@ -62,13 +63,33 @@ func (c *PendingUpdates) evaluate(inv *host.Inventory) Outcome {
 	if len(matching) == 0 {
 		return errorf("no package list of a %s archive was found: run apt-get update, or add the security archive to the sources", strings.Join(c.Suites, " or "))
 	}
-	var ev []string
+	var ev, unknown []string
 	for _, p := range u.Pending {
-		if c.matches(p.Suite) {
+		switch {
+		case c.matches(p.Suite):
 			ev = append(ev, fmt.Sprintf("%s %s -> %s (%s)", p.Name, p.Installed, p.Candidate, p.Suite))
+		case sharesCodename(p.Suite, matching) && u.Method == aptchangelog.MethodSecurityLists:
+			// Only the security archives' lists were read: the candidate
+			// comes from one of them, whatever its codename says.
+			ev = append(ev, fmt.Sprintf("%s %s -> %s (%s, from a security list)", p.Name, p.Installed, p.Candidate, p.Suite))
+		case sharesCodename(p.Suite, matching):
+			unknown = append(unknown, fmt.Sprintf("%s %s -> %s (%s)", p.Name, p.Installed, p.Candidate, p.Suite))
 		}
 	}
 	lists := fmt.Sprintf("lists read: %s", strings.Join(u.Lists, ", "))
+	if len(ev) == 0 && len(unknown) > 0 {
+		// Ubuntu's release, -updates and -security archives all say
+		// "Codename: jammy", and a candidate is named by its archive's
+		// codename: with every list read, it may be a security update or
+		// not. Never a pass.
+		const keep = 20
+		n := len(unknown)
+		if n > keep {
+			unknown = append(unknown[:keep], fmt.Sprintf("... and %d more", n-keep))
+		}
+		return errorf("%d pending update(s) from an archive named %s, which the release, -updates and -security archives share (Ubuntu's codename): whether they are security updates cannot be told; %s; %s",
+			n, strings.Join(slices.Compact(slices.Sorted(slices.Values(suitesOf(u.Pending, matching)))), ", "), strings.Join(unknown, "; "), lists)
+	}
 	if len(ev) > 0 {
 		const keep = 50
 		n := len(ev)
@@ -78,6 +99,28 @@ func (c *PendingUpdates) evaluate(inv *host.Inventory) Outcome {
 		return fail(append([]string{fmt.Sprintf("%d update(s) from %s pending", n, strings.Join(c.Suites, ", "))}, append(ev, lists)...)...)
 	}
 	return pass(fmt.Sprintf("no update from %s pending", strings.Join(c.Suites, ", ")), lists)
+}
+
+// sharesCodename reports whether suite is a bare codename ("jammy") that
+// one of the matching lists' archives extends ("jammy-security"): on
+// Ubuntu every archive of a release names that codename in its Release
+// file, so a candidate from "jammy" may come from any of them.
+func sharesCodename(suite string, lists []string) bool {
+	if suite == "" || strings.Contains(suite, "-") {
+		return false
+	}
+	return slices.ContainsFunc(lists, func(l string) bool { return strings.HasPrefix(suiteOfList(l), suite+"-") })
+}
+
+// suitesOf names the ambiguous archives of pending updates.
+func suitesOf(pending []host.PendingUpdate, lists []string) []string {
+	var out []string
+	for _, p := range pending {
+		if sharesCodename(p.Suite, lists) {
+			out = append(out, p.Suite)
+		}
+	}
+	return out
 }
 
 // suiteOfList guesses an apt list's archive from its file name
