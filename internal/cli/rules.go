@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -71,6 +72,20 @@ rules as tailored, disabled ones with their reason.`,
 			var prof *rules.Profile
 			if o != nil {
 				prof = rules.ProfileFor(profiles, o)
+			}
+			if prof != nil {
+				// The benchmark's order: its controls', not the files'.
+				pos := map[string]int{}
+				for i, c := range prof.Controls {
+					pos[c.Rule] = i
+				}
+				all = slices.Clone(all)
+				slices.SortStableFunc(all, func(x, y *rules.Rule) int {
+					if c := strings.Compare(x.Package, y.Package); c != 0 || x.Package != finding.PackageCIS {
+						return c
+					}
+					return pos[x.ID] - pos[y.ID]
+				})
 			}
 			n := 0
 			for _, r := range all {
@@ -163,13 +178,21 @@ rules as tailored, disabled ones with their reason.`,
 // printProfile says which benchmark a profile follows, how it was verified
 // and how much of it is implemented.
 func (a *app) printProfile(p *rules.Profile, oses string, all []*rules.Rule) {
-	done, _ := p.Implemented(all)
+	done, missing := p.Implemented(all)
 	note := ""
-	if len(done) < len(p.Controls) {
+	if len(missing) > 0 {
 		note = " (the others are reported as not evaluated)"
 	}
-	fmt.Fprintf(a.stdout, "cis profile for %s: %s, %s; %d of %d controls implemented%s\n",
-		oses, p.Name(), p.VerificationNote(), len(done), len(p.Controls), note)
+	out := p.NotAssessed()
+	fmt.Fprintf(a.stdout, "cis profile for %s: %s, %s; %d of %d assessable controls implemented%s\n",
+		oses, p.Name(), p.VerificationNote(), len(done), len(p.Controls)-len(out), note)
+	if len(out) > 0 {
+		var ids []string
+		for _, c := range out {
+			ids = append(ids, c.CIS)
+		}
+		fmt.Fprintf(a.stdout, "  not assessable by a scanner (check by hand): %s\n", strings.Join(ids, ", "))
+	}
 	fmt.Fprintf(a.stdout, "  verification: %s\n", strings.Join(strings.Fields(p.VerifiedBy), " "))
 	if p.Numbering != "" {
 		fmt.Fprintf(a.stdout, "  numbering: %s\n", strings.Join(strings.Fields(p.Numbering), " "))

@@ -218,16 +218,21 @@ func cisCoverage(inv *host.Inventory, all []*Rule, profiles []*Profile, perr err
 		cov[0].Status, cov[0].Reason = report.NotEvaluated, cov[1].Scope+" not evaluated"
 		return cov
 	}
+	out := p.NotAssessed()
+	assessable := len(p.Controls) - len(out)
 	if len(missing) == 0 {
-		cov[1].Reason = fmt.Sprintf("%s (%s), all %d controls: %s", p.Name(), p.VerificationNote(), len(p.Controls), cov[1].Reason)
+		cov[1].Reason = fmt.Sprintf("%s (%s), all %d assessable controls: %s", p.Name(), p.VerificationNote(), assessable, cov[1].Reason)
 	}
 	if len(missing) > 0 {
-		cov[1].Reason = fmt.Sprintf("%s (%s): %d of %d controls implemented (%s); not evaluated: %s", p.Name(), p.VerificationNote(), len(done), len(p.Controls),
+		cov[1].Reason = fmt.Sprintf("%s (%s): %d of %d assessable controls implemented (%s); not evaluated: %s", p.Name(), p.VerificationNote(), len(done), assessable,
 			cov[1].Reason, sections(missing, 12))
 		if cov[1].Status != report.NotEvaluated {
 			cov[1].Status = report.Partial
 			cov[0].Status, cov[0].Reason = report.Partial, cov[1].Scope+" partial"
 		}
+	}
+	if len(out) > 0 {
+		cov[1].Reason += fmt.Sprintf("; %d controls no scanner can assess (site policy or judgement; check them by hand): %s", len(out), sections(out, 12))
 	}
 	return cov
 }

@@ -60,6 +60,13 @@ type Control struct {
 	Catalogue string `yaml:"catalogue"`
 	// Manual marks controls the benchmark scores as manual.
 	Manual bool `yaml:"manual"`
+	// NotAssessed, when set, says why no scanner can assess the control
+	// (it asks for a site's own rule set, or a judgement, or it is not in
+	// the workplace catalogue): such a control has no rule and none is
+	// planned. It is named in the coverage with its reason, and does not
+	// make the profile partial: it is out of any scanner's reach, not a
+	// check Kensa has yet to write.
+	NotAssessed string `yaml:"not_assessed"`
 }
 
 // ID is the id results and findings carry for the control: "cis-" and
@@ -145,8 +152,13 @@ func (p *Profile) validate() error {
 	}
 	sections, rules := map[string]bool{}, map[string]string{}
 	for _, c := range p.Controls {
-		if c.CIS == "" || c.Catalogue == "" {
-			return fmt.Errorf("control %+v: cis and catalogue are required", c)
+		switch {
+		case c.CIS == "":
+			return fmt.Errorf("control %+v: cis is required", c)
+		case c.NotAssessed != "" && c.Rule != "":
+			return fmt.Errorf("control %s: a control with a rule is assessed: not_assessed is for controls no scanner can assess", c.CIS)
+		case c.Rule != "" && c.Catalogue == "":
+			return fmt.Errorf("control %s: a control with a rule names its catalogue id", c.CIS)
 		}
 		for _, s := range strings.Split(c.CIS, ";") {
 			if sections[s] {
@@ -201,8 +213,8 @@ func (p *Profile) Control(rule string) (Control, bool) {
 }
 
 // Implemented splits the profile's controls into those a rule of all
-// answers and those none does (no rule named, or the named rule is not
-// among all).
+// answers and those none does yet (no rule named, or the named rule is not
+// among all); controls no scanner can assess are in neither (NotAssessed).
 func (p *Profile) Implemented(all []*Rule) (done, missing []Control) {
 	have := map[string]bool{}
 	for _, r := range all {
@@ -211,6 +223,9 @@ func (p *Profile) Implemented(all []*Rule) (done, missing []Control) {
 		}
 	}
 	for _, c := range p.Controls {
+		if c.NotAssessed != "" {
+			continue
+		}
 		if c.Rule != "" && have[c.Rule] {
 			done = append(done, c)
 		} else {
@@ -218,6 +233,17 @@ func (p *Profile) Implemented(all []*Rule) (done, missing []Control) {
 		}
 	}
 	return done, missing
+}
+
+// NotAssessed lists the controls no scanner can assess.
+func (p *Profile) NotAssessed() []Control {
+	var out []Control
+	for _, c := range p.Controls {
+		if c.NotAssessed != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Name is how reports name the profile.

@@ -24,9 +24,9 @@ func TestSupport(t *testing.T) {
 		why fleet.ExclusionReason
 	}{
 		{"cis", fleet.Agent{OS: "debian:12"}, true, ""},
-		{"cis", fleet.Agent{OS: "almalinux:9.3"}, false, fleet.ExcludedUnsupportedOS},
+		{"cis", fleet.Agent{OS: "almalinux:8.10"}, false, fleet.ExcludedUnsupportedOS},
 		{"cis", fleet.Agent{}, false, fleet.ExcludedUnsupportedOS},
-		{"best-practices", fleet.Agent{OS: "almalinux:9.3"}, true, ""},
+		{"best-practices", fleet.Agent{OS: "almalinux:8.10"}, true, ""},
 		{"cve", fleet.Agent{OS: "debian:12"}, true, ""},
 		{"cve", fleet.Agent{OS: "alpine:3.18.4"}, true, ""},
 		{"cve", fleet.Agent{OS: "ubuntu:22.04"}, false, fleet.ExcludedNoFeedData},
