@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Regenerates the rpm databases of the RHEL-family fixture layers
+# (var/lib/rpm/rpmdb.sqlite of rhel9-default, rhel9-cis, rhel9-pkgs-extra
+# and rhel9-pkgs-missing, and the al2023-* ones): tiny empty noarch packages
+# named and versioned as RHEL 9.4 (Amazon Linux 2023) names them, registered
+# with `rpm --justdb --nodeps`. See README-rhel.md and README-al2023.md. Needs rpm and rpmbuild (Debian: apt install rpm; rpmbuild
+# is in the rpm package) — only to regenerate, not to run the tests.
+set -euo pipefail
+cd "$(dirname "$0")"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name version-release: the default RHEL 9 server ("Server" environment,
+# minimal set the rules look at).
+base=(
+	"setup 2.13.7-10.el9" "bash 5.1.8-9.el9" "systemd 252-32.el9_4" "systemd-udev 252-32.el9_4"
+	"openssh 8.7p1-38.el9" "openssh-server 8.7p1-38.el9" "openssh-clients 8.7p1-38.el9"
+	"pam 1.5.1-19.el9" "authselect 1.2.6-2.el9" "authselect-libs 1.2.6-2.el9" "libpwquality 1.4.4-8.el9"
+	"sudo 1.9.5p2-10.el9_3" "chrony 4.5-1.el9" "cronie 1.5.7-11.el9" "cronie-anacron 1.5.7-11.el9"
+	"rsyslog 8.2310.0-4.el9" "libselinux 3.6-1.el9" "libselinux-utils 3.6-1.el9"
+	"selinux-policy 38.1.35-2.el9_4" "selinux-policy-targeted 38.1.35-2.el9_4"
+	"firewalld 1.3.4-1.el9" "nftables 1.0.9-1.el9" "crypto-policies 20240202-1.git283706d.el9"
+	"dnf 4.14.0-9.el9" "rpm 4.16.1.3-29.el9" "shadow-utils 4.9-8.el9" "util-linux 2.37.4-18.el9"
+	"kernel-core 5.14.0-427.13.1.el9_4" "grub2-common 2.06-77.el9" "grub2-pc 2.06-77.el9"
+	"audit 3.1.2-2.el9" "logrotate 3.18.0-8.el9" "kmod 28-9.el9" "procps-ng 3.3.17-14.el9"
+)
+# packages a Level 1 server should not have, and at and gdm (rules that apply
+# only when they are installed)
+unwanted=(
+	"telnet 0.17-85.el9" "ftp 0.17-89.el9" "ypbind 2.7.2-7.el9" "tftp 5.2-37.el9" "openldap-clients 2.6.6-3.el9"
+	"mcstrans 3.6-1.el9" "setroubleshoot-server 3.3.32-1.el9" "avahi 0.8-20.el9" "autofs 5.1.7-58.el9"
+	"dhcp-server 4.4.2-19.b1.el9" "bind 9.16.23-18.el9_4" "dnsmasq 2.85-16.el9_4" "samba 4.19.4-105.el9_4"
+	"vsftpd 3.0.5-5.el9" "dovecot 2.3.16-11.el9" "cyrus-imapd 3.4.1-11.el9" "nfs-utils 2.5.4-25.el9" "ypserv 4.1-7.el9"
+	"cups 2.3.3op2-24.el9" "rpcbind 1.2.6-7.el9" "rsync-daemon 3.2.3-19.el9" "net-snmp 5.9.1-13.el9"
+	"telnet-server 0.17-85.el9" "tftp-server 5.2-37.el9" "squid 5.5-13.el9" "httpd 2.4.57-8.el9" "nginx 1.20.1-14.el9_2.1"
+	"xinetd 2.3.15-33.el9" "bluez 5.64-2.el9" "systemd-journal-remote 252-32.el9_4"
+	"at 3.1.23-11.el9" "gdm 40.1-23.el9"
+)
+# what rhel9-pkgs-missing leaves out of the default set
+missing=(sudo libselinux libselinux-utils authselect authselect-libs libpwquality rsyslog chrony cronie nftables firewalld)
+
+# files the stand-ins own (everything else is an empty package): the
+# set-id programs the default roots have, for the file-system walk's check.
+declare -A owns=(
+	[cronie]="%attr(0755,root,root) /usr/sbin/crond
+%attr(4755,root,root) /usr/bin/crontab"
+	[util-linux]="%attr(4755,root,root) /usr/bin/su"
+)
+
+build() { # name version-release
+	local name=$1 vr=$2 v=${2%-*} r=${2##*-}
+	[ -e "$work/rpms/$name-$vr.rpm" ] && return
+	mkdir -p "$work/rpms" "$work/top"
+	cat >"$work/$name.spec" <<SPEC
+Name: $name
+Version: $v
+Release: $r
+Summary: Kensa fixture stand-in for the RHEL 9 package $name (empty)
+License: MIT
+BuildArch: noarch
+%description
+Empty stand-in: only the name, the version and the file list matter.
+%install
+$(printf '%s\n' "${owns[$name]:-}" | awk 'NF {print "mkdir -p %{buildroot}" $NF " && rmdir %{buildroot}" $NF " && touch %{buildroot}" $NF}')
+%files
+${owns[$name]:-}
+SPEC
+	rpmbuild -bb --quiet --define "_topdir $work/top" --define '_source_date_epoch_from_changelog 0' \
+		--define 'use_source_date_epoch_as_buildtime 1' --define 'clamp_mtime_to_source_date_epoch 1' --define '_buildhost kensa-fixtures' "$work/$name.spec" >/dev/null
+	mv "$work"/top/RPMS/noarch/"$name"-"$vr".noarch.rpm "$work/rpms/$name-$vr.rpm"
+}
+
+makedb() { # layer, then "name vr" entries
+	local layer=$1; shift
+	local db=$work/db-$layer files=()
+	mkdir -p "$db"
+	for e in "$@"; do
+		build ${e% *} ${e#* }
+		files+=("$work/rpms/${e% *}-${e#* }.rpm")
+	done
+	rpm --dbpath "$db" --initdb
+	rpm --dbpath "$db" --justdb --nodeps --noscripts --notriggers --ignorearch --ignoreos -i "${files[@]}"
+	# one self-contained file: fold the WAL back in and drop the companions
+	sqlite3 "$db/rpmdb.sqlite" 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; PRAGMA page_size=1024; VACUUM;' >/dev/null
+	mkdir -p "$layer/var/lib/rpm"
+	cp "$db/rpmdb.sqlite" "$layer/var/lib/rpm/rpmdb.sqlite"
+}
+
+export SOURCE_DATE_EPOCH=1714521600 # 2024-05-01, RHEL 9.4's release month
+makedb rhel9-default "${base[@]}"
+# hardened: AIDE added, rsyslog removed (journald is the one log store)
+cis=("aide 0.16-100.el9")
+for e in "${base[@]}"; do [ "${e% *}" = rsyslog ] || cis+=("$e"); done
+makedb rhel9-cis "${cis[@]}"
+makedb rhel9-pkgs-extra "${base[@]}" "${unwanted[@]}"
+kept=()
+for e in "${base[@]}"; do
+	skip=
+	for m in "${missing[@]}"; do [ "${e% *}" = "$m" ] && skip=1; done
+	[ -z "$skip" ] && kept+=("$e")
+done
+makedb rhel9-pkgs-missing "${kept[@]}"
+# Amazon Linux 2023 (2023.4): the packages the rules look at, as AL2023
+# names them; no cronie, rsyslog or firewalld by default.
+al2023=(
+	"setup 2.13.7-3.amzn2023.0.2" "bash 5.2.15-1.amzn2023.0.2" "systemd 252.23-2.amzn2023" "systemd-udev 252.23-2.amzn2023"
+	"openssh 8.7p1-8.amzn2023.0.11" "openssh-server 8.7p1-8.amzn2023.0.11" "openssh-clients 8.7p1-8.amzn2023.0.11"
+	"pam 1.5.1-8.amzn2023.0.3" "authselect 1.4.2-1.amzn2023.0.2" "authselect-libs 1.4.2-1.amzn2023.0.2" "libpwquality 1.4.4-6.amzn2023.0.2"
+	"sudo 1.9.15-1.p5.amzn2023.0.1" "chrony 4.3-1.amzn2023.0.4" "libselinux 3.4-5.amzn2023.0.2" "libselinux-utils 3.4-5.amzn2023.0.2"
+	"selinux-policy 37.22-1.amzn2023.0.1" "selinux-policy-targeted 37.22-1.amzn2023.0.1" "crypto-policies 20220428-1.gitdfb10ea.amzn2023.0.2"
+	"dnf 4.14.0-1.amzn2023.0.4" "rpm 4.16.1.3-29.amzn2023.0.6" "shadow-utils 4.9-12.amzn2023.0.4" "util-linux 2.37.4-1.amzn2023.0.4"
+	"kernel 6.1.91-99.172.amzn2023" "grub2-common 2.06-61.amzn2023" "grub2-efi-x64 2.06-61.amzn2023" "audit 3.0.6-1.amzn2023.0.2"
+	"logrotate 3.20.1-2.amzn2023.0.3" "kmod 29-2.amzn2023.0.5" "procps-ng 3.3.17-1.amzn2023.0.2" "cloud-init 22.2.2-1.amzn2023.1.13"
+)
+al2023_extra=(
+	"telnet 0.17-85.amzn2023.0.2" "ftp 0.17-89.amzn2023.0.2" "openldap-clients 2.4.57-6.amzn2023.0.4" "mcstrans 3.4-1.amzn2023.0.2"
+	"setroubleshoot-server 3.3.28-1.amzn2023.0.3" "avahi 0.8-14.amzn2023.0.12" "dhcp-server 4.4.3-3.amzn2023.0.2" "bind 9.16.48-1.amzn2023.0.2"
+	"dnsmasq 2.89-1.amzn2023.0.2" "samba 4.18.6-1.amzn2023.0.1" "vsftpd 3.0.5-1.amzn2023.0.2" "dovecot 2.3.20-1.amzn2023.0.1"
+	"nfs-utils 2.5.4-2.rc3.amzn2023.0.3" "cups 2.4.2-9.amzn2023.0.3" "rpcbind 1.2.6-2.amzn2023.0.2" "rsync-daemon 3.2.6-1.amzn2023.0.3"
+	"net-snmp 5.9.3-1.amzn2023.0.2" "telnet-server 0.17-85.amzn2023.0.2" "tftp-server 5.2-32.amzn2023.0.2" "squid 5.8-1.amzn2023.0.2"
+	"httpd 2.4.59-1.amzn2023" "nginx 1.24.0-1.amzn2023.0.2" "systemd-journal-remote 252.23-2.amzn2023" "at 3.1.23-6.amzn2023.0.2"
+	"rsyslog 8.2204.0-3.amzn2023.0.4"
+)
+makedb al2023-default "${al2023[@]}"
+makedb al2023-cis "${al2023[@]}" "aide 0.16.2-4.amzn2023.0.2" "cronie 1.5.7-1.amzn2023.0.2"
+makedb al2023-pkgs-extra "${al2023[@]}" "${al2023_extra[@]}"
+kept=()
+for e in "${al2023[@]}"; do
+	case "${e% *}" in sudo | libselinux | libselinux-utils | authselect | authselect-libs | libpwquality | chrony) ;;
+	*) kept+=("$e") ;;
+	esac
+done
+makedb al2023-pkgs-missing "${kept[@]}"
+ls -l */var/lib/rpm/rpmdb.sqlite
