@@ -101,3 +101,26 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// BenchmarkProfiles evaluates each CIS profile whole on its default root's
+// inventory (collected once, outside the timing): the cost of the rules,
+// not of collection.
+func BenchmarkProfiles(b *testing.B) {
+	profiles, err := rules.Profiles()
+	if err != nil {
+		b.Fatal(err)
+	}
+	all, err := rules.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range profiles {
+		b.Run(p.ID, func(b *testing.B) {
+			inv := collectRoot(b, filepath.Join("testdata", "profiles", p.ID, "default.root"))
+			b.ReportAllocs()
+			for b.Loop() {
+				rules.Evaluate(inv, all, []string{finding.PackageCIS})
+			}
+		})
+	}
+}

@@ -28,7 +28,7 @@ import (
 // Collected inventories are cached by their layer list: many cases share
 // the same layers (the default and hardened roots), and evaluation only
 // reads an inventory.
-func collectRoot(t *testing.T, src string) *host.Inventory {
+func collectRoot(t testing.TB, src string) *host.Inventory {
 	t.Helper()
 	var layers []string
 	if strings.HasSuffix(src, ".root") {
@@ -63,7 +63,7 @@ var rootCache = struct {
 	m map[string]*host.Inventory
 }{m: map[string]*host.Inventory{}}
 
-func collectLayers(t *testing.T, src string, layers []string) *host.Inventory {
+func collectLayers(t testing.TB, src string, layers []string) *host.Inventory {
 	t.Helper()
 	root := fastTempDir(t)
 	for _, l := range layers {
@@ -168,7 +168,7 @@ func findingEvidence(out *rules.Outcomes) []string {
 // fastTempDir is a temporary directory in memory (/dev/shm) when there is
 // one: creating the thousands of small fixture files is most of this
 // package's test time on a disk.
-func fastTempDir(t *testing.T) string {
+func fastTempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("/dev/shm", "kensa-rules-test-")
 	if err != nil {

@@ -98,7 +98,7 @@ func TestSharedConfigFixtures(t *testing.T) {
 // links with their target text unchanged (systemd's enablement and /dev/null
 // masks are links, and git keeps them); what was at the place is removed
 // first, so a file never writes through an earlier layer's link.
-func overlay(t *testing.T, dst, src string) {
+func overlay(t testing.TB, dst, src string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		isLink := err == nil && d.Type()&fs.ModeSymlink != 0
