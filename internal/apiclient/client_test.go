@@ -348,18 +348,6 @@ func TestForeignAnswers(t *testing.T) {
 	}
 }
 
-// wholeCVE is reporttest.CVE with every package and scope evaluated and
-// these findings.
-func wholeCVE(fs []finding.Finding) *report.Report {
-	r := reporttest.CVE()
-	for i := range r.Coverage {
-		r.Coverage[i].Status = report.Evaluated
-	}
-	r.Findings = fs
-	r.Summary = report.Summarize(r)
-	return r
-}
-
 // The status filter: a run's new and recurring findings, and those it
 // fixed (the previous run's, gone from a package evaluated whole), which
 // need a run.
@@ -370,8 +358,8 @@ func TestFindingStatus(t *testing.T) {
 	a1 := s.AddAgent("db-1", fleet.Tags{"env": "prod"}, true)
 	tpl := s.Template("prod", fleet.Tags{"env": "prod"}, "cve")
 	all := reporttest.CVE().Findings
-	r1 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: wholeCVE(all)})
-	r2 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: wholeCVE(all[2:])})
+	r1 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: reporttest.CVEEvaluated(all)})
+	r2 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: reporttest.CVEEvaluated(all[2:])})
 
 	fixed, err := c.ListAllFindings(ctx, apiclient.FindingFilter{Run: r2.ID, Status: apiclient.StatusFixed})
 	if err != nil || len(fixed) != 2 {

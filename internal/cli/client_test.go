@@ -501,18 +501,9 @@ func TestClientFindingsStatus(t *testing.T) {
 	viewer := s.Tokens[auth.Viewer]
 	a1 := s.AddAgent("db-1", fleet.Tags{"env": "prod"}, true)
 	tpl := s.Template("prod", fleet.Tags{"env": "prod"}, "cve")
-	whole := func(fs []finding.Finding) *report.Report {
-		r := reporttest.CVE()
-		for i := range r.Coverage {
-			r.Coverage[i].Status = report.Evaluated
-		}
-		r.Findings = fs
-		r.Summary = report.Summarize(r)
-		return r
-	}
 	all := reporttest.CVE().Findings
-	r1 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: whole(all)})
-	r2 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: whole(all[1:])})
+	r1 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: reporttest.CVEEvaluated(all)})
+	r2 := s.FinishedRun(tpl, fleet.RunCompleted, map[string]*report.Report{a1.ID: reporttest.CVEEvaluated(all[1:])})
 
 	var doc struct{ Findings []findingRow }
 	decode(t, mustOK(t, s, viewer, "findings", "list", "--run", r2.ID, "--status", "fixed", "--format", "json"), &doc)

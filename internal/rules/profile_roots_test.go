@@ -21,14 +21,7 @@ var updateProfiles = flag.Bool("update", false, "rewrite the profile goldens und
 // any rule's verdict on the OS as shipped, or as hardened, shows up there.
 // Hardening must pass more controls and fail fewer than the default.
 func TestProfileRoots(t *testing.T) {
-	profiles, err := rules.Profiles()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := rules.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	profiles, all := profilesAndRules(t)
 	for _, p := range profiles {
 		t.Run(p.ID, func(t *testing.T) {
 			counts := map[string]map[string]int{}
@@ -106,14 +99,7 @@ func lineDiff(want, got string) string {
 // inventory (collected once, outside the timing): the cost of the rules,
 // not of collection.
 func BenchmarkProfiles(b *testing.B) {
-	profiles, err := rules.Profiles()
-	if err != nil {
-		b.Fatal(err)
-	}
-	all, err := rules.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	profiles, all := profilesAndRules(b)
 	for _, p := range profiles {
 		b.Run(p.ID, func(b *testing.B) {
 			inv := collectRoot(b, filepath.Join("testdata", "profiles", p.ID, "default.root"))

@@ -20,14 +20,7 @@ import (
 // and a profile whose controls are not all implemented reports itself
 // partial, naming what was not evaluated.
 func TestCISProfiles(t *testing.T) {
-	profiles, err := rules.Profiles()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := rules.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	profiles, all := profilesAndRules(t)
 	byID := map[string]*rules.Rule{}
 	for _, r := range all {
 		byID[r.ID] = r
@@ -170,4 +163,18 @@ func TestCISProfilesMatchCatalogue(t *testing.T) {
 			}
 		}
 	}
+}
+
+// profilesAndRules loads the embedded profiles and rules.
+func profilesAndRules(tb testing.TB) ([]*rules.Profile, []*rules.Rule) {
+	tb.Helper()
+	profiles, err := rules.Profiles()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	all, err := rules.Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return profiles, all
 }

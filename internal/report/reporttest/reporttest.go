@@ -91,6 +91,20 @@ var descriptions = map[string]string{
 	"CVE-2021-44228": "Apache Log4j2 JNDI features used in configuration, log messages, and parameters do not protect against attacker controlled LDAP and other JNDI related endpoints.",
 }
 
+// CVEEvaluated is CVE with every package and scope evaluated and its
+// findings replaced by fs: the report of a host where the CVE package
+// looked everywhere, as a run whose findings are new, recurring or fixed
+// needs.
+func CVEEvaluated(fs []finding.Finding) *report.Report {
+	r := CVE()
+	for i := range r.Coverage {
+		r.Coverage[i].Status = report.Evaluated
+	}
+	r.Findings = fs
+	r.Summary = report.Summarize(r)
+	return r
+}
+
 // CVE has vulnerability findings: one CVE in two packages (rated by
 // CVSS, fixed), a vendor-rated unfixed one, an unrated Go advisory in a
 // binary, a known exploited CVE in a JAR nested in a WAR, and the
