@@ -648,3 +648,25 @@ func TestSecurityOnly(t *testing.T) {
 		}
 	}
 }
+
+// An archive's name tells its pocket: Debian's codenames carry it
+// (bookworm-security), Ubuntu's do not (every archive of jammy says
+// "Codename: jammy"), so there the suite names it.
+func TestReleaseName(t *testing.T) {
+	for _, c := range []struct {
+		rel  Release
+		want string
+	}{
+		{Release{Suite: "stable-security", Codename: "bookworm-security"}, "bookworm-security"},
+		{Release{Suite: "stable", Codename: "bookworm"}, "bookworm"},
+		{Release{Suite: "jammy-security", Codename: "jammy"}, "jammy-security"},
+		{Release{Suite: "noble-updates", Codename: "noble"}, "noble-updates"},
+		{Release{Suite: "jammy", Codename: "jammy"}, "jammy"},
+		{Release{Suite: "focal-security"}, "focal-security"},
+		{Release{Suite: "unstable", Codename: "sid"}, "sid"},
+	} {
+		if got := c.rel.Name(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.rel, got, c.want)
+		}
+	}
+}

@@ -55,12 +55,18 @@ type Release struct {
 }
 
 // Name is the name the archive is best known by: its codename
-// ("bookworm-security"), else its suite.
+// ("bookworm-security"), else its suite. Ubuntu's archives of one release
+// all say "Codename: jammy" and tell their pocket by the suite alone
+// ("Suite: jammy-security"): there the suite, which names both, is the
+// name, so that a security update reads as one.
 func (r Release) Name() string {
-	if r.Codename != "" {
-		return r.Codename
+	switch {
+	case r.Codename == "":
+		return r.Suite
+	case !strings.Contains(r.Codename, "-") && strings.HasPrefix(r.Suite, r.Codename+"-"):
+		return r.Suite
 	}
-	return r.Suite
+	return r.Codename
 }
 
 // apt's default priorities (apt_preferences(5)), without pinning.
