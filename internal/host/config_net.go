@@ -80,8 +80,9 @@ type WirelessInterface struct {
 type Firewall struct {
 	// UFW is ufw's configuration (nil when /etc/ufw/ufw.conf is absent).
 	UFW *UFWConfig `json:"ufw,omitempty"`
-	// NFT is what /etc/nftables.conf and its includes define (nil when
-	// the file is absent).
+	// NFT is what the file nftables.service loads and its includes
+	// define: /etc/nftables.conf, or /etc/sysconfig/nftables.conf on the
+	// Red Hat family (nil when the file is absent).
 	NFT *FirewallRuleset `json:"nft,omitempty"`
 	// NFTLive is the running ruleset (nil when not read; NFTLiveSource
 	// says why).

@@ -62,6 +62,10 @@ type FileLineCheck struct {
 	// MinUmask is an octal umask the value must include: every bit of it
 	// set (a umask at least as strict as 027).
 	MinUmask string `yaml:"min_umask"`
+	// HasAll are words the value must all hold, the value split at "+",
+	// "," and white space and compared exactly (case matters: AIDE's s and
+	// S are different attributes): an AIDE selection line's attributes.
+	HasAll []string `yaml:"has_all"`
 	// Default is the value in effect when no line is selected (with
 	// want: last or all_match), judged by the value tests: sudo's
 	// timestamp_timeout is 15 when unset.
@@ -139,7 +143,7 @@ func (c *FileLineCheck) validate() error {
 var osPlaceholders = strings.NewReplacer("$OS_ID", "x", "$OS_NAME", "x")
 
 func (c *FileLineCheck) hasValueTests() bool {
-	return len(c.Equals) > 0 || len(c.NotEquals) > 0 || c.Min != nil || c.Max != nil || c.MaxMode != "" || c.MinUmask != ""
+	return len(c.Equals) > 0 || len(c.NotEquals) > 0 || c.Min != nil || c.Max != nil || c.MaxMode != "" || c.MinUmask != "" || len(c.HasAll) > 0
 }
 
 // parseOctal reads a mode or umask written in octal ("027", "0640").
@@ -226,6 +230,18 @@ func (c *FileLineCheck) valueOK(v string) (bool, string) {
 		want, _ := parseOctal(c.MinUmask)
 		if m&want != want {
 			return false, fmt.Sprintf("umask %s is less strict than %s (bits %04o not masked)", v, c.MinUmask, want&^m)
+		}
+	}
+	if len(c.HasAll) > 0 {
+		words := strings.FieldsFunc(v, func(r rune) bool { return r == '+' || r == ',' || r == ' ' || r == '\t' })
+		var lack []string
+		for _, w := range c.HasAll {
+			if !slices.Contains(words, w) {
+				lack = append(lack, w)
+			}
+		}
+		if len(lack) > 0 {
+			return false, fmt.Sprintf("value %q lacks %s", v, strings.Join(lack, ", "))
 		}
 	}
 	return true, ""

@@ -105,6 +105,14 @@ func TestFileLine(t *testing.T) {
     max_mode: "0640"
     default: "0644"
     missing: fail`
+	aide := `
+    set: aide
+    select: '^[=!]?(/usr)?/sbin/auditctl\$?(\s|$)'
+    pattern: '^=?(?:/usr)?/sbin/auditctl\$?\s+(\S+)'
+    want: all_match
+    has_all: [p, i, b, sha512]
+    missing: fail
+    no_lines: fail`
 	sudoers := func(ls ...string) host.ConfigFile { return lines("/etc/sudoers", "sudoers", ls...) }
 	for _, tc := range []struct {
 		name   string
@@ -143,6 +151,10 @@ func TestFileLine(t *testing.T) {
 		{"mode default", mode, inv(nil, lines("/etc/rsyslog.conf", "rsyslog", "*.* /var/log/syslog")), finding.StatusFail, "mode 0644 allows more than 0640 (bits 0004)"},
 		{"mode strict", mode, inv(nil, lines("/etc/rsyslog.conf", "rsyslog", "$FileCreateMode 0600")), finding.StatusPass, ""},
 		{"mode group write", mode, inv(nil, lines("/etc/rsyslog.conf", "rsyslog", "$FileCreateMode 0660")), finding.StatusFail, "bits 0020"},
+		{"aide attributes", aide, inv(nil, lines("/etc/aide.conf", "aide", "/usr/sbin/auditctl p+i+n+b+sha512")), finding.StatusPass, "/etc/aide.conf:1: /usr/sbin/auditctl p+i+n+b+sha512"},
+		{"aide attributes missing", aide, inv(nil, lines("/etc/aide.conf", "aide", "/sbin/auditctl p+i+S+sha256 # written: X")), finding.StatusFail, `value "p+i+S+sha256" lacks b, sha512`},
+		{"aide excluded", aide, inv(nil, lines("/etc/aide.conf", "aide", "/usr/sbin/auditctl p+i+b+sha512", "!/usr/sbin/auditctl")), finding.StatusFail, "!/usr/sbin/auditctl"},
+		{"aide other tool", aide, inv(nil, lines("/etc/aide.conf", "aide", "/usr/sbin/auditctlx p+i+b+sha512")), finding.StatusFail, "no line"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := fileLine(t, tc.check)

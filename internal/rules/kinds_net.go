@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	fwcollect "github.com/kensa-dev/kensa/internal/collect/firewall"
 	"github.com/kensa-dev/kensa/internal/host"
 )
 
@@ -261,6 +262,8 @@ type firewallPicture struct {
 	// why says how the selection was made.
 	why string
 	fw  *host.Firewall
+	// conf is the file nftables.service loads on this host.
+	conf string
 }
 
 // firewallFacts computes the picture, or the outcome when facts are
@@ -285,7 +288,7 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 		return nil, &o
 	}
 	fw := inv.Config.Firewall
-	p := &firewallPicture{states: map[string]*fwState{}, fw: fw}
+	p := &firewallPicture{states: map[string]*fwState{}, fw: fw, conf: nftConfOf(inv)}
 	for _, m := range fwManagers {
 		s := &fwState{fwManager: m}
 		for _, pkg := range m.packages {
@@ -354,7 +357,7 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 			p.why = "no firewall manager is in use; " + inst[0] + " is the one installed and is judged"
 		default:
 			p.selected = []string{fwNFTables}
-			p.why = "no firewall manager is in use; nftables, Debian 12's default firewall framework, is judged"
+			p.why = "no firewall manager is in use; nftables, the kernel's packet filter the other managers drive, is judged"
 		}
 	}
 	return p, nil
@@ -554,11 +557,23 @@ func (c *FirewallRulesCheck) evaluate(inv *host.Inventory) Outcome {
 	case fwIPTables:
 		return c.iptables(fw, ev)
 	}
-	return c.nftables(fw, ev)
+	return c.nftables(fw, p.conf, ev)
 }
 
-// nftConfName is the file nftables.service loads.
-const nftConfName = "/etc/nftables.conf"
+// nftConfOf returns the file nftables.service loads on the host: the first
+// file of the ruleset read, else the one of its OS family
+// (/etc/sysconfig/nftables.conf on the Red Hat family, /etc/nftables.conf
+// elsewhere).
+func nftConfOf(inv *host.Inventory) string {
+	if fw := inv.Config.Firewall; fw != nil && fw.NFT != nil && len(fw.NFT.Files) > 0 {
+		return fw.NFT.Files[0]
+	}
+	family := ""
+	if inv.OS != nil {
+		family = inv.OS.Family
+	}
+	return fwcollect.NFTConfFor(family)
+}
 
 // notLoaded returns the fail outcome when the files would not load at
 // all (nft -f applies a file as one transaction and refuses all of it on
@@ -569,7 +584,7 @@ func notLoaded(rs *host.FirewallRuleset, ev []string) *Outcome {
 	if rs == nil || rs.LoadError == "" {
 		return nil
 	}
-	file := nftConfName
+	file := "the nftables configuration"
 	if len(rs.Files) > 0 {
 		file = rs.Files[0]
 	}
@@ -824,9 +839,9 @@ func (c *FirewallRulesCheck) iptables(fw *host.Firewall, ev []string) Outcome {
 	return c.rulesetCheck(map[string]*host.FirewallRuleset{"ip": fw.IPTables4, "ip6": fw.IPTables6}, filter, ev)
 }
 
-func (c *FirewallRulesCheck) nftables(fw *host.Firewall, ev []string) Outcome {
+func (c *FirewallRulesCheck) nftables(fw *host.Firewall, conf string, ev []string) Outcome {
 	if c.Assert == "persistent" {
-		return c.persistent(fw, ev)
+		return c.persistent(fw, conf, ev)
 	}
 	rs := fw.NFT
 	if fw.NFTLive != nil {
@@ -834,7 +849,7 @@ func (c *FirewallRulesCheck) nftables(fw *host.Firewall, ev []string) Outcome {
 		ev = append(ev, "judged on the running ruleset ("+fw.NFTLiveSource+")")
 	} else {
 		if rs == nil {
-			return fail(append(ev, "no /etc/nftables.conf, and the running ruleset was "+fw.NFTLiveSource)...)
+			return fail(append(ev, "no "+conf+", and the running ruleset was "+fw.NFTLiveSource)...)
 		}
 		ev = append(ev, "judged on "+strings.Join(rs.Files, ", ")+", loaded at boot by nftables.service; the running ruleset was "+fw.NFTLiveSource)
 	}
@@ -842,13 +857,13 @@ func (c *FirewallRulesCheck) nftables(fw *host.Firewall, ev []string) Outcome {
 	return c.rulesetCheck(byFam, inputHook, ev)
 }
 
-// persistent checks that nftables.conf defines an input base chain with
-// a drop policy and, when the running ruleset is known, every running
-// input base chain with the same policy.
-func (c *FirewallRulesCheck) persistent(fw *host.Firewall, ev []string) Outcome {
+// persistent checks that the file nftables.service loads (conf) defines
+// an input base chain with a drop policy and, when the running ruleset is
+// known, every running input base chain with the same policy.
+func (c *FirewallRulesCheck) persistent(fw *host.Firewall, conf string, ev []string) Outcome {
 	rs := fw.NFT
 	if rs == nil {
-		return fail(append(ev, "no /etc/nftables.conf: nftables.service loads nothing at boot")...)
+		return fail(append(ev, "no "+conf+": nftables.service loads nothing at boot")...)
 	}
 	if o := notLoaded(rs, ev); o != nil {
 		return *o

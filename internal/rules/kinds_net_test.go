@@ -103,6 +103,12 @@ func TestFirewallKinds(t *testing.T) {
 		{"running chain not saved", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened(), NFTLive: extraLive}), finding.StatusFail, "ip filter docker-in (hook input, policy accept) is not in the saved ruleset"},
 		{"running policy differs", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{NFT: hardened(), NFTLive: openLive}), finding.StatusFail, "has policy accept, the saved one drop"},
 		{"no nftables.conf", nftCheck("persistent"), fwInv(nft, on, nil, &host.Firewall{}), finding.StatusFail, "no /etc/nftables.conf"},
+		{"no nftables.conf on the red hat family", nftCheck("default_deny"), func() *host.Inventory {
+			i := fwInv(nft, on, nil, &host.Firewall{NFTLiveSource: "not read: an image has no running ruleset"})
+			i.OS = &host.OSRelease{ID: "rhel", Family: "rhel"}
+			return i
+		}(), finding.StatusFail, "no /etc/sysconfig/nftables.conf, and the running ruleset was not read"},
+		{"none in use: nftables judged", nftCheck("default_deny"), fwInv(nil, nil, nil, &host.Firewall{}), finding.StatusFail, "nftables, the kernel's packet filter the other managers drive, is judged"},
 		{"enabled but not running", single, fwInv(nft, on, map[string]string{"nftables.service": "failed"}, &host.Firewall{}), finding.StatusFail, "no firewall manager is in use"},
 		{"enabled and running", single, fwInv(nft, on, map[string]string{"nftables.service": "active"}, &host.Firewall{}), finding.StatusPass, "one firewall manager in use: nftables"},
 		{"enabled, not running, judged in part", nftEnabled, fwInv(nft, on, map[string]string{"nftables.service": "inactive"}, &host.Firewall{}), finding.StatusFail, "nftables is set up in part"},

@@ -18,6 +18,13 @@ import (
 // does); otherwise the collector's, with relative lists ("+x", "-x", "^x")
 // resolved against the version's compiled-in defaults. A list that stayed
 // relative is an error: its effective value is not known.
+//
+// With from instead of forbidden and allowed, the check is about where
+// the list comes from, not what it holds: the Red Hat family's sshd takes
+// its algorithms from the system crypto policy's back end
+// (/etc/crypto-policies/back-ends/opensshserver.config, included by
+// 50-redhat.conf), and as sshd keeps the first value of a keyword, a file
+// read before it that sets the keyword overrides the policy.
 type SSHDList struct {
 	// Keyword is the sshd_config keyword, any case.
 	Keyword string `yaml:"keyword"`
@@ -25,11 +32,26 @@ type SSHDList struct {
 	Forbidden []string `yaml:"forbidden"`
 	// Allowed, when set, are the only names the list may hold.
 	Allowed []string `yaml:"allowed"`
+	// From is the only file the keyword may be set in: the check fails
+	// when sshd does not read it at all, or when the effective value was
+	// set in another file (read first) or in a Match block. A keyword no
+	// file sets passes (the policy does not set it either, so nothing
+	// overrides it).
+	From string `yaml:"from"`
 }
 
 func (c *SSHDList) validate() error {
+	if c.From != "" {
+		if c.Keyword == "" || len(c.Forbidden) > 0 || len(c.Allowed) > 0 {
+			return errors.New("sshd_list: from takes a keyword and no forbidden or allowed")
+		}
+		if !path.IsAbs(c.From) {
+			return fmt.Errorf("sshd_list: from %q: an absolute path is required", c.From)
+		}
+		return nil
+	}
 	if c.Keyword == "" || (len(c.Forbidden) == 0 && len(c.Allowed) == 0) {
-		return errors.New("sshd_list: keyword and one of forbidden, allowed are required")
+		return errors.New("sshd_list: keyword and one of forbidden, allowed, from are required")
 	}
 	for _, p := range c.Forbidden {
 		if _, err := path.Match(p, ""); err != nil {
@@ -63,6 +85,9 @@ func (c *SSHDList) evaluate(inv *host.Inventory) Outcome {
 	if o != nil {
 		return *o
 	}
+	if c.From != "" {
+		return c.onlyFrom(s)
+	}
 	kw := strings.ToLower(c.Keyword)
 	var value, origin string
 	if live, ok := s.Live[kw]; ok {
@@ -95,6 +120,41 @@ func (c *SSHDList) evaluate(inv *host.Inventory) Outcome {
 		if b := c.bad(ms.Value); len(b) > 0 {
 			good = false
 			ev = append(ev, fmt.Sprintf("sshd: Match %s (%s:%d): %s offers %s (%s)", m.Criteria, m.File, m.Line, c.Keyword, strings.Join(b, ", "), where(ms)))
+		}
+	}
+	if good {
+		return pass(ev...)
+	}
+	return fail(ev...)
+}
+
+// onlyFrom checks that the keyword is set nowhere but in c.From, and
+// that sshd reads c.From.
+func (c *SSHDList) onlyFrom(s *host.SSHD) Outcome {
+	if !slices.Contains(s.Files, c.From) {
+		read := "none"
+		if len(s.Files) > 0 {
+			read = strings.Join(s.Files, ", ")
+		}
+		return fail(fmt.Sprintf("sshd does not read %s (no Include leads to it; files read: %s): %s is not taken from it", c.From, read, c.Keyword))
+	}
+	kw := strings.ToLower(c.Keyword)
+	good := true
+	var ev []string
+	g, ok := s.Global[kw]
+	switch {
+	case !ok || g.File == "":
+		ev = append(ev, fmt.Sprintf("sshd: %s is not set in any file sshd reads (%s, which it reads, does not set it either)", c.Keyword, c.From))
+	case g.File == c.From:
+		ev = append(ev, fmt.Sprintf("sshd: %s is taken from %s (%s)", c.Keyword, c.From, where(g)))
+	default:
+		good = false
+		ev = append(ev, fmt.Sprintf("sshd: %s %s (%s) is read before %s and overrides it (sshd keeps the first value)", c.Keyword, g.Value, where(g), c.From))
+	}
+	for _, m := range s.Matches {
+		if ms, ok := m.Settings[kw]; ok {
+			good = false
+			ev = append(ev, fmt.Sprintf("sshd: Match %s (%s:%d) sets %s %s (%s)", m.Criteria, m.File, m.Line, c.Keyword, ms.Value, where(ms)))
 		}
 	}
 	if good {

@@ -58,3 +58,43 @@ func TestSSHDAnySet(t *testing.T) {
 		t.Errorf("Match-only AllowUsers: %+v", got)
 	}
 }
+
+// sshd_list with from: the keyword must come from the named file (the
+// crypto policy's back end), which sshd must read; unset everywhere
+// passes, set in a file read first or in a Match block fails.
+func TestSSHDListFrom(t *testing.T) {
+	const backEnd = "/etc/crypto-policies/back-ends/opensshserver.config"
+	check := &rules.Check{SSHDList: &rules.SSHDList{Keyword: "Ciphers", From: backEnd}}
+	inv := func(files []string, g map[string]host.Setting, m ...host.SSHDMatch) *host.Inventory {
+		return &host.Inventory{Config: &host.Config{SSHD: &host.SSHD{Installed: true, Version: "8.7p1", Files: files, Global: g, Matches: m}}}
+	}
+	read := []string{"/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/50-redhat.conf", backEnd}
+	for _, c := range []struct {
+		name string
+		inv  *host.Inventory
+		want string
+		ev   string
+	}{
+		{"from the policy", inv(read, map[string]host.Setting{"ciphers": {Value: "aes256-gcm@openssh.com", File: backEnd, Line: 1}}), finding.StatusPass, "is taken from " + backEnd},
+		{"unset", inv(read, map[string]host.Setting{}), finding.StatusPass, "is not set in any file sshd reads"},
+		{"compiled-in default", inv(read, map[string]host.Setting{"ciphers": {Value: "aes128-ctr"}}), finding.StatusPass, "is not set in any file sshd reads"},
+		{"read first", inv(append([]string{"/etc/ssh/sshd_config.d/40-mine.conf"}, read...), map[string]host.Setting{"ciphers": {Value: "aes128-cbc", File: "/etc/ssh/sshd_config.d/40-mine.conf", Line: 2}}), finding.StatusFail, "(/etc/ssh/sshd_config.d/40-mine.conf:2) is read before " + backEnd},
+		{"back end not read", inv(read[:2], map[string]host.Setting{}), finding.StatusFail, "sshd does not read " + backEnd},
+		{"in a Match block", inv(read, map[string]host.Setting{"ciphers": {Value: "x", File: backEnd, Line: 1}},
+			host.SSHDMatch{Criteria: "User bob", File: "/etc/ssh/sshd_config", Line: 9, Settings: map[string]host.Setting{"ciphers": {Value: "aes128-cbc", File: "/etc/ssh/sshd_config", Line: 10}}}), finding.StatusFail, "Match User bob"},
+	} {
+		got := check.Evaluate(c.inv)
+		if got.Status != c.want || !strings.Contains(strings.Join(got.Evidence, "\n"), c.ev) {
+			t.Errorf("%s: %s %q (%s), want %s with %q", c.name, got.Status, got.Evidence, got.Reason, c.want, c.ev)
+		}
+	}
+	for _, src := range []string{
+		"    keyword: Ciphers\n    from: " + backEnd + "\n    forbidden: ['*-cbc']",
+		"    keyword: Ciphers\n    from: relative.config",
+		"    from: " + backEnd,
+	} {
+		if _, err := rules.Parse([]byte("id: x\npackage: cis\ntitle: t\ntarget: t\nseverity: low\ndescription: d\nrationale: r\nremediation: r\ncheck:\n  sshd_list:\n" + src + "\n")); err == nil || !strings.Contains(err.Error(), "sshd_list") {
+			t.Errorf("%q: error %v", src, err)
+		}
+	}
+}

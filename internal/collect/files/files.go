@@ -28,6 +28,12 @@
 //   - dconf: the keyfiles under /etc/dconf/db/*.d/ and their locks/;
 //     gdm: /etc/gdm3/custom.conf, /etc/gdm3/daemon.conf,
 //     /etc/gdm3/greeter.dconf-defaults, /etc/gdm/custom.conf.
+//   - The Red Hat family's: /boot/grub2/user.cfg, the BLS entries,
+//     /etc/selinux/config, /etc/crypto-policies/config, dnf.conf and the
+//     repository files, /etc/sysconfig/sshd (sshd-sysconfig), and AIDE's
+//     /etc/aide.conf with its @@include files followed in place, its
+//     selection lines written with their groups expanded (aide: see
+//     aide.go).
 //
 // # What is kept
 //
@@ -111,6 +117,12 @@ const (
 	SetSELinux      = "selinux"
 	SetCryptoPolicy = "crypto-policy"
 	SetDNF          = "dnf"
+	// SetSSHDSysconfig is /etc/sysconfig/sshd, the environment file of
+	// the Red Hat family's sshd.service (CRYPTO_POLICY, OPTIONS); SetAIDE
+	// AIDE's configuration, /etc/aide.conf and its @@include files (see
+	// aide.go).
+	SetSSHDSysconfig = "sshd-sysconfig"
+	SetAIDE          = "aide"
 )
 
 // systemdConfDirs are the directories systemd reads "<name>.conf.d" drop-ins
@@ -247,6 +259,8 @@ func (r *reader) collectAll() {
 	r.file("/etc/crypto-policies/config", SetCryptoPolicy, synShell, "")
 	r.file("/etc/dnf/dnf.conf", SetDNF, synINI, "")
 	r.dir("/etc/yum.repos.d", "*.repo", SetDNF, synINI)
+	r.file("/etc/sysconfig/sshd", SetSSHDSysconfig, synShell, "")
+	r.aide()
 	r.file("/etc/security/limits.conf", SetLimits, synShell, "")
 	r.dir("/etc/security/limits.d", "*.conf", SetLimits, synShell)
 	r.systemd("coredump", SetCoredump)

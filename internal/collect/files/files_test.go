@@ -569,3 +569,116 @@ func TestGrubUserPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+// /etc/sysconfig/sshd is read as a shell file.
+func TestSSHDSysconfig(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/sysconfig/sshd", "# To opt-out, uncomment the following line\n# CRYPTO_POLICY=\nCRYPTO_POLICY=\nSSH_USE_STRONG_RNG=0\n")
+	cf, _ := collectFiles(t, root)
+	want := []string{"/etc/sysconfig/sshd:3: CRYPTO_POLICY=", "/etc/sysconfig/sshd:4: SSH_USE_STRONG_RNG=0"}
+	if got := setLines(cf, files.SetSSHDSysconfig); !slices.Equal(got, want) {
+		t.Errorf("lines:\n got %q\nwant %q", got, want)
+	}
+}
+
+// AIDE's configuration: variables substituted, @@ifdef applied, a file
+// and (AIDE 0.17) a directory included in place, groups expanded in the
+// selection lines (later definitions, builtins, "-" removing, unknown
+// names marked), exclusions kept.
+func TestAIDEConf(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/aide.conf", `# AIDE
+@@define DBDIR /var/lib/aide
+database=file:@@{DBDIR}/aide.db.gz
+FIPSR = p+i+n+u+g+s+m+c+acl+selinux+xattrs+sha256
+NORMAL = FIPSR+sha512
+@@ifdef NOSUCH
+/usr/sbin/auditctl E
+@@else
+/usr/sbin/auditctl NORMAL+b-m-c
+@@endif
+@@include /etc/aide.d/tools.conf
+@@include /etc/aide.conf.d ^[a-z]+\.conf$
+!/usr/sbin/autrace
+/usr/sbin/augenrules f R+UNDEFINED
+`)
+	write(t, root, "etc/aide.d/tools.conf", "TOOLS = p+i+n+u+g+s+b+acl+xattrs+sha512\n=/usr/sbin/auditd$ TOOLS\n")
+	write(t, root, "etc/aide.conf.d/b.conf", "/usr/sbin/aureport L\n")
+	write(t, root, "etc/aide.conf.d/a.conf", "/usr/sbin/ausearch >\n")
+	write(t, root, "etc/aide.conf.d/skip.txt", "/usr/sbin/ausearch E\n")
+	cf, run := collectFiles(t, root)
+	want := []string{
+		"/etc/aide.conf:3: database=file:/var/lib/aide/aide.db.gz",
+		"/etc/aide.conf:4: FIPSR = p+i+n+u+g+s+m+c+acl+selinux+xattrs+sha256",
+		"/etc/aide.conf:5: NORMAL = FIPSR+sha512",
+		"/etc/aide.conf:9: /usr/sbin/auditctl p+i+n+u+g+s+b+acl+selinux+xattrs+sha256+sha512 # written: NORMAL+b-m-c",
+		"/etc/aide.conf:11: @@include /etc/aide.d/tools.conf",
+		"/etc/aide.d/tools.conf:1: TOOLS = p+i+n+u+g+s+b+acl+xattrs+sha512",
+		"/etc/aide.d/tools.conf:2: =/usr/sbin/auditd$ p+i+n+u+g+s+b+acl+xattrs+sha512 # written: TOOLS",
+		`/etc/aide.conf:12: @@include /etc/aide.conf.d ^[a-z]+\.conf$`,
+		"/etc/aide.conf.d/a.conf:1: /usr/sbin/ausearch p+i+l+n+u+g+S+acl+selinux+xattrs # written: >",
+		"/etc/aide.conf.d/b.conf:1: /usr/sbin/aureport p+i+l+n+u+g+acl+selinux+xattrs # written: L",
+		"/etc/aide.conf:13: !/usr/sbin/autrace",
+		"/etc/aide.conf:14: /usr/sbin/augenrules f p+i+l+n+u+g+s+m+c+acl+selinux+xattrs+md5+?UNDEFINED # written: R+UNDEFINED",
+	}
+	got := setLines(cf, files.SetAIDE)
+	if !slices.Equal(got, want) {
+		t.Errorf("lines:\n got %q\nwant %q", got, want)
+	}
+	if run.ErrorCount != 0 {
+		t.Errorf("errors: %v", run.Errors)
+	}
+}
+
+// An @@x_include runs programs and @@ifhost depends on the host name:
+// the file is then an error, not read further; an include loop is
+// refused.
+func TestAIDEConfNotKnown(t *testing.T) {
+	for name, conf := range map[string]string{
+		"x_include": "/usr/sbin/auditctl p\n@@x_include /etc/aide.conf.d ^[a-z]+$\n/usr/sbin/auditd p\n",
+		"ifhost":    "/usr/sbin/auditctl p\n@@ifhost web1\n/usr/sbin/auditd p\n@@endif\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			write(t, root, "etc/aide.conf", conf)
+			cf, run := collectFiles(t, root)
+			f := file(t, cf, "/etc/aide.conf")
+			if !strings.Contains(f.Error, "line 2:") || len(f.Lines) != 1 || run.ErrorCount != 1 {
+				t.Errorf("file: %+v, errors %v", f, run.Errors)
+			}
+		})
+	}
+	root := t.TempDir()
+	write(t, root, "etc/aide.conf", "@@include /etc/aide.conf\n")
+	cf, _ := collectFiles(t, root)
+	var loop bool
+	for _, f := range cf.Files {
+		loop = loop || strings.Contains(f.Error, "include loop")
+	}
+	if !loop {
+		t.Errorf("no loop refused: %+v", cf.Files)
+	}
+}
+
+// A variable defined as itself twice over would double at each line: the
+// substituted line is capped. A group defined from itself stays bounded.
+func TestAIDEConfBounded(t *testing.T) {
+	root := t.TempDir()
+	conf := "@@define A xxxxxxxxxxxxxxxx\nG = p+NOPE\n"
+	for range 40 {
+		conf += "@@define A @@{A}@@{A}\nG = G+G+NOPE\n"
+	}
+	conf += "/usr/sbin/auditctl G\n"
+	write(t, root, "etc/aide.conf", conf)
+	cf, _ := collectFiles(t, root)
+	f := file(t, cf, "/etc/aide.conf")
+	if !strings.Contains(f.Error, "bytes once its variables are substituted") {
+		t.Errorf("error: %q", f.Error)
+	}
+	root = t.TempDir()
+	write(t, root, "etc/aide.conf", strings.ReplaceAll(conf, "@@define A @@{A}@@{A}\n", ""))
+	cf, _ = collectFiles(t, root)
+	if got := setLines(cf, files.SetAIDE); got[len(got)-1] != "/etc/aide.conf:43: /usr/sbin/auditctl p+?NOPE # written: G" {
+		t.Errorf("last line: %q", got[len(got)-1])
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/collect/files"
+	"github.com/kensa-dev/kensa/internal/testfixture"
 )
 
 // FuzzParseSudoers: any input parses without panicking into lines with
@@ -98,6 +99,34 @@ func FuzzExtractGrub(f *testing.F) {
 				}
 			default:
 				t.Fatalf("kept %q", l.Text)
+			}
+		}
+	})
+}
+
+// FuzzAIDEConf: AIDE's configuration never panics the collector, and
+// every line kept is one line, trimmed.
+func FuzzAIDEConf(f *testing.F) {
+	for _, s := range []string{
+		"@@define X /usr\n@@{X}/sbin/auditctl NORMAL\nNORMAL = p+i\n",
+		"@@{UNDEFINED}\n@@ifdef\n@@else\n@@endif\n@@endif\n@@else\n",
+		"G = -+-+\n/x +\n/y G-G+?\n=/z$ f,d R+L->-E\n!/w\n@@include\n@@include /etc/aide.conf.d [\n",
+		"A=B\n/a A\n@@undef\n@@define\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, conf string) {
+		root := t.TempDir()
+		write(t, root, "etc/aide.conf", conf)
+		inv := testfixture.Collect(t, root, files.New())
+		if inv.Config == nil || inv.Config.Files == nil {
+			return
+		}
+		for _, cf := range inv.Config.Files.Files {
+			for _, l := range cf.Lines {
+				if l.Text == "" || strings.Contains(l.Text, "\n") || l.Text != strings.TrimSpace(l.Text) {
+					t.Fatalf("line %q", l.Text)
+				}
 			}
 		}
 	})

@@ -10,7 +10,11 @@
 //     removed), and its rule files in iptables-restore format
 //     (before.rules and user.rules for IPv4, before6.rules and user6.rules
 //     for IPv6), where ufw keeps its loopback and user rules.
-//   - nftables: /etc/nftables.conf, the file nftables.service loads, and
+//   - nftables: the file nftables.service loads (NFTConfFor):
+//     /etc/nftables.conf on Debian and Ubuntu, /etc/sysconfig/nftables.conf
+//     on the Red Hat family (RHEL and its rebuilds, Fedora, Amazon Linux),
+//     whose unit runs `nft -f /etc/sysconfig/nftables.conf` (as shipped it
+//     only holds a commented `include "/etc/nftables/main.nft"`); and
 //     the files it includes (a relative name is looked up in /etc, nft's
 //     default include directory; a glob matches in lexical order), at
 //     most MaxIncludes files and MaxIncludeDepth levels, each read where
@@ -58,8 +62,37 @@ const (
 	LiveLimit = 64 << 20
 )
 
-// NFTConf is the file nftables.service loads.
-const NFTConf = "/etc/nftables.conf"
+// NFTConf is the file nftables.service loads on Debian and most
+// distributions; NFTConfRedHat the one the Red Hat family's loads.
+const (
+	NFTConf       = "/etc/nftables.conf"
+	NFTConfRedHat = "/etc/sysconfig/nftables.conf"
+)
+
+// NFTConfFor returns the file nftables.service loads on an OS family
+// (host.OSRelease.Family): NFTConfRedHat for "rhel", NFTConf otherwise.
+func NFTConfFor(family string) string {
+	if family == "rhel" {
+		return NFTConfRedHat
+	}
+	return NFTConf
+}
+
+// nftConf returns the file nftables.service loads on the scanned host:
+// by its OS family when the os-release collector ran before this one;
+// when the OS is not known, /etc/nftables.conf, or the Red Hat family's
+// file when only that one exists.
+func nftConf(env *collect.Env, inv *host.Inventory) string {
+	if inv.OS != nil && inv.OS.Family != "" && inv.OS.Family != "unknown" {
+		return NFTConfFor(inv.OS.Family)
+	}
+	if _, err := env.FS.Stat(NFTConf); err != nil {
+		if _, err := env.FS.Stat(NFTConfRedHat); err == nil {
+			return NFTConfRedHat
+		}
+	}
+	return NFTConf
+}
 
 // nftBinaries are where Debian and others install nft.
 var nftBinaries = []string{"/usr/sbin/nft", "/sbin/nft"}
@@ -119,8 +152,9 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		fw.UFW = u
 		got = append(got, "ufw")
 	}
-	if text, ok := read(env, NFTConf); ok {
-		fw.NFT = c.readNFT(env, text)
+	conf := nftConf(env, inv)
+	if text, ok := read(env, conf); ok {
+		fw.NFT = c.readNFT(env, conf, text)
 		got = append(got, strings.Join(fw.NFT.Files, ", "))
 	}
 	if text, ok := read(env, "/etc/iptables/rules.v4"); ok {
@@ -136,7 +170,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	}
 	c.live(ctx, env, fw)
 	if len(got) == 0 {
-		fw.Source = "no firewall configuration files (ufw, " + NFTConf + ", /etc/iptables)"
+		fw.Source = "no firewall configuration files (ufw, " + conf + ", /etc/iptables)"
 	} else {
 		fw.Source = strings.Join(got, "; ")
 	}
@@ -206,18 +240,18 @@ func ShellVar(text, file, name string) *host.Setting {
 	return out
 }
 
-// readNFT parses nftables.conf and the files it includes, each include
-// read where its statement is (a later "flush ruleset" or "delete table"
-// applies to what it defined). As nft -f does, a file may be included
+// readNFT parses conf (the file nftables.service loads) and the files it
+// includes, each include read where its statement is (a later "flush
+// ruleset" or "delete table" applies to what it defined). As nft -f does, a file may be included
 // more than once; an include that is missing (nft -f then loads nothing)
 // or that includes itself (nft stops at its depth bound with an error)
 // is a LoadError, while an include that could not be read here, or
 // MaxIncludes or MaxIncludeDepth being reached, leaves the ruleset not
 // fully known (Truncated, Incomplete).
-func (c *Collector) readNFT(env *collect.Env, text string) *host.FirewallRuleset {
+func (c *Collector) readNFT(env *collect.Env, conf, text string) *host.FirewallRuleset {
 	b := newBuilder()
-	files := []string{NFTConf}
-	stack := []string{NFTConf}
+	files := []string{conf}
+	stack := []string{conf}
 	read := 1
 	b.resolve = func(in include) {
 		if len(stack) > MaxIncludeDepth {
@@ -255,7 +289,7 @@ func (c *Collector) readNFT(env *collect.Env, text string) *host.FirewallRuleset
 			stack = stack[:len(stack)-1]
 		}
 	}
-	b.parse(text, NFTConf)
+	b.parse(text, conf)
 	return b.ruleset(files)
 }
 

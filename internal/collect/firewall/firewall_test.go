@@ -11,6 +11,7 @@ import (
 
 	"github.com/kensa-dev/kensa/internal/collect"
 	"github.com/kensa-dev/kensa/internal/collect/firewall"
+	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/hostfs"
 	"github.com/kensa-dev/kensa/internal/testfixture"
@@ -206,5 +207,64 @@ func TestIncludeUnreadableAndLoop(t *testing.T) {
 	}
 	if !strings.Contains(fw.NFT.LoadError, "/etc/self.nft:1: include \"self.nft\": /etc/self.nft includes itself") {
 		t.Errorf("loop: %q", fw.NFT.LoadError)
+	}
+}
+
+// On the Red Hat family nftables.service loads
+// /etc/sysconfig/nftables.conf (which includes /etc/nftables/*.nft), not
+// /etc/nftables.conf; the OS comes from the os-release collector run
+// before. Without a known OS the Red Hat file is read only when
+// /etc/nftables.conf does not exist.
+func TestRedHatConf(t *testing.T) {
+	rhel := "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n"
+	debian := "NAME=\"Debian GNU/Linux\"\nID=debian\nVERSION_ID=\"12\"\n"
+	base := "table inet filter {\n chain input { type filter hook input priority 0; policy drop; iif lo accept; }\n}\n"
+	for _, tc := range []struct {
+		name, osRelease string
+		debianConf      bool
+		want            string
+	}{
+		{"rhel", rhel, true, "/etc/sysconfig/nftables.conf /etc/nftables/main.nft"},
+		{"debian", debian, true, "/etc/nftables.conf"},
+		{"unknown os, only the red hat file", "", false, "/etc/sysconfig/nftables.conf /etc/nftables/main.nft"},
+		{"unknown os, both", "", true, "/etc/nftables.conf"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			if tc.osRelease != "" {
+				write(t, root, "etc/os-release", tc.osRelease)
+			}
+			write(t, root, "etc/sysconfig/nftables.conf", "# sample\ninclude \"/etc/nftables/main.nft\"\n")
+			write(t, root, "etc/nftables/main.nft", base)
+			if tc.debianConf {
+				write(t, root, "etc/nftables.conf", "flush ruleset\n")
+			}
+			inv := testfixture.Collect(t, root, osrelease.New(), firewall.New())
+			fw := inv.Config.Firewall
+			if fw == nil || fw.NFT == nil {
+				t.Fatalf("no nft: %+v", fw)
+			}
+			if got := strings.Join(fw.NFT.Files, " "); got != tc.want {
+				t.Errorf("files: %s, want %s", got, tc.want)
+			}
+			if strings.HasPrefix(tc.want, "/etc/sysconfig") {
+				if len(fw.NFT.Chains) != 1 || fw.NFT.Chains[0].Policy == nil || fw.NFT.Chains[0].Policy.File != "/etc/nftables/main.nft" {
+					t.Errorf("chains: %+v", fw.NFT.Chains)
+				}
+			}
+		})
+	}
+	// As RHEL ships it: the include is commented, nothing is loaded, and
+	// a missing file is named in the source.
+	root := t.TempDir()
+	write(t, root, "etc/os-release", rhel)
+	inv := testfixture.Collect(t, root, osrelease.New(), firewall.New())
+	if fw := inv.Config.Firewall; fw.NFT != nil || !strings.Contains(fw.Source, "/etc/sysconfig/nftables.conf") {
+		t.Errorf("no file: %+v", fw)
+	}
+	write(t, root, "etc/sysconfig/nftables.conf", "#include \"/etc/nftables/main.nft\"\n")
+	inv = testfixture.Collect(t, root, osrelease.New(), firewall.New())
+	if fw := inv.Config.Firewall; fw.NFT == nil || len(fw.NFT.Chains) != 0 || fw.NFT.LoadError != "" || fw.NFT.Truncated {
+		t.Errorf("as shipped: %+v", fw.NFT)
 	}
 }
