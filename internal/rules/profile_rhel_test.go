@@ -69,7 +69,7 @@ func TestRHEL9ProfileCoversRebuilds(t *testing.T) {
 
 // Amazon Linux 2023 has its own profile, numbered as CaC numbers the
 // benchmark (and saying that Wazuh's numbers differ); Amazon Linux 2 has
-// none yet.
+// another, numbered as Wazuh numbers its benchmark.
 func TestAL2023Profile(t *testing.T) {
 	profiles, err := rules.Profiles()
 	if err != nil {
@@ -82,7 +82,16 @@ func TestAL2023Profile(t *testing.T) {
 	if c, ok := p.Control("cis-5.1.20"); !ok || c.ID() != "cis-4.2.7" {
 		t.Errorf("SSH root login on AL2023: %+v, want cis-4.2.7", c)
 	}
-	if p := rules.ProfileFor(profiles, &host.OSRelease{ID: "amzn", Family: "rhel", Release: "2", Major: "2"}); p != nil {
-		t.Errorf("amzn 2 has profile %s", p.ID)
+	p2 := rules.ProfileFor(profiles, &host.OSRelease{ID: "amzn", Family: "rhel", Release: "2", Major: "2"})
+	if p2 == nil || p2.ID != "al2" || p2.Version != "v2.0.0" || !strings.Contains(p2.Numbering, "Wazuh") {
+		t.Fatalf("amzn 2 profile: %+v", p2)
+	}
+	// SSH root login is 5.3.10 in the AL2 benchmark (4.2.7 in AL2023's).
+	if c, ok := p2.Control("cis-5.1.20"); !ok || c.ID() != "cis-5.3.10" {
+		t.Errorf("SSH root login on AL2: %+v, want cis-5.3.10", c)
+	}
+	// Amazon Linux 2018.03 (AL1) has no profile.
+	if p := rules.ProfileFor(profiles, &host.OSRelease{ID: "amzn", Family: "rhel", Release: "2018.03", Major: "2018.03"}); p != nil {
+		t.Errorf("amzn 2018.03 has profile %s", p.ID)
 	}
 }

@@ -131,4 +131,40 @@ for e in "${al2023[@]}"; do
 	esac
 done
 makedb al2023-pkgs-missing "${kept[@]}"
+# Amazon Linux 2: the packages the rules look at, as Amazon Linux 2 names
+# them (yum, authconfig and pam 1.1.8, OpenSSH 7.4p1, cronie, rsyslog,
+# chrony, iptables; no crypto-policies, authselect, nftables or firewalld).
+# Amazon Linux 2's own rpm database is a Berkeley DB (rpm 4.11); these are
+# sqlite like the others (see README-al2.md).
+al2=(
+	"setup 2.8.71-10.amzn2.0.1" "bash 4.2.46-34.amzn2" "systemd 219-78.amzn2.0.22" "systemd-libs 219-78.amzn2.0.22"
+	"openssh 7.4p1-22.amzn2.0.9" "openssh-server 7.4p1-22.amzn2.0.9" "openssh-clients 7.4p1-22.amzn2.0.9"
+	"pam 1.1.8-23.amzn2.0.1" "authconfig 6.2.8-30.amzn2.0.2" "libpwquality 1.2.3-5.amzn2" "sudo 1.8.23-10.amzn2.3.5"
+	"chrony 4.2-5.amzn2.0.2" "cronie 1.4.11-23.amzn2" "cronie-anacron 1.4.11-23.amzn2" "rsyslog 8.24.0-57.amzn2.2.0.2"
+	"libselinux 2.5-12.amzn2.0.2" "libselinux-utils 2.5-12.amzn2.0.2" "selinux-policy 3.13.1-192.amzn2.6.10"
+	"selinux-policy-targeted 3.13.1-192.amzn2.6.10" "yum 3.4.3-158.amzn2.0.6" "rpm 4.11.3-48.amzn2.0.4"
+	"shadow-utils 4.1.5.1-24.amzn2.0.3" "util-linux 2.30.2-2.amzn2.0.11" "kernel 5.10.215-203.850.amzn2"
+	"grub2-common 2.06-61.amzn2.0.9" "grub2-pc 2.06-61.amzn2.0.9" "audit 2.8.1-3.amzn2.1" "logrotate 3.8.6-15.amzn2"
+	"kmod 25-3.amzn2.0.2" "procps-ng 3.3.10-26.amzn2.0.1" "iptables 1.8.4-10.amzn2.1.2" "postfix 2.10.1-6.amzn2.0.3"
+	"cloud-init 19.3-46.amzn2.0.1" "ec2-instance-connect 1.1-19.amzn2"
+)
+al2_extra=(
+	"telnet 0.17-66.amzn2" "rsh 0.17-76.amzn2.0.2" "talk 0.17-46.amzn2.0.2" "ypbind 1.37.1-9.amzn2.0.2"
+	"openldap-clients 2.4.44-25.amzn2.0.6" "mcstrans 0.3.4-5.amzn2.0.2" "setroubleshoot 3.2.30-3.amzn2.0.1"
+	"avahi 0.6.31-20.amzn2" "cups 1.6.3-51.amzn2.0.3" "dhcp 4.2.5-79.amzn2.1.5" "openldap-servers 2.4.44-25.amzn2.0.6"
+	"bind 9.11.4-26.P2.amzn2.13.5" "vsftpd 3.0.2-25.amzn2" "httpd 2.4.58-1.amzn2" "dovecot 2.2.36-8.amzn2.0.3"
+	"samba 4.10.16-25.amzn2.0.1" "squid 3.5.20-17.amzn2.7.22" "net-snmp 5.7.2-49.amzn2.2" "ypserv 2.31-12.amzn2.0.2"
+	"telnet-server 0.17-66.amzn2" "nfs-utils 1.3.0-0.54.amzn2.0.2" "rpcbind 0.2.0-44.amzn2" "rsync 3.1.2-11.amzn2.0.2"
+	"prelink 0.5.0-9.amzn2.0.2" "xorg-x11-server-Xorg 1.20.4-15.amzn2.0.3" "autofs 5.0.7-116.amzn2.0.1" "at 3.1.13-25.amzn2"
+)
+makedb al2-default "${al2[@]}"
+makedb al2-cis "${al2[@]}" "aide 0.16-1.amzn2.0.1"
+makedb al2-pkgs-extra "${al2[@]}" "${al2_extra[@]}"
+kept=()
+for e in "${al2[@]}"; do
+	case "${e% *}" in sudo | libselinux | libselinux-utils | libpwquality | chrony | cronie | cronie-anacron | rsyslog) ;;
+	*) kept+=("$e") ;;
+	esac
+done
+makedb al2-pkgs-missing "${kept[@]}"
 ls -l */var/lib/rpm/rpmdb.sqlite
