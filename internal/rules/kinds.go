@@ -645,7 +645,7 @@ func (c *PasswordPolicy) evaluate(inv *host.Inventory) Outcome {
 	if inv.Config == nil || inv.Config.PAM == nil {
 		return errorf("the PAM configuration was not collected")
 	}
-	p := auth.EffectivePasswordPolicy(inv.Config.PAM)
+	p := auth.EffectivePasswordPolicy(inv.Config.PAM, auth.InstalledVersions(inv.Packages))
 	if p.Service == "" {
 		return errorf("no PAM password stack was found (passwd, common-password, system-auth)")
 	}

@@ -447,7 +447,7 @@ func (c *PAMOptionCheck) evaluate(inv *host.Inventory) Outcome {
 	if c.Type != "" {
 		where += " in the " + c.Type + " lines"
 	}
-	version := auth.PAMVersion(inv.Packages)
+	version := auth.InstalledVersions(inv.Packages)
 	var ev pamEvidence
 	var unread []string
 	for _, svc := range services {
@@ -722,7 +722,7 @@ func (c *DefaultUmask) evaluate(inv *host.Inventory) Outcome {
 		for _, svc := range c.Services {
 			for _, i := range pamSelect(p.Stacks[svc], "session", "pam_umask", nil) {
 				e := p.Stacks[svc][i]
-				opt, _ := auth.ModuleOption(p, e, "umask", "")
+				opt, _ := auth.ModuleOption(p, e, "umask", auth.Versions{})
 				if !opt.Set {
 					continue // pam_umask then uses login.defs UMASK
 				}

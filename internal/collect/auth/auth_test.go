@@ -144,7 +144,7 @@ func TestDebian12Defaults(t *testing.T) {
 		t.Errorf("all-commented files gave settings: %v %v", p.PWQuality, p.Faillock)
 	}
 
-	pol := auth.EffectivePasswordPolicy(p)
+	pol := auth.EffectivePasswordPolicy(p, auth.Versions{})
 	if pol.Service != "common-password" || pol.Quality != "" || pol.QualityEnforced {
 		t.Errorf("policy = %+v", pol)
 	}
@@ -163,7 +163,7 @@ func TestDebian12PWQuality(t *testing.T) {
 	if run.Status != host.StatusOK {
 		t.Fatalf("run = %+v", run)
 	}
-	pol := auth.EffectivePasswordPolicy(inv.Config.PAM)
+	pol := auth.EffectivePasswordPolicy(inv.Config.PAM, auth.Versions{})
 	q := pol.QualityEntry
 	if pol.Quality != "pam_pwquality" || q == nil || q.Control != "requisite" || !cmp.Equal(q.Args, []string{"retry=3"}) || !pol.QualityEnforced {
 		t.Fatalf("policy = %+v", pol)
@@ -220,7 +220,7 @@ func TestDebian12Hardened(t *testing.T) {
 		t.Errorf("faillock preauth = %+v", e)
 	}
 
-	pol := auth.EffectivePasswordPolicy(p)
+	pol := auth.EffectivePasswordPolicy(p, auth.Versions{})
 	conf := "/etc/security/pwquality.conf.d/50-cis.conf"
 	if pol.Quality != "pam_pwquality" || !pol.QualityEnforced {
 		t.Errorf("quality %q enforced %v", pol.Quality, pol.QualityEnforced)
@@ -281,7 +281,7 @@ func TestRHELAuthselect(t *testing.T) {
 					t.Errorf("%s faillock preauth = %+v", svc, fl)
 				}
 			}
-			pol := auth.EffectivePasswordPolicy(p)
+			pol := auth.EffectivePasswordPolicy(p, auth.Versions{})
 			if pol.Service != "system-auth" || pol.Quality != "pam_pwquality" || !pol.QualityEnforced {
 				t.Fatalf("policy = %+v", pol)
 			}
@@ -358,7 +358,7 @@ func TestIncludesAndPrecedence(t *testing.T) {
 	if p.Faillock["even_deny_root"].Value != "true" || p.Faillock["unlock_time"].Value != "never" || p.Faillock["deny"].Line != 1 {
 		t.Errorf("faillock = %+v", p.Faillock)
 	}
-	pol := auth.EffectivePasswordPolicy(p)
+	pol := auth.EffectivePasswordPolicy(p, auth.Versions{})
 	if pol.Service != "passwd" || pol.Quality != "pam_pwquality" {
 		t.Fatalf("policy = %+v", pol)
 	}

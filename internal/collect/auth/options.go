@@ -25,25 +25,41 @@ type Option struct {
 // Int returns the value as a number; ok is false when it is not one.
 func (o Option) Int() (int, bool) { return o.Value.Int() }
 
+// Versions are the installed upstream versions ("1.5.2"; "" when
+// unknown) that decide which configuration files the PAM modules read:
+// Linux-PAM's pam_pwhistory reads pwhistory.conf from 1.5.3 and
+// pam_faillock reads faillock.conf from 1.4.0 (Red Hat backported it to
+// 1.3.1; Amazon Linux 2's 1.1.8 takes arguments only), and libpwquality
+// reads pwquality.conf.d from 1.4.0 (Amazon Linux 2's 1.2.3 reads
+// pwquality.conf alone). A setting in a file the installed module does
+// not read is not in effect, however strict it is.
+type Versions struct {
+	PAM       string
+	PWQuality string
+}
+
+// InstalledVersions reads Versions from the package inventory.
+func InstalledVersions(pkgs []host.Package) Versions {
+	return Versions{PAM: PAMVersion(pkgs), PWQuality: upstreamVersion(pkgs, "libpwquality1", "libpwquality", "libpwquality")}
+}
+
 // ModuleOption computes the effective value of option name (lower case)
 // for the module on line e, reading nothing: the collected configuration
-// files are in p. pamVersion is the installed Linux-PAM's upstream
-// version ("1.5.2"; "" when unknown), which decides whether
-// pam_pwhistory reads pwhistory.conf. It knows how pam_pwquality,
+// files are in p; v says which of them the installed modules read. It knows how pam_pwquality,
 // pam_faillock and pam_pwhistory merge defaults, file and arguments; for
 // any other module the option is its last name=value (or bare name)
 // argument. err is set when the value depends on something that was not
 // collected or is not known (a conf= file elsewhere, an unknown PAM
 // version where it matters).
-func ModuleOption(p *host.PAM, e host.PAMEntry, name, pamVersion string) (Option, error) {
+func ModuleOption(p *host.PAM, e host.PAMEntry, name string, v Versions) (Option, error) {
 	name = strings.ToLower(name)
 	switch ModuleName(e) {
 	case "pam_pwquality":
-		return pwqualityOption(p, e, name)
+		return pwqualityOption(p, e, name, v.PWQuality)
 	case "pam_faillock":
-		return faillockOption(p, e, name)
+		return faillockOption(p, e, name, v.PAM)
 	case "pam_pwhistory":
-		return pwhistoryOption(p, e, name, pamVersion)
+		return pwhistoryOption(p, e, name, v.PAM)
 	}
 	var o Option
 	for _, a := range e.Args {
@@ -69,14 +85,12 @@ func settingSource(s host.Setting) string {
 //
 // A value not given by an argument may come from a pwquality file that
 // could not be read: that is an error.
-func pwqualityOption(p *host.PAM, e host.PAMEntry, name string) (Option, error) {
+func pwqualityOption(p *host.PAM, e host.PAMEntry, name, pwqVersion string) (Option, error) {
 	pol := Policy{Settings: map[string]Value{}, Quality: "pam_pwquality"}
 	for k, v := range pwqDefaults {
 		pol.Settings[k] = Value{v, "default (libpwquality)"}
 	}
-	for k, s := range p.PWQuality {
-		pol.Settings[k] = Value{s.Value, settingSource(s)}
-	}
+	pol.Notes = pwqualitySettings(&pol, p, pwqVersion)
 	applyQualityArgs(&pol, e)
 	clamp(&pol, "minlen", 6, true)
 	clamp(&pol, "minclass", 4, false)
@@ -125,7 +139,7 @@ const faillockMaxInterval = 604800
 // nothing sets it, is unlock_time. The collector keeps the last line of a
 // key of faillock.conf; a refused last line there makes the module keep
 // an earlier valid one, which this reports as the default instead.
-func faillockOption(p *host.PAM, e host.PAMEntry, name string) (Option, error) {
+func faillockOption(p *host.PAM, e host.PAMEntry, name, pamVersion string) (Option, error) {
 	vals := map[string]Value{
 		"deny":          {"3", "default (pam_faillock)"},
 		"fail_interval": {"900", "default (pam_faillock)"},
@@ -160,7 +174,12 @@ func faillockOption(p *host.PAM, e host.PAMEntry, name string) (Option, error) {
 			vals[k] = Value{v, src}
 		}
 	}
+	readsConf, known := pamAtLeast(pamVersion, 1, 3, 1)
 	for k, s := range p.Faillock {
+		if known && !readsConf {
+			notes = append(notes, fmt.Sprintf("%s sets %s, but the pam_faillock of the installed Linux-PAM %s reads no faillock.conf (arguments only): not in effect", settingSource(s), k, pamVersion))
+			continue
+		}
 		set(k, s.Value, settingSource(s))
 	}
 	for _, a := range e.Args {
@@ -349,16 +368,41 @@ func pamAtLeast(version string, major, minor, patch int) (atLeast, known bool) {
 	return true, true
 }
 
+// pwqualitySettings puts the collected pwquality.conf(.d) settings in
+// pol, leaving out those of pwquality.conf.d when the installed
+// libpwquality is known to be older than 1.4.0, which does not read it;
+// it returns notes saying so.
+func pwqualitySettings(pol *Policy, p *host.PAM, pwqVersion string) []string {
+	readsDir, known := pamAtLeast(pwqVersion, 1, 4, 0)
+	var notes []string
+	for k, s := range p.PWQuality {
+		if known && !readsDir && strings.Contains(s.File, "/pwquality.conf.d/") {
+			notes = append(notes, fmt.Sprintf("%s sets %s, but the installed libpwquality %s reads no pwquality.conf.d: not in effect", settingSource(s), k, pwqVersion))
+			continue
+		}
+		pol.Settings[k] = Value{s.Value, settingSource(s)}
+	}
+	slices.Sort(notes)
+	return notes
+}
+
 // PAMVersion returns the upstream version of the installed Linux-PAM from
 // the OS packages (Debian's libpam-modules, the rpm and apk packages pam
 // and linux-pam), "" when none is installed: "1:1.5.2-6+deb12u1" gives
 // "1.5.2".
 func PAMVersion(pkgs []host.Package) string {
+	return upstreamVersion(pkgs, "libpam-modules", "pam", "linux-pam")
+}
+
+// upstreamVersion is the upstream version of the package named deb, rpm
+// or apk in its manager: no epoch, no revision ("1:1.5.2-6+deb12u1" is
+// "1.5.2").
+func upstreamVersion(pkgs []host.Package, deb, rpm, apk string) string {
 	for _, p := range pkgs {
 		switch {
-		case p.Manager == "dpkg" && p.Name == "libpam-modules",
-			p.Manager == "rpm" && p.Name == "pam",
-			p.Manager == "apk" && p.Name == "linux-pam":
+		case p.Manager == "dpkg" && p.Name == deb,
+			p.Manager == "rpm" && p.Name == rpm,
+			p.Manager == "apk" && p.Name == apk:
 			v := p.Version
 			if i := strings.IndexByte(v, ':'); i >= 0 {
 				v = v[i+1:]

@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kensa-dev/kensa/internal/collect/auth"
@@ -100,12 +102,12 @@ func TestModuleOptionFaillock(t *testing.T) {
 		{[]string{"even_deny_root"}, "even_deny_root", "true", true, "/etc/pam.d/common-auth:3 (argument of pam_faillock)"},
 		{nil, "fail_interval", "900", true, "default (pam_faillock)"},
 	} {
-		o, err := auth.ModuleOption(p, entry("pam_faillock", tc.args...), tc.name, "1.5.2")
+		o, err := auth.ModuleOption(p, entry("pam_faillock", tc.args...), tc.name, auth.Versions{PAM: "1.5.2"})
 		if err != nil || o.Set != tc.set || o.Value.Value != tc.want || (tc.set && o.Value.Source != tc.source) {
 			t.Errorf("%v %s = %+v, %v; want %q from %q (set %v)", tc.args, tc.name, o, err, tc.want, tc.source, tc.set)
 		}
 	}
-	if _, err := auth.ModuleOption(p, entry("pam_faillock", "conf=/etc/other.conf"), "deny", ""); err == nil {
+	if _, err := auth.ModuleOption(p, entry("pam_faillock", "conf=/etc/other.conf"), "deny", auth.Versions{}); err == nil {
 		t.Error("conf= naming an uncollected file: want an error, not a value")
 	}
 }
@@ -116,26 +118,26 @@ func TestModuleOptionPWHistoryConfDependsOnVersion(t *testing.T) {
 		"enforce_for_root": {Value: "", File: auth.PWHistoryFile, Line: 3},
 	}}
 	e := entry("pam_pwhistory", "use_authtok")
-	o, err := auth.ModuleOption(p, e, "remember", "1.5.2")
+	o, err := auth.ModuleOption(p, e, "remember", auth.Versions{PAM: "1.5.2"})
 	if err != nil || o.Value.Value != "10" || len(o.Notes) == 0 {
 		t.Errorf("1.5.2 does not read pwhistory.conf: got %+v, %v; want the default 10 and a note", o, err)
 	}
-	o, err = auth.ModuleOption(p, e, "remember", "1.5.3")
+	o, err = auth.ModuleOption(p, e, "remember", auth.Versions{PAM: "1.5.3"})
 	if err != nil || o.Value.Value != "24" || o.Value.Source != "/etc/security/pwhistory.conf:2" {
 		t.Errorf("1.5.3 reads pwhistory.conf: got %+v, %v", o, err)
 	}
-	if o, err := auth.ModuleOption(p, e, "enforce_for_root", "1.6.0"); err != nil || !o.Set {
+	if o, err := auth.ModuleOption(p, e, "enforce_for_root", auth.Versions{PAM: "1.6.0"}); err != nil || !o.Set {
 		t.Errorf("enforce_for_root from pwhistory.conf on 1.6.0: %+v, %v", o, err)
 	}
-	if _, err := auth.ModuleOption(p, e, "remember", ""); err == nil {
+	if _, err := auth.ModuleOption(p, e, "remember", auth.Versions{}); err == nil {
 		t.Error("unknown PAM version with remember only in pwhistory.conf: want an error")
 	}
 	// An argument decides whatever the version.
-	o, err = auth.ModuleOption(p, entry("pam_pwhistory", "REMEMBER=500"), "remember", "")
+	o, err = auth.ModuleOption(p, entry("pam_pwhistory", "REMEMBER=500"), "remember", auth.Versions{})
 	if err != nil || o.Value.Value != "400" {
 		t.Errorf("remember=500: %+v, %v; want 400 (pam_pwhistory's cap)", o, err)
 	}
-	if o, _ := auth.ModuleOption(&host.PAM{}, entry("pam_pwhistory"), "enforce_for_root", "1.5.2"); o.Set {
+	if o, _ := auth.ModuleOption(&host.PAM{}, entry("pam_pwhistory"), "enforce_for_root", auth.Versions{PAM: "1.5.2"}); o.Set {
 		t.Errorf("enforce_for_root without argument or file: %+v, want unset", o)
 	}
 }
@@ -146,14 +148,14 @@ func TestModuleOptionPWQuality(t *testing.T) {
 		"enforce_for_root": {Value: "true", File: auth.PWQualityFile, Line: 2},
 	}}
 	e := host.PAMEntry{Type: "password", Control: "requisite", Module: "pam_pwquality.so", Args: []string{"retry=3", "minlen=4"}, File: "/etc/pam.d/common-password", Line: 25}
-	o, _ := auth.ModuleOption(p, e, "minlen", "")
+	o, _ := auth.ModuleOption(p, e, "minlen", auth.Versions{})
 	if o.Value.Value != "6" {
 		t.Errorf("minlen=4 argument over 14 in the file: %+v, want 6 (argument wins, raised to libpwquality's minimum)", o)
 	}
-	if o, _ := auth.ModuleOption(p, e, "enforce_for_root", ""); !o.Set {
+	if o, _ := auth.ModuleOption(p, e, "enforce_for_root", auth.Versions{}); !o.Set {
 		t.Errorf("enforce_for_root from pwquality.conf: %+v", o)
 	}
-	if o, _ := auth.ModuleOption(p, e, "maxrepeat", ""); o.Value.Value != "0" || o.Value.Source != "default (libpwquality)" {
+	if o, _ := auth.ModuleOption(p, e, "maxrepeat", auth.Versions{}); o.Value.Value != "0" || o.Value.Source != "default (libpwquality)" {
 		t.Errorf("maxrepeat default: %+v", o)
 	}
 }
@@ -198,5 +200,49 @@ func TestCollectPWHistoryAndUserAdd(t *testing.T) {
 	}
 	if inv.Config.PAM != nil && inv.Config.PAM.PWHistory != nil {
 		t.Errorf("no pwhistory.conf: %+v", inv.Config.PAM.PWHistory)
+	}
+}
+
+// A setting in a file the installed module does not read is not in
+// effect: Amazon Linux 2's pam_faillock (Linux-PAM 1.1.8) reads no
+// faillock.conf, and its libpwquality 1.2.3 no pwquality.conf.d; the
+// value falls back to the default, with a note saying why. Red Hat's
+// 1.3.1 and upstream 1.4.0 and later do read faillock.conf, libpwquality
+// 1.4.0 and later pwquality.conf.d; an unknown version keeps the file.
+func TestModuleOptionUnreadByVersion(t *testing.T) {
+	p := &host.PAM{
+		Faillock: map[string]host.Setting{"deny": {Value: "5", File: auth.FaillockFile, Line: 1}},
+		PWQuality: map[string]host.Setting{
+			"minlen":   {Value: "14", File: "/etc/security/pwquality.conf.d/50-cis.conf", Line: 1},
+			"minclass": {Value: "4", File: auth.PWQualityFile, Line: 3},
+		},
+	}
+	fl := entry("pam_faillock", "preauth")
+	for v, want := range map[string]string{"1.1.8": "3", "1.3.1": "5", "1.5.2": "5", "": "5"} {
+		o, err := auth.ModuleOption(p, fl, "deny", auth.Versions{PAM: v})
+		if err != nil || o.Value.Value != want {
+			t.Errorf("Linux-PAM %q: deny %+v %v, want %s", v, o, err, want)
+		}
+		if want == "3" && !slices.ContainsFunc(o.Notes, func(n string) bool { return strings.Contains(n, "reads no faillock.conf") }) {
+			t.Errorf("Linux-PAM %q: no note says faillock.conf is not read: %v", v, o.Notes)
+		}
+	}
+	pq := host.PAMEntry{Type: "password", Control: "requisite", Module: "pam_pwquality.so", File: "/etc/pam.d/system-auth", Line: 12}
+	for v, want := range map[string]string{"1.2.3": "8", "1.4.0": "14", "1.4.5": "14", "": "14"} {
+		o, err := auth.ModuleOption(p, pq, "minlen", auth.Versions{PWQuality: v})
+		if err != nil || o.Value.Value != want {
+			t.Errorf("libpwquality %q: minlen %+v %v, want %s", v, o, err, want)
+		}
+		if mc, _ := auth.ModuleOption(p, pq, "minclass", auth.Versions{PWQuality: v}); mc.Value.Value != "4" {
+			t.Errorf("libpwquality %q: pwquality.conf's minclass %+v, want 4 (the main file is always read)", v, mc)
+		}
+	}
+	pol := auth.EffectivePasswordPolicy(&host.PAM{Stacks: map[string][]host.PAMEntry{"passwd": {pq}}, PWQuality: p.PWQuality}, auth.Versions{PWQuality: "1.2.3"})
+	if pol.MinLen.Value != "8" || !slices.ContainsFunc(pol.Notes, func(n string) bool { return strings.Contains(n, "reads no pwquality.conf.d") }) {
+		t.Errorf("policy under libpwquality 1.2.3: minlen %+v, notes %v", pol.MinLen, pol.Notes)
+	}
+	vs := auth.InstalledVersions([]host.Package{{Manager: "rpm", Name: "pam", Version: "1.1.8-23.amzn2.0.1"}, {Manager: "rpm", Name: "libpwquality", Version: "1.2.3-5.amzn2"}})
+	if vs != (auth.Versions{PAM: "1.1.8", PWQuality: "1.2.3"}) {
+		t.Errorf("InstalledVersions: %+v", vs)
 	}
 }

@@ -108,8 +108,9 @@ var policyServices = []string{"passwd", "common-password", "system-auth", "other
 
 // EffectivePasswordPolicy computes the password policy of the stack
 // passwd(1) uses from collected PAM facts; it reads nothing. p may be nil
-// (nothing collected): the Policy then has no Service and says so.
-func EffectivePasswordPolicy(p *host.PAM) Policy {
+// (nothing collected): the Policy then has no Service and says so. v
+// says which configuration files the installed modules read.
+func EffectivePasswordPolicy(p *host.PAM, v Versions) Policy {
 	pol := Policy{Settings: map[string]Value{}}
 	if p == nil {
 		pol.Notes = append(pol.Notes, "no PAM configuration was collected")
@@ -162,9 +163,7 @@ func EffectivePasswordPolicy(p *host.PAM) Policy {
 		for k, v := range pwqDefaults {
 			pol.Settings[k] = Value{v, "default (libpwquality)"}
 		}
-		for k, s := range p.PWQuality {
-			pol.Settings[k] = Value{s.Value, fmt.Sprintf("%s:%d", s.File, s.Line)}
-		}
+		pol.Notes = append(pol.Notes, pwqualitySettings(&pol, p, v.PWQuality)...)
 	}
 	if quality != nil {
 		applyQualityArgs(&pol, *quality)

@@ -74,34 +74,34 @@ func TestUnreadModuleConfiguration(t *testing.T) {
 		}
 	}
 	fl := entry("pam_faillock", "preauth")
-	if o, err := auth.ModuleOption(p, fl, "deny", ""); err == nil || !strings.Contains(err.Error(), auth.FaillockFile) {
+	if o, err := auth.ModuleOption(p, fl, "deny", auth.Versions{}); err == nil || !strings.Contains(err.Error(), auth.FaillockFile) {
 		t.Errorf("deny from an unread faillock.conf: %+v, %v; want an error naming the file", o, err)
 	}
 	fl.Args = append(fl.Args, "deny=4", "unlock_time=never")
-	if o, err := auth.ModuleOption(p, fl, "deny", ""); err != nil || o.Value.Value != "4" {
+	if o, err := auth.ModuleOption(p, fl, "deny", auth.Versions{}); err != nil || o.Value.Value != "4" {
 		t.Errorf("deny=4 argument: %+v, %v", o, err)
 	}
-	if o, err := auth.ModuleOption(p, fl, "unlock_time", ""); err != nil || o.Value.Value != "0" {
+	if o, err := auth.ModuleOption(p, fl, "unlock_time", auth.Versions{}); err != nil || o.Value.Value != "0" {
 		t.Errorf("unlock_time=never argument: %+v, %v", o, err)
 	}
-	if _, err := auth.ModuleOption(p, fl, "root_unlock_time", ""); err == nil {
+	if _, err := auth.ModuleOption(p, fl, "root_unlock_time", auth.Versions{}); err == nil {
 		t.Error("root_unlock_time may be set in the unread file: want an error")
 	}
 	pq := host.PAMEntry{Type: "password", Control: "requisite", Module: "pam_pwquality.so", Args: []string{"minlen=14"}, File: "/etc/pam.d/common-password", Line: 25}
-	if _, err := auth.ModuleOption(p, pq, "minclass", ""); err == nil || !strings.Contains(err.Error(), auth.PWQualityFile) {
+	if _, err := auth.ModuleOption(p, pq, "minclass", auth.Versions{}); err == nil || !strings.Contains(err.Error(), auth.PWQualityFile) {
 		t.Errorf("minclass from an unread pwquality.conf: %v; want an error", err)
 	}
-	if o, err := auth.ModuleOption(p, pq, "minlen", ""); err != nil || o.Value.Value != "14" {
+	if o, err := auth.ModuleOption(p, pq, "minlen", auth.Versions{}); err != nil || o.Value.Value != "14" {
 		t.Errorf("minlen=14 argument: %+v, %v", o, err)
 	}
 	ph := host.PAMEntry{Type: "password", Control: "required", Module: "pam_pwhistory.so", File: "/etc/pam.d/common-password", Line: 26}
-	if _, err := auth.ModuleOption(p, ph, "remember", "1.5.3"); err == nil {
+	if _, err := auth.ModuleOption(p, ph, "remember", auth.Versions{PAM: "1.5.3"}); err == nil {
 		t.Error("remember from an unread pwhistory.conf read by Linux-PAM 1.5.3: want an error")
 	}
-	if o, err := auth.ModuleOption(p, ph, "remember", "1.5.2"); err != nil || o.Value.Value != "10" {
+	if o, err := auth.ModuleOption(p, ph, "remember", auth.Versions{PAM: "1.5.2"}); err != nil || o.Value.Value != "10" {
 		t.Errorf("Linux-PAM 1.5.2 does not read pwhistory.conf: %+v, %v", o, err)
 	}
-	pol := auth.EffectivePasswordPolicy(&host.PAM{Stacks: map[string][]host.PAMEntry{"passwd": {pq}}, ConfErrors: p.ConfErrors})
+	pol := auth.EffectivePasswordPolicy(&host.PAM{Stacks: map[string][]host.PAMEntry{"passwd": {pq}}, ConfErrors: p.ConfErrors}, auth.Versions{})
 	if len(pol.Unread) == 0 {
 		t.Errorf("policy with an unread pwquality.conf: Unread empty")
 	}
