@@ -127,22 +127,10 @@ func (r *reader) aide() {
 
 func (r *reader) aideFile(p, from string, chain []string, st *aideState) {
 	p = path.Clean("/" + p)
-	if slices.Contains(chain, p) {
-		r.add(host.ConfigFile{Path: p, Set: SetAIDE, Exists: true, IncludedFrom: from, Error: "include loop: " + strings.Join(append(chain, p), " -> ")})
-		return
-	}
-	if len(chain) >= MaxIncludeDepth {
-		r.add(host.ConfigFile{Path: p, Set: SetAIDE, Exists: true, IncludedFrom: from, Error: fmt.Sprintf("included more than %d levels deep: not read", MaxIncludeDepth)})
-		return
-	}
-	b, cf, ok := r.load(p, SetAIDE, from)
+	b, idx, chain, ok := r.enter(p, SetAIDE, from, chain)
 	if !ok {
-		r.add(cf)
 		return
 	}
-	idx := len(r.out)
-	r.add(cf)
-	chain = append(slices.Clone(chain), p)
 	fail := func(n int, why string) {
 		r.out[idx].Error = fmt.Sprintf("line %d: %s", n, why)
 		r.errorf("%s:%d: %s", p, n, why)

@@ -54,26 +54,37 @@ func includeOf(syn syntax, t string) (directive, bool) {
 	return directive{}, false
 }
 
+// enter opens p, a file of set included from "from" at the end of chain:
+// it refuses an include loop and a chain deeper than MaxIncludeDepth,
+// recording why, and loads the file. It returns the file's content, its
+// index in r.out and the chain with p; ok is false when there is nothing
+// to read (refused, absent or unreadable, and recorded so).
+func (r *reader) enter(p, set, from string, chain []string) (b []byte, idx int, next []string, ok bool) {
+	if slices.Contains(chain, p) {
+		r.add(host.ConfigFile{Path: p, Set: set, Exists: true, IncludedFrom: from, Error: "include loop: " + strings.Join(append(chain, p), " -> ")})
+		return nil, 0, nil, false
+	}
+	if len(chain) >= MaxIncludeDepth {
+		r.add(host.ConfigFile{Path: p, Set: set, Exists: true, IncludedFrom: from, Error: fmt.Sprintf("included more than %d levels deep: not read", MaxIncludeDepth)})
+		return nil, 0, nil, false
+	}
+	b, cf, ok := r.load(p, set, from)
+	idx = len(r.out)
+	r.add(cf)
+	if !ok {
+		return nil, 0, nil, false
+	}
+	return b, idx, append(slices.Clone(chain), p), true
+}
+
 // includer reads a file and, in place, what its include directives name
 // (rsyslog, chrony).
 func (r *reader) includer(p, set string, syn syntax, from string, chain []string) {
 	p = path.Clean("/" + p)
-	if slices.Contains(chain, p) {
-		r.add(host.ConfigFile{Path: p, Set: set, Exists: true, IncludedFrom: from, Error: "include loop: " + strings.Join(append(chain, p), " -> ")})
-		return
-	}
-	if len(chain) >= MaxIncludeDepth {
-		r.add(host.ConfigFile{Path: p, Set: set, Exists: true, IncludedFrom: from, Error: fmt.Sprintf("included more than %d levels deep: not read", MaxIncludeDepth)})
-		return
-	}
-	b, cf, ok := r.load(p, set, from)
+	b, idx, chain, ok := r.enter(p, set, from, chain)
 	if !ok {
-		r.add(cf)
 		return
 	}
-	idx := len(r.out)
-	r.add(cf)
-	chain = append(slices.Clone(chain), p)
 	for _, l := range parseLines(b, syn) {
 		r.seq++
 		l.Seq = r.seq

@@ -3,7 +3,6 @@ package files
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/kensa-dev/kensa/internal/host"
@@ -297,22 +296,10 @@ func sudoersDirName(name string) bool {
 // sudoers reads a sudoers file and, in place, the files it includes.
 func (r *reader) sudoers(p, from string, chain []string) {
 	p = path.Clean("/" + p)
-	if slices.Contains(chain, p) {
-		r.add(host.ConfigFile{Path: p, Set: SetSudoers, Exists: true, IncludedFrom: from, Error: "include loop: " + strings.Join(append(chain, p), " -> ")})
-		return
-	}
-	if len(chain) >= MaxIncludeDepth {
-		r.add(host.ConfigFile{Path: p, Set: SetSudoers, Exists: true, IncludedFrom: from, Error: fmt.Sprintf("included more than %d levels deep: not read", MaxIncludeDepth)})
-		return
-	}
-	b, cf, ok := r.load(p, SetSudoers, from)
+	b, idx, chain, ok := r.enter(p, SetSudoers, from, chain)
 	if !ok {
-		r.add(cf)
 		return
 	}
-	idx := len(r.out)
-	r.add(cf)
-	chain = append(slices.Clone(chain), p)
 	for _, l := range ParseSudoers(b) {
 		r.seq++
 		l.Line.Seq = r.seq
