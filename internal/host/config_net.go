@@ -88,8 +88,10 @@ type Firewall struct {
 	// says why).
 	NFTLive       *FirewallRuleset `json:"nft_live,omitempty"`
 	NFTLiveSource string           `json:"nft_live_source,omitempty"`
-	// IPTables4 and IPTables6 are iptables-persistent's saved rules
-	// (/etc/iptables/rules.v4 and rules.v6), nil when absent.
+	// IPTables4 and IPTables6 are the saved rules restored at boot:
+	// iptables-persistent's /etc/iptables/rules.v4 and rules.v6, or on the
+	// Red Hat family iptables-services' /etc/sysconfig/iptables and
+	// ip6tables; nil when absent.
 	IPTables4 *FirewallRuleset `json:"iptables4,omitempty"`
 	IPTables6 *FirewallRuleset `json:"iptables6,omitempty"`
 	// Source lists the files read and anything left out.
