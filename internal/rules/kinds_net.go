@@ -230,13 +230,35 @@ type fwManager struct {
 	name     string
 	packages []string
 	unit     string
+	// unit6 is the unit restoring the IPv6 rules when it is not unit
+	// (iptables-services' ip6tables.service on the Red Hat family).
+	unit6 string
 }
 
 var fwManagers = []fwManager{
-	{fwUFW, []string{"ufw"}, "ufw.service"},
-	{fwNFTables, []string{"nftables"}, "nftables.service"},
-	{fwIPTables, []string{"iptables-persistent", "netfilter-persistent"}, "netfilter-persistent.service"},
-	{fwFirewalld, []string{"firewalld"}, "firewalld.service"},
+	{fwUFW, []string{"ufw"}, "ufw.service", ""},
+	{fwNFTables, []string{"nftables"}, "nftables.service", ""},
+	{fwIPTables, []string{"iptables-persistent", "netfilter-persistent"}, "netfilter-persistent.service", ""},
+	{fwFirewalld, []string{"firewalld"}, "firewalld.service", ""},
+}
+
+// fwIPTablesRedHat is the iptables manager of the Red Hat family:
+// iptables-services, whose iptables.service and ip6tables.service restore
+// /etc/sysconfig/iptables and /etc/sysconfig/ip6tables at boot.
+var fwIPTablesRedHat = fwManager{fwIPTables, []string{"iptables-services"}, "iptables.service", "ip6tables.service"}
+
+// fwManagersOf returns the managers as the host's OS family installs them.
+func fwManagersOf(inv *host.Inventory) []fwManager {
+	if inv.OS == nil || inv.OS.Family != "rhel" {
+		return fwManagers
+	}
+	out := slices.Clone(fwManagers)
+	for i := range out {
+		if out[i].name == fwIPTables {
+			out[i] = fwIPTablesRedHat
+		}
+	}
+	return out
 }
 
 // fwState is what is known of one manager.
@@ -246,6 +268,12 @@ type fwState struct {
 	boot      bool
 	active    string
 	inUse     bool
+	// masked is true when the unit (and unit6, when there is one) is
+	// masked: it cannot be started, by hand or by another unit.
+	masked bool
+	// active6 and inUse6 are unit6's (unit's when there is no unit6).
+	active6 string
+	inUse6  bool
 	// partly is true when something shows the manager was meant to run
 	// (its unit starts at boot or runs, or ufw is ENABLED) without it
 	// being in use.
@@ -289,7 +317,11 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 	}
 	fw := inv.Config.Firewall
 	p := &firewallPicture{states: map[string]*fwState{}, fw: fw, conf: nftConfOf(inv)}
-	for _, m := range fwManagers {
+	masked := func(name string) bool {
+		unit, ok := u.Units[name]
+		return ok && (unit.State == "masked" || unit.State == "masked-runtime")
+	}
+	for _, m := range fwManagersOf(inv) {
 		s := &fwState{fwManager: m}
 		for _, pkg := range m.packages {
 			if v, ok := installed[pkg]; ok {
@@ -301,6 +333,8 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 		s.active = v.active
 		runs := !u.ActiveKnown || running(v.active)
 		s.inUse = len(s.installed) > 0 && s.boot && runs
+		s.masked = masked(m.unit)
+		s.active6, s.inUse6 = s.active, s.inUse
 		var parts []string
 		if len(s.installed) > 0 {
 			parts = append(parts, "installed ("+strings.Join(s.installed, ", ")+")")
@@ -308,6 +342,16 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 			parts = append(parts, "not installed")
 		}
 		parts = append(parts, v.line)
+		if m.unit6 != "" {
+			v6 := viewUnit(u, m.unit6)
+			s.active6 = v6.active
+			s.inUse6 = len(s.installed) > 0 && v6.boot && (!u.ActiveKnown || running(v6.active))
+			s.masked = s.masked && masked(m.unit6)
+			parts = append(parts, v6.line)
+			if len(s.installed) > 0 && (v6.boot || running(v6.active)) {
+				s.partly = true
+			}
+		}
 		if m.name == fwUFW {
 			enabled := fw.UFW != nil && fw.UFW.Enabled != nil && strings.EqualFold(fw.UFW.Enabled.Value, "yes")
 			switch {
@@ -339,7 +383,7 @@ func firewallFacts(inv *host.Inventory) (*firewallPicture, *Outcome) {
 		p.why = "in use: " + strings.Join(p.inUse, ", ")
 	default:
 		var partly, inst []string
-		for _, m := range fwManagers {
+		for _, m := range fwManagersOf(inv) {
 			s := p.states[m.name]
 			if s.partly {
 				partly = append(partly, m.name)
@@ -368,17 +412,23 @@ type FirewallManagerCheck struct {
 	// Assert is single (exactly one manager is in use), installed (the
 	// manager's packages are installed), absent (packages are not
 	// installed alongside the manager), others_not_in_use (the other
-	// managers are not in use) or enabled (the manager starts at boot and
-	// runs).
+	// managers are not in use), others_absent_or_masked (the other
+	// managers are not installed, or their units are masked and not
+	// running) or enabled (the manager starts at boot and runs).
 	Assert string `yaml:"assert"`
 	// Manager is the manager the control is about (ufw, nftables,
-	// iptables): the check is not applicable when another one is the
-	// manager judged.
+	// iptables, firewalld): the check is not applicable when another one
+	// is the manager judged.
 	Manager string `yaml:"manager"`
 	// Packages for installed and absent.
 	Packages []string `yaml:"packages"`
-	// Others for others_not_in_use.
+	// Others for others_not_in_use and others_absent_or_masked.
 	Others []string `yaml:"others"`
+	// Families for enabled: the unit restoring each family's rules starts
+	// at boot and runs (on the Red Hat family iptables.service for ip,
+	// ip6tables.service for ip6; one unit serves both elsewhere). Empty
+	// means the manager's own unit.
+	Families []string `yaml:"families"`
 }
 
 var fwManagerNames = []string{fwUFW, fwNFTables, fwIPTables, fwFirewalld}
@@ -394,9 +444,9 @@ func (c *FirewallManagerCheck) validate() error {
 		if len(c.Packages) == 0 {
 			return fmt.Errorf("firewall_manager: %s needs packages", c.Assert)
 		}
-	case "others_not_in_use":
+	case "others_not_in_use", "others_absent_or_masked":
 		if len(c.Others) == 0 {
-			return errors.New("firewall_manager: others_not_in_use needs others")
+			return fmt.Errorf("firewall_manager: %s needs others", c.Assert)
 		}
 		for _, o := range c.Others {
 			if !slices.Contains(fwManagerNames, o) || o == c.Manager {
@@ -405,10 +455,18 @@ func (c *FirewallManagerCheck) validate() error {
 		}
 	case "enabled":
 	default:
-		return fmt.Errorf("firewall_manager: assert %q: want single, installed, absent, others_not_in_use or enabled", c.Assert)
+		return fmt.Errorf("firewall_manager: assert %q: want single, installed, absent, others_not_in_use, others_absent_or_masked or enabled", c.Assert)
 	}
-	if !slices.Contains([]string{fwUFW, fwNFTables, fwIPTables}, c.Manager) {
-		return fmt.Errorf("firewall_manager: manager %q: want ufw, nftables or iptables", c.Manager)
+	if len(c.Families) > 0 && c.Assert != "enabled" {
+		return errors.New("firewall_manager: families is for enabled")
+	}
+	for _, f := range c.Families {
+		if f != "ip" && f != "ip6" {
+			return fmt.Errorf("firewall_manager: family %q: want ip or ip6", f)
+		}
+	}
+	if !slices.Contains(fwManagerNames, c.Manager) {
+		return fmt.Errorf("firewall_manager: manager %q: want %s", c.Manager, strings.Join(fwManagerNames, ", "))
 	}
 	return nil
 }
@@ -429,8 +487,8 @@ func (c *FirewallManagerCheck) evaluate(inv *host.Inventory) Outcome {
 		return *o
 	}
 	var lines []string
-	for _, m := range fwManagers {
-		lines = append(lines, p.states[m.name].line)
+	for _, name := range fwManagerNames {
+		lines = append(lines, p.states[name].line)
 	}
 	if c.Assert == "single" {
 		switch len(p.inUse) {
@@ -481,11 +539,43 @@ func (c *FirewallManagerCheck) evaluate(inv *host.Inventory) Outcome {
 			return fail(ev...)
 		}
 		return pass(ev...)
+	case "others_absent_or_masked":
+		ev := []string{why}
+		bad := false
+		u, _ := unitsFacts(inv)
+		for _, other := range c.Others {
+			s := p.states[other]
+			ev = append(ev, s.line)
+			if len(s.installed) == 0 {
+				continue
+			}
+			switch {
+			case !s.masked:
+				bad = true
+				ev = append(ev, other+" is installed and its unit is not masked")
+			case u.ActiveKnown && (running(s.active) || running(s.active6)):
+				bad = true
+				ev = append(ev, other+" is masked but still running")
+			}
+		}
+		if bad {
+			return fail(ev...)
+		}
+		return pass(ev...)
 	}
 	// enabled
 	s := p.states[c.Manager]
 	ev := []string{why, s.line}
-	if s.inUse {
+	ok := s.inUse
+	if len(c.Families) > 0 {
+		ok = true
+		for _, f := range c.Families {
+			if (f == "ip" && !s.inUse) || (f == "ip6" && !s.inUse6) {
+				ok = false
+			}
+		}
+	}
+	if ok {
 		return pass(ev...)
 	}
 	return fail(ev...)
@@ -500,7 +590,8 @@ type FirewallRulesCheck struct {
 	// or rejected), loopback (traffic on lo is accepted and traffic from
 	// a loopback source arriving elsewhere is dropped) or persistent
 	// (nftables: the rules loaded at boot define the input chain, and
-	// match the running ones when these are known).
+	// match the running ones when these are known; iptables: the saved
+	// rules restored at boot exist and drop inbound traffic by default).
 	Assert string `yaml:"assert"`
 	// Families are ip and ip6; empty means both.
 	Families []string `yaml:"families"`
@@ -513,8 +604,8 @@ func (c *FirewallRulesCheck) validate() error {
 	switch c.Assert {
 	case "default_deny", "loopback":
 	case "persistent":
-		if c.Manager != fwNFTables {
-			return errors.New("firewall_rules: persistent is for nftables")
+		if c.Manager != fwNFTables && c.Manager != fwIPTables {
+			return errors.New("firewall_rules: persistent is for nftables and iptables")
 		}
 	default:
 		return fmt.Errorf("firewall_rules: assert %q: want default_deny, loopback or persistent", c.Assert)
@@ -555,7 +646,11 @@ func (c *FirewallRulesCheck) evaluate(inv *host.Inventory) Outcome {
 	case fwUFW:
 		return c.ufw(fw, ev)
 	case fwIPTables:
-		return c.iptables(fw, ev)
+		family := ""
+		if inv.OS != nil {
+			family = inv.OS.Family
+		}
+		return c.iptables(fw, family, ev)
 	}
 	return c.nftables(fw, p.conf, ev)
 }
@@ -834,9 +929,52 @@ func (c *FirewallRulesCheck) ufw(fw *host.Firewall, ev []string) Outcome {
 	return sub.rulesetCheck(map[string]*host.FirewallRuleset{"ip": u.Rules4, "ip6": u.Rules6}, roots, ev)
 }
 
-func (c *FirewallRulesCheck) iptables(fw *host.Firewall, ev []string) Outcome {
+func (c *FirewallRulesCheck) iptables(fw *host.Firewall, family string, ev []string) Outcome {
 	filter := func(ch host.FirewallChain) bool { return ch.Hook == "input" && ch.Table == "filter" }
-	return c.rulesetCheck(map[string]*host.FirewallRuleset{"ip": fw.IPTables4, "ip6": fw.IPTables6}, filter, ev)
+	v4, v6 := fwcollect.IPTablesFilesFor(family)
+	byFam := map[string]*host.FirewallRuleset{"ip": fw.IPTables4, "ip6": fw.IPTables6}
+	file := map[string]string{"ip": v4, "ip6": v6}
+	restorer := "netfilter-persistent"
+	if family == "rhel" {
+		restorer = "iptables.service"
+	}
+	missing := map[string]bool{}
+	for _, fam := range c.families() {
+		if byFam[fam] != nil {
+			continue
+		}
+		// Nothing is restored at boot: the family is unfiltered.
+		if family == "rhel" && fam == "ip6" {
+			restorer = "ip6tables.service"
+		}
+		ev = append(ev, fmt.Sprintf("%s: no %s: %s restores no rules at boot", fam, file[fam], restorer))
+		byFam[fam] = &host.FirewallRuleset{Files: []string{file[fam]}}
+		missing[fam] = true
+	}
+	if c.Assert != "persistent" {
+		return c.rulesetCheck(byFam, filter, ev)
+	}
+	// persistent: the saved rules define the filter table's INPUT chain
+	// with a drop policy. The running rules are not compared: rules
+	// iptables-legacy loaded are not visible to nft, and iptables -S is
+	// not run.
+	ok := true
+	for _, fam := range c.families() {
+		rs := byFam[fam]
+		if missing[fam] {
+			ok = false
+			continue
+		}
+		ev = append(ev, fam+": read "+strings.Join(rs.Files, ", "))
+		good, lines := defaultDeny(rs, fam, filter)
+		ok = ok && good
+		ev = append(ev, lines...)
+	}
+	ev = append(ev, "the running rules are not compared with the saved ones")
+	if ok {
+		return pass(ev...)
+	}
+	return fail(ev...)
 }
 
 func (c *FirewallRulesCheck) nftables(fw *host.Firewall, conf string, ev []string) Outcome {

@@ -8,6 +8,10 @@ func TestNetKindsValidate(t *testing.T) {
 		{Wireless: &WirelessCheck{}},
 		{FirewallManager: &FirewallManagerCheck{Assert: "others_not_in_use", Manager: "nftables", Others: []string{"ufw"}}},
 		{FirewallRules: &FirewallRulesCheck{Assert: "loopback", Manager: "iptables", Families: []string{"ip6"}}},
+		{FirewallRules: &FirewallRulesCheck{Assert: "persistent", Manager: "iptables", Families: []string{"ip"}}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "enabled", Manager: "firewalld"}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "enabled", Manager: "iptables", Families: []string{"ip6"}}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "others_absent_or_masked", Manager: "firewalld", Others: []string{"nftables"}}},
 	} {
 		if err := c.validate(); err != nil {
 			t.Errorf("%+v: %v", c, err)
@@ -20,7 +24,10 @@ func TestNetKindsValidate(t *testing.T) {
 		{FirewallManager: &FirewallManagerCheck{Assert: "single", Manager: "ufw"}},
 		{FirewallManager: &FirewallManagerCheck{Assert: "installed", Manager: "ufw"}},
 		{FirewallManager: &FirewallManagerCheck{Assert: "others_not_in_use", Manager: "ufw", Others: []string{"ufw"}}},
-		{FirewallManager: &FirewallManagerCheck{Assert: "enabled", Manager: "firewalld"}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "enabled", Manager: "pf"}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "enabled", Manager: "iptables", Families: []string{"inet"}}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "installed", Manager: "iptables", Packages: []string{"iptables"}, Families: []string{"ip"}}},
+		{FirewallManager: &FirewallManagerCheck{Assert: "others_absent_or_masked", Manager: "firewalld"}},
 		{FirewallRules: &FirewallRulesCheck{Assert: "persistent", Manager: "ufw"}},
 		{FirewallRules: &FirewallRulesCheck{Assert: "default_deny", Manager: "nftables", Families: []string{"inet"}}},
 	} {

@@ -184,7 +184,7 @@ func TestFirewallUFWAndIPTables(t *testing.T) {
 		t.Errorf("nat INPUT: %+v", o)
 	}
 	deny6 := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "default_deny", Families: []string{"ip6"}}}
-	if o := deny6.Evaluate(ipt(natDrop)); o.Status != finding.StatusFail || !strings.Contains(strings.Join(o.Evidence, "\n"), "ip6: no rules") {
+	if o := deny6.Evaluate(ipt(natDrop)); o.Status != finding.StatusFail || !strings.Contains(strings.Join(o.Evidence, "\n"), "ip6: no /etc/iptables/rules.v6: netfilter-persistent restores no rules at boot") {
 		t.Errorf("no rules.v6: %+v", o)
 	}
 }
@@ -271,5 +271,121 @@ func TestFirewallRulesetNotLoadedOrNotKnown(t *testing.T) {
 				t.Errorf("got %s, want %s with %q:\n%s", o.Status, tc.status, tc.ev, text)
 			}
 		})
+	}
+}
+
+// On the Red Hat family (Amazon Linux 2) the iptables manager is
+// iptables-services: iptables.service restores /etc/sysconfig/iptables,
+// ip6tables.service /etc/sysconfig/ip6tables; iptables-persistent and
+// netfilter-persistent mean nothing there.
+func TestFirewallIPTablesServices(t *testing.T) {
+	amzn := &host.OSRelease{ID: "amzn", Family: "rhel", Major: "2"}
+	inv := func(pkgs, enabled []string, active map[string]string, fw *host.Firewall) *host.Inventory {
+		i := fwInv(pkgs, enabled, active, fw)
+		i.OS = amzn
+		for _, name := range []string{"iptables.service", "ip6tables.service"} {
+			if _, ok := i.Config.Units.Units[name]; !ok {
+				i.Config.Units.Units[name] = host.Unit{State: "disabled", Path: "/usr/lib/systemd/system/" + name}
+			}
+		}
+		return i
+	}
+	saved4 := &host.FirewallRuleset{Files: []string{"/etc/sysconfig/iptables"}, Chains: []host.FirewallChain{{
+		Family: "ip", Table: "filter", Name: "INPUT", Hook: "input", File: "/etc/sysconfig/iptables", Line: 2,
+		Policy: &host.Setting{Value: "drop", File: "/etc/sysconfig/iptables", Line: 2},
+		Rules: []host.FirewallRule{
+			{InIface: "lo", Verdict: "accept", Text: "-A INPUT -i lo -j ACCEPT", File: "/etc/sysconfig/iptables", Line: 5},
+			{Source: "127.0.0.0/8", Verdict: "drop", Text: "-A INPUT -s 127.0.0.0/8 -j DROP", File: "/etc/sysconfig/iptables", Line: 6},
+		},
+	}}}
+	fw := &host.Firewall{IPTables4: saved4}
+	both := []string{"iptables.service", "ip6tables.service"}
+	check := func(c rules.Check, i *host.Inventory, want, evidence string) {
+		t.Helper()
+		o := c.Evaluate(i)
+		if o.Status != want || !strings.Contains(strings.Join(o.Evidence, "\n")+o.Reason, evidence) {
+			t.Errorf("%+v: %s %q (%s), want %s with %q", c, o.Status, o.Evidence, o.Reason, want, evidence)
+		}
+	}
+	single := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Assert: "single"}}
+	// iptables-persistent's packages and unit are not the manager here.
+	check(single, inv([]string{"iptables", "iptables-persistent"}, []string{"netfilter-persistent.service"}, nil, fw), finding.StatusFail, "no firewall manager is in use")
+	inUse := inv([]string{"iptables", "iptables-services"}, both, nil, fw)
+	check(single, inUse, finding.StatusPass, "one firewall manager in use: iptables")
+	check(single, inUse, finding.StatusPass, "iptables: installed (iptables-services 1.0); iptables.service: enabled")
+
+	installed := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Manager: "iptables", Assert: "installed", Packages: []string{"iptables", "iptables-services"}}}
+	check(installed, inUse, finding.StatusPass, "installed: iptables 1.0, iptables-services 1.0")
+	// Set up in part (ip6tables.service enabled alone): judged, and not
+	// enabled for IPv4.
+	part := inv([]string{"iptables", "iptables-services"}, []string{"ip6tables.service"}, nil, fw)
+	enabled4 := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Manager: "iptables", Assert: "enabled", Families: []string{"ip"}}}
+	enabled6 := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Manager: "iptables", Assert: "enabled", Families: []string{"ip6"}}}
+	check(enabled4, part, finding.StatusFail, "iptables is set up in part")
+	check(enabled6, part, finding.StatusPass, "iptables is set up in part")
+	check(enabled4, inUse, finding.StatusPass, "ip6tables.service: enabled")
+	check(enabled6, inUse, finding.StatusPass, "ip6tables.service: enabled")
+	only4 := inv([]string{"iptables", "iptables-services"}, []string{"iptables.service"}, nil, fw)
+	check(enabled4, only4, finding.StatusPass, "iptables.service: enabled")
+	check(enabled6, only4, finding.StatusFail, "ip6tables.service: disabled")
+	// Running, when known: ip6tables.service enabled but failed.
+	failed := inv([]string{"iptables", "iptables-services"}, both, map[string]string{"iptables.service": "active", "ip6tables.service": "failed"}, fw)
+	check(enabled4, failed, finding.StatusPass, "iptables.service")
+	check(enabled6, failed, finding.StatusFail, "ip6tables.service")
+
+	// The saved rules of /etc/sysconfig.
+	deny4 := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "default_deny", Families: []string{"ip"}}}
+	lo4 := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "loopback", Families: []string{"ip"}}}
+	deny6 := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "default_deny", Families: []string{"ip6"}}}
+	saved4c := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "persistent", Families: []string{"ip"}}}
+	saved6c := rules.Check{FirewallRules: &rules.FirewallRulesCheck{Manager: "iptables", Assert: "persistent", Families: []string{"ip6"}}}
+	check(deny4, inUse, finding.StatusPass, "policy drop (/etc/sysconfig/iptables:2)")
+	check(lo4, inUse, finding.StatusPass, "-A INPUT -s 127.0.0.0/8 -j DROP")
+	check(deny6, inUse, finding.StatusFail, "ip6: no /etc/sysconfig/ip6tables: ip6tables.service restores no rules at boot")
+	check(saved4c, inUse, finding.StatusPass, "ip: read /etc/sysconfig/iptables")
+	check(saved6c, inUse, finding.StatusFail, "no /etc/sysconfig/ip6tables")
+	open := &host.Firewall{IPTables4: &host.FirewallRuleset{Files: []string{"/etc/sysconfig/iptables"}, Chains: []host.FirewallChain{{
+		Family: "ip", Table: "filter", Name: "INPUT", Hook: "input", Policy: &host.Setting{Value: "accept", File: "/etc/sysconfig/iptables", Line: 2}}}}}
+	check(saved4c, inv([]string{"iptables", "iptables-services"}, both, nil, open), finding.StatusFail, "policy accept (/etc/sysconfig/iptables:2)")
+
+	// Another manager: not applicable.
+	fwd := inv([]string{"firewalld", "iptables", "iptables-services"}, []string{"firewalld.service"}, nil, fw)
+	check(deny4, fwd, finding.StatusNotApplicable, "in use: firewalld")
+	check(enabled6, fwd, finding.StatusNotApplicable, "in use: firewalld")
+}
+
+// others_absent_or_masked: another manager is not installed, or its unit
+// is masked (and not running, when that is known); disabled is not enough.
+func TestFirewallOthersAbsentOrMasked(t *testing.T) {
+	amzn := &host.OSRelease{ID: "amzn", Family: "rhel", Major: "2"}
+	c := rules.Check{FirewallManager: &rules.FirewallManagerCheck{Manager: "firewalld", Assert: "others_absent_or_masked", Others: []string{"nftables", "iptables"}}}
+	mk := func(pkgs []string, mask []string, active map[string]string) *host.Inventory {
+		i := fwInv(pkgs, []string{"firewalld.service"}, active, &host.Firewall{})
+		i.OS = amzn
+		for _, name := range []string{"iptables.service", "ip6tables.service"} {
+			i.Config.Units.Units[name] = host.Unit{State: "disabled", Path: "/usr/lib/systemd/system/" + name}
+		}
+		for _, name := range mask {
+			i.Config.Units.Units[name] = host.Unit{State: "masked", MaskedBy: "/etc/systemd/system/" + name, Active: active[name]}
+		}
+		return i
+	}
+	for _, tc := range []struct {
+		name   string
+		pkgs   []string
+		mask   []string
+		active map[string]string
+		want   string
+	}{
+		{"not installed", []string{"firewalld"}, nil, nil, finding.StatusPass},
+		{"installed, disabled", []string{"firewalld", "nftables"}, nil, nil, finding.StatusFail},
+		{"installed, masked", []string{"firewalld", "nftables"}, []string{"nftables.service"}, nil, finding.StatusPass},
+		{"masked but running", []string{"firewalld", "nftables"}, []string{"nftables.service"}, map[string]string{"firewalld.service": "active", "nftables.service": "active"}, finding.StatusFail},
+		{"iptables-services, one unit masked", []string{"firewalld", "iptables-services"}, []string{"iptables.service"}, nil, finding.StatusFail},
+		{"iptables-services, both masked", []string{"firewalld", "iptables-services"}, []string{"iptables.service", "ip6tables.service"}, nil, finding.StatusPass},
+	} {
+		if o := c.Evaluate(mk(tc.pkgs, tc.mask, tc.active)); o.Status != tc.want {
+			t.Errorf("%s: %s %q, want %s", tc.name, o.Status, o.Evidence, tc.want)
+		}
 	}
 }

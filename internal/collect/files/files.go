@@ -29,8 +29,8 @@
 //     gdm: /etc/gdm3/custom.conf, /etc/gdm3/daemon.conf,
 //     /etc/gdm3/greeter.dconf-defaults, /etc/gdm/custom.conf.
 //   - The Red Hat family's: /boot/grub2/user.cfg, the BLS entries,
-//     /etc/selinux/config, /etc/crypto-policies/config, dnf.conf and the
-//     repository files, /etc/sysconfig/sshd (sshd-sysconfig), and AIDE's
+//     /etc/selinux/config, /etc/crypto-policies/config, dnf.conf, yum.conf
+//     and the repository files, /etc/sysconfig/sshd (sshd-sysconfig), and AIDE's
 //     /etc/aide.conf with its @@include files followed in place, its
 //     selection lines written with their groups expanded (aide: see
 //     aide.go).
@@ -111,7 +111,9 @@ const (
 	// Boot Loader Specification entries (/boot/loader/entries/*.conf,
 	// whose "options" lines are the kernel command lines); SetSELinux
 	// /etc/selinux/config; SetCryptoPolicy /etc/crypto-policies/config;
-	// SetDNF dnf.conf and the repository files.
+	// SetDNF the package manager's main file, /etc/dnf/dnf.conf (dnf) and
+	// /etc/yum.conf (yum 3, which Amazon Linux 2 and the RHEL 7 family
+	// use; dnf's yum is a link to dnf.conf), and the repository files.
 	SetGrubUser     = "grub-user"
 	SetBLS          = "bls"
 	SetSELinux      = "selinux"
@@ -258,6 +260,7 @@ func (r *reader) collectAll() {
 	r.file("/etc/selinux/config", SetSELinux, synShell, "")
 	r.file("/etc/crypto-policies/config", SetCryptoPolicy, synShell, "")
 	r.file("/etc/dnf/dnf.conf", SetDNF, synINI, "")
+	r.file("/etc/yum.conf", SetDNF, synINI, "") // yum 3's (Amazon Linux 2)
 	r.dir("/etc/yum.repos.d", "*.repo", SetDNF, synINI)
 	r.file("/etc/sysconfig/sshd", SetSSHDSysconfig, synShell, "")
 	r.aide()

@@ -531,6 +531,7 @@ blscfg
 	write(t, root, "etc/selinux/config", "# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n")
 	write(t, root, "etc/crypto-policies/config", "DEFAULT:NO-SHA1\n")
 	write(t, root, "etc/dnf/dnf.conf", "[main]\ngpgcheck=1\n")
+	write(t, root, "etc/yum.conf", "[main]\n# yum 3\ncachedir=/var/cache/yum\ngpgcheck=0\n")
 	write(t, root, "etc/yum.repos.d/extra.repo", "[extra]\n; comment\ngpgcheck=0\n")
 	cf, _ := collectFiles(t, root)
 	for set, want := range map[string][]string{
@@ -542,7 +543,7 @@ blscfg
 		files.SetDefaultChrony: {`/etc/sysconfig/chronyd:2: OPTIONS="-F 2"`},
 		files.SetSELinux:       {"/etc/selinux/config:2: SELINUX=enforcing", "/etc/selinux/config:3: SELINUXTYPE=targeted"},
 		files.SetCryptoPolicy:  {"/etc/crypto-policies/config:1: DEFAULT:NO-SHA1"},
-		files.SetDNF:           {"/etc/dnf/dnf.conf:2: gpgcheck=1", "/etc/yum.repos.d/extra.repo:3: gpgcheck=0"},
+		files.SetDNF:           {"/etc/dnf/dnf.conf:2: gpgcheck=1", "/etc/yum.conf:3: cachedir=/var/cache/yum", "/etc/yum.conf:4: gpgcheck=0", "/etc/yum.repos.d/extra.repo:3: gpgcheck=0"},
 	} {
 		if got := setLines(cf, set); !slices.Equal(got, want) {
 			t.Errorf("%s lines:\n got %q\nwant %q", set, got, want)

@@ -1,7 +1,8 @@
 // Package firewall collects the host firewall configuration for the
 // configuration rules (config/firewall): what ufw, nftables and
-// iptables-persistent will load at boot, read statically from their
-// files, and on a live host the ruleset the kernel runs.
+// iptables (iptables-persistent, iptables-services) will load at boot,
+// read statically from their files, and on a live host the ruleset the
+// kernel runs.
 //
 // # Files
 //
@@ -22,8 +23,13 @@
 //     nothing (LoadError, a fact the rules fail on); one that exists but
 //     cannot be read here leaves the ruleset not fully known (Truncated,
 //     an error for the rules).
-//   - iptables-persistent: /etc/iptables/rules.v4 and rules.v6
-//     (iptables-save format), which netfilter-persistent restores at boot.
+//   - iptables: the files the saved rules are restored from at boot
+//     (IPTablesFilesFor), in iptables-save format: on Debian and Ubuntu
+//     iptables-persistent's /etc/iptables/rules.v4 and rules.v6, which
+//     netfilter-persistent restores; on the Red Hat family
+//     iptables-services' /etc/sysconfig/iptables and
+//     /etc/sysconfig/ip6tables, which iptables.service and
+//     ip6tables.service restore (`service iptables save` writes them).
 //
 // # Running ruleset
 //
@@ -68,6 +74,41 @@ const (
 	NFTConf       = "/etc/nftables.conf"
 	NFTConfRedHat = "/etc/sysconfig/nftables.conf"
 )
+
+// The saved iptables rules: iptables-persistent's (Debian, Ubuntu) and
+// iptables-services' (the Red Hat family).
+const (
+	IPTablesV4       = "/etc/iptables/rules.v4"
+	IPTablesV6       = "/etc/iptables/rules.v6"
+	IPTablesV4RedHat = "/etc/sysconfig/iptables"
+	IPTablesV6RedHat = "/etc/sysconfig/ip6tables"
+)
+
+// IPTablesFilesFor returns the files the saved IPv4 and IPv6 iptables
+// rules are restored from at boot on an OS family
+// (host.OSRelease.Family): iptables-services' for "rhel",
+// iptables-persistent's otherwise.
+func IPTablesFilesFor(family string) (v4, v6 string) {
+	if family == "rhel" {
+		return IPTablesV4RedHat, IPTablesV6RedHat
+	}
+	return IPTablesV4, IPTablesV6
+}
+
+// ipTablesFiles returns the saved iptables files of the scanned host: by
+// its OS family when the os-release collector ran before this one; when
+// the OS is not known, iptables-persistent's, or iptables-services' when
+// only /etc/sysconfig/iptables or ip6tables exists.
+func ipTablesFiles(env *collect.Env, inv *host.Inventory) (v4, v6 string) {
+	if inv.OS != nil && inv.OS.Family != "" && inv.OS.Family != "unknown" {
+		return IPTablesFilesFor(inv.OS.Family)
+	}
+	exists := func(name string) bool { _, err := env.FS.Stat(name); return err == nil }
+	if !exists(IPTablesV4) && !exists(IPTablesV6) && (exists(IPTablesV4RedHat) || exists(IPTablesV6RedHat)) {
+		return IPTablesV4RedHat, IPTablesV6RedHat
+	}
+	return IPTablesV4, IPTablesV6
+}
 
 // NFTConfFor returns the file nftables.service loads on an OS family
 // (host.OSRelease.Family): NFTConfRedHat for "rhel", NFTConf otherwise.
@@ -157,20 +198,21 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 		fw.NFT = c.readNFT(env, conf, text)
 		got = append(got, strings.Join(fw.NFT.Files, ", "))
 	}
-	if text, ok := read(env, "/etc/iptables/rules.v4"); ok {
-		fw.IPTables4 = ParseIPTablesSave(text, "/etc/iptables/rules.v4", "ip")
-		got = append(got, "/etc/iptables/rules.v4")
+	v4, v6 := ipTablesFiles(env, inv)
+	if text, ok := read(env, v4); ok {
+		fw.IPTables4 = ParseIPTablesSave(text, v4, "ip")
+		got = append(got, v4)
 	}
-	if text, ok := read(env, "/etc/iptables/rules.v6"); ok {
-		fw.IPTables6 = ParseIPTablesSave(text, "/etc/iptables/rules.v6", "ip6")
-		got = append(got, "/etc/iptables/rules.v6")
+	if text, ok := read(env, v6); ok {
+		fw.IPTables6 = ParseIPTablesSave(text, v6, "ip6")
+		got = append(got, v6)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c.live(ctx, env, fw)
 	if len(got) == 0 {
-		fw.Source = "no firewall configuration files (ufw, " + conf + ", /etc/iptables)"
+		fw.Source = "no firewall configuration files (ufw, " + conf + ", " + v4 + ", " + v6 + ")"
 	} else {
 		fw.Source = strings.Join(got, "; ")
 	}

@@ -268,3 +268,68 @@ func TestRedHatConf(t *testing.T) {
 		t.Errorf("as shipped: %+v", fw.NFT)
 	}
 }
+
+// On the Red Hat family iptables.service and ip6tables.service
+// (iptables-services) restore /etc/sysconfig/iptables and ip6tables, in
+// iptables-save format; iptables-persistent's /etc/iptables/rules.v4 and
+// rules.v6 are read elsewhere. Without a known OS the Red Hat files are
+// read only when neither of iptables-persistent's exists.
+func TestRedHatIPTables(t *testing.T) {
+	amzn := "NAME=\"Amazon Linux\"\nID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\nVERSION_ID=\"2\"\n"
+	debian := "NAME=\"Debian GNU/Linux\"\nID=debian\nVERSION_ID=\"12\"\n"
+	v4 := "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -s 127.0.0.0/8 -j DROP\nCOMMIT\n"
+	v6 := "*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -s ::1 -j DROP\nCOMMIT\n"
+	for _, tc := range []struct {
+		name, osRelease string
+		debianFiles     bool
+		want4, want6    string
+	}{
+		{"amazon linux 2", amzn, true, "/etc/sysconfig/iptables", "/etc/sysconfig/ip6tables"},
+		{"debian", debian, true, "/etc/iptables/rules.v4", "/etc/iptables/rules.v6"},
+		{"unknown os, only the red hat files", "", false, "/etc/sysconfig/iptables", "/etc/sysconfig/ip6tables"},
+		{"unknown os, both", "", true, "/etc/iptables/rules.v4", "/etc/iptables/rules.v6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			if tc.osRelease != "" {
+				write(t, root, "etc/os-release", tc.osRelease)
+			}
+			write(t, root, "etc/sysconfig/iptables", v4)
+			write(t, root, "etc/sysconfig/ip6tables", v6)
+			if tc.debianFiles {
+				write(t, root, "etc/iptables/rules.v4", v4)
+				write(t, root, "etc/iptables/rules.v6", v6)
+			}
+			inv := testfixture.Collect(t, root, osrelease.New(), firewall.New())
+			fw := inv.Config.Firewall
+			if fw == nil || fw.IPTables4 == nil || fw.IPTables6 == nil {
+				t.Fatalf("no iptables: %+v", fw)
+			}
+			if got := strings.Join(fw.IPTables4.Files, " "); got != tc.want4 {
+				t.Errorf("v4 files: %s, want %s", got, tc.want4)
+			}
+			if got := strings.Join(fw.IPTables6.Files, " "); got != tc.want6 {
+				t.Errorf("v6 files: %s, want %s", got, tc.want6)
+			}
+			if len(fw.IPTables4.Chains) != 3 || fw.IPTables4.Chains[0].Name != "INPUT" || fw.IPTables4.Chains[0].Policy == nil ||
+				fw.IPTables4.Chains[0].Policy.Value != "drop" || len(fw.IPTables4.Chains[0].Rules) != 2 || fw.IPTables4.Chains[0].Family != "ip" {
+				t.Errorf("v4 chains: %+v", fw.IPTables4.Chains)
+			}
+			if len(fw.IPTables6.Chains) != 1 || fw.IPTables6.Chains[0].Family != "ip6" || fw.IPTables6.Chains[0].Rules[1].Source != "::1" {
+				t.Errorf("v6 chains: %+v", fw.IPTables6.Chains)
+			}
+			if !strings.Contains(fw.Source, tc.want4) || !strings.Contains(fw.Source, tc.want6) {
+				t.Errorf("source %q does not name %s and %s", fw.Source, tc.want4, tc.want6)
+			}
+		})
+	}
+	// Amazon Linux 2 as installed: no saved rules, and the source names
+	// the files looked for.
+	root := t.TempDir()
+	write(t, root, "etc/os-release", amzn)
+	write(t, root, "etc/iptables/rules.v4", v4)
+	inv := testfixture.Collect(t, root, osrelease.New(), firewall.New())
+	if fw := inv.Config.Firewall; fw.IPTables4 != nil || fw.IPTables6 != nil || !strings.Contains(fw.Source, "/etc/sysconfig/iptables") {
+		t.Errorf("no saved rules: %+v", fw)
+	}
+}

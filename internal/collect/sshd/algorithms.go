@@ -27,13 +27,45 @@ const (
 	kex80sha1 = kex80 + ",diffie-hellman-group14-sha1"
 	// OpenSSH 8.5 put the post-quantum hybrid first.
 	kex85 = "sntrup761x25519-sha512@openssh.com," + kex80
+
+	// OpenSSH 7.4p1's, from the upstream source of that version
+	// (openssh-7.4p1, myproposal.h): KEX_SERVER_KEX, KEX_SERVER_ENCRYPT
+	// and KEX_SERVER_MAC as a build with OpenSSL (ECC, NIST P-521, SHA-256
+	// and AES-GCM available) expands them. They are 8.0's lists: the
+	// server's ciphers have had no CBC mode since 6.7, and 7.4 added
+	// curve25519-sha256 beside its @libssh.org name and still offers
+	// diffie-hellman-group14-sha1 last.
+	ciphers74 = ciphers80
+	macs74    = macs80
+	kex74     = kex80sha1
 )
 
 // DefaultAlgorithms returns the compiled-in default list of an algorithm
 // keyword for OpenSSH version v, and false when it is not known here.
 // Distributions may patch these lists (Debian 12's 9.2p1 also offers the
 // name sntrup761x25519-sha512); on a live host `sshd -T` has the truth.
+//
+// The Red Hat Enterprise Linux 7 family's 7.4p1 (Amazon Linux 2's too) is
+// such a build, and its lists are not known here: the CIS benchmarks
+// document other defaults for it than upstream's (CBC ciphers among the
+// server's ciphers for RHEL 7; a key exchange list with
+// diffie-hellman-group1-sha1 and without the group16 and group18 methods
+// for Amazon Linux 2), which could not be checked against the binary.
+// Taking upstream's lists there could pass a server that offers CBC
+// ciphers, so an unset keyword stays unknown (the rules say so, an error)
+// rather than judged on a guess.
 func DefaultAlgorithms(v Version, keyword string) (string, bool) {
+	if v.Known && v.Major == 7 && v.Minor == 4 && !v.RedHat7Build {
+		switch keyword {
+		case "ciphers":
+			return ciphers74, true
+		case "macs":
+			return macs74, true
+		case "kexalgorithms":
+			return kex74, true
+		}
+		return "", false
+	}
 	if !v.Known || !v.AtLeast(8, 0) || v.AtLeast(9, 9) {
 		return "", false
 	}
@@ -166,6 +198,30 @@ func (v Version) String() string {
 		return "of unknown version"
 	}
 	return fmt.Sprintf("%d.%d", v.Major, v.Minor)
+}
+
+// redHat7Build reports whether an rpm package version is a build of the
+// Red Hat Enterprise Linux 7 family: its release has an ".el7" or ".amzn2"
+// tag ("7.4p1-22.amzn2.0.9", "7.4p1-21.el7"; not ".amzn2023" or ".el8").
+func redHat7Build(pkg *host.Package) bool {
+	if pkg == nil || pkg.Manager != "rpm" {
+		return false
+	}
+	_, rel, ok := strings.Cut(pkg.Version, "-")
+	if !ok {
+		return false
+	}
+	for _, tag := range []string{".el7", ".amzn2"} {
+		i := strings.Index("."+rel, tag)
+		if i < 0 {
+			continue
+		}
+		rest := ("." + rel)[i+len(tag):]
+		if rest == "" || rest[0] < '0' || rest[0] > '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // debianSntrupAlias reports whether a Debian 12 openssh-server package

@@ -43,7 +43,7 @@ func TestDefaultAlgorithmsVersions(t *testing.T) {
 	for _, c := range []struct {
 		version string
 		known   bool
-	}{{"7.4p1", false}, {"8.0p1", true}, {"9.2p1", true}, {"9.8p1", true}, {"9.9p1", false}, {"", false}} {
+	}{{"7.3p1", false}, {"7.4p1", true}, {"7.5p1", false}, {"8.0p1", true}, {"9.2p1", true}, {"9.8p1", true}, {"9.9p1", false}, {"", false}} {
 		if _, ok := sshd.DefaultAlgorithms(sshd.ParseVersion(c.version), "kexalgorithms"); ok != c.known {
 			t.Errorf("%q: known %v, want %v", c.version, ok, c.known)
 		}
@@ -60,5 +60,31 @@ func TestDefaultAlgorithmsVersions(t *testing.T) {
 	k85, _ := sshd.DefaultAlgorithms(sshd.ParseVersion("8.5p1"), "kexalgorithms")
 	if k84 == k85 {
 		t.Error("8.5 added sntrup761x25519-sha512@openssh.com first")
+	}
+}
+
+// OpenSSH 7.4p1's lists are upstream's (8.0's, group14-sha1 last); the
+// Red Hat Enterprise Linux 7 family's build of it (Amazon Linux 2's)
+// patches them, and they stay unknown there.
+func TestDefaultAlgorithms74(t *testing.T) {
+	v := sshd.ParseVersion("7.4p1")
+	v80 := sshd.ParseVersion("8.0p1")
+	for _, kw := range sshd.AlgorithmKeywords {
+		got, ok := sshd.DefaultAlgorithms(v, kw)
+		want, _ := sshd.DefaultAlgorithms(v80, kw)
+		if !ok || got != want {
+			t.Errorf("7.4 %s = %q, %v; want %q", kw, got, ok, want)
+		}
+		rh := v
+		rh.RedHat7Build = true
+		if got, ok := sshd.DefaultAlgorithms(rh, kw); ok || got != "" {
+			t.Errorf("Red Hat 7.4 %s = %q, %v; want unknown", kw, got, ok)
+		}
+	}
+	if c, _ := sshd.DefaultAlgorithms(v, "ciphers"); strings.Contains(c, "cbc") {
+		t.Errorf("7.4's server ciphers have no CBC mode: %s", c)
+	}
+	if k, _ := sshd.DefaultAlgorithms(v, "kexalgorithms"); !strings.HasPrefix(k, "curve25519-sha256,curve25519-sha256@libssh.org,") || !strings.HasSuffix(k, ",diffie-hellman-group14-sha1") {
+		t.Errorf("7.4 kex: %s", k)
 	}
 }

@@ -118,6 +118,11 @@ type Version struct {
 	// sntrup761x25519-sha512 without its @openssh.com suffix (upstream
 	// 9.9; Debian 12 backported it in 1:9.2p1-2+deb12u4).
 	SntrupAlias bool
+	// RedHat7Build is true for the Red Hat Enterprise Linux 7 family's
+	// builds of OpenSSH 7.x, Amazon Linux 2's included (an rpm release
+	// ".el7..." or ".amzn2..."), whose compiled-in algorithm lists are
+	// patched away from upstream's (see DefaultAlgorithms).
+	RedHat7Build bool
 }
 
 // ParseVersion reads "9.2p1", "8.7p1", "9.7_p1" or "7.4".

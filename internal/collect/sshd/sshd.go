@@ -107,6 +107,7 @@ func (c *Collector) Collect(ctx context.Context, env *collect.Env, inv *host.Inv
 	v := ParseVersion(version)
 	if pkg != nil {
 		v.SntrupAlias = debianSntrupAlias(pkg.Version)
+		v.RedHat7Build = redHat7Build(pkg)
 	}
 	res, errs := Evaluate(env.FS, v)
 	for _, err := range errs {

@@ -691,3 +691,32 @@ func TestAgainstSSHD92(t *testing.T) {
 	}
 	t.Logf("%d values compared with sshd -T", checked)
 }
+
+// Amazon Linux 2's and RHEL 7's OpenSSH 7.4p1 builds: the algorithm lists
+// they compile in are not known (patched away from upstream's), so unset
+// keywords get no value; an upstream 7.4p1 (or another distribution's)
+// gets upstream's lists.
+func TestRedHat7Build(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/ssh/sshd_config", "PermitRootLogin no\nMACs hmac-sha2-512,hmac-sha2-256\n")
+	for _, tc := range []struct {
+		pkg   host.Package
+		known bool
+	}{
+		{host.Package{Manager: "rpm", Name: "openssh-server", Version: "7.4p1-22.amzn2.0.9"}, false},
+		{host.Package{Manager: "rpm", Name: "openssh-server", Version: "7.4p1-21.el7"}, false},
+		{host.Package{Manager: "rpm", Name: "openssh-server", Version: "7.4p1-22.el7_9"}, false},
+		{host.Package{Manager: "dpkg", Name: "openssh-server", Version: "1:7.4p1-10+deb9u7"}, true},
+		{host.Package{Manager: "rpm", Name: "openssh-server", Version: "7.4p1-1.amzn2023"}, true},
+	} {
+		cfg, _ := run(t, root, false, nil, tc.pkg)
+		_, ciphers := cfg.Global["ciphers"]
+		_, kex := cfg.Global["kexalgorithms"]
+		if ciphers != tc.known || kex != tc.known {
+			t.Errorf("%s: ciphers %v, kexalgorithms %v; want known %v", tc.pkg.Version, ciphers, kex, tc.known)
+		}
+		if got := cfg.Global["macs"]; got.Value != "hmac-sha2-512,hmac-sha2-256" || got.Line != 2 {
+			t.Errorf("%s: macs %+v", tc.pkg.Version, got)
+		}
+	}
+}
