@@ -10,7 +10,8 @@ import (
 )
 
 // RHEL 9 and its rebuilds share one profile, numbered by the RHEL 9
-// benchmark; other releases of the family have none.
+// benchmark; RHEL 8 and its rebuilds another; other releases of the
+// family have none.
 func TestRHEL9ProfileCoversRebuilds(t *testing.T) {
 	profiles, err := rules.Profiles()
 	if err != nil {
@@ -24,8 +25,10 @@ func TestRHEL9ProfileCoversRebuilds(t *testing.T) {
 		{"rhel", "9", "rhel9"},
 		{"almalinux", "9.4", "rhel9"},
 		{"rocky", "9.3", "rhel9"},
-		{"rhel", "8.10", ""},
-		{"almalinux", "8.10", ""},
+		{"rhel", "8.10", "rhel8"},
+		{"almalinux", "8.10", "rhel8"},
+		{"rocky", "8", "rhel8"},
+		{"centos", "7", ""},
 		{"centos", "9", ""},
 		{"fedora", "40", ""},
 	} {

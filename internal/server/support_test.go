@@ -24,7 +24,8 @@ func TestSupport(t *testing.T) {
 		why fleet.ExclusionReason
 	}{
 		{"cis", fleet.Agent{OS: "debian:12"}, true, ""},
-		{"cis", fleet.Agent{OS: "almalinux:8.10"}, false, fleet.ExcludedUnsupportedOS},
+		{"cis", fleet.Agent{OS: "centos:7"}, false, fleet.ExcludedUnsupportedOS},
+		{"cis", fleet.Agent{OS: "almalinux:8.10"}, true, ""},
 		{"cis", fleet.Agent{}, false, fleet.ExcludedUnsupportedOS},
 		{"best-practices", fleet.Agent{OS: "almalinux:8.10"}, true, ""},
 		{"cve", fleet.Agent{OS: "debian:12"}, true, ""},

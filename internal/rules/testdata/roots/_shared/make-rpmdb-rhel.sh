@@ -157,8 +157,18 @@ al2_extra=(
 	"telnet-server 0.17-66.amzn2" "nfs-utils 1.3.0-0.54.amzn2.0.2" "rpcbind 0.2.0-44.amzn2" "rsync 3.1.2-11.amzn2.0.2"
 	"prelink 0.5.0-9.amzn2.0.2" "xorg-x11-server-Xorg 1.20.4-15.amzn2.0.3" "autofs 5.0.7-116.amzn2.0.1" "at 3.1.13-25.amzn2"
 )
+# the firewall managers of the benchmark's section 3.5: iptables-services
+# (iptables.service and ip6tables.service), nftables and firewalld
+al2_iptables_services="iptables-services 1.8.4-10.amzn2.1.2"
+al2_nftables="nftables 0.8-14.amzn2.0.1"
+al2_firewalld="firewalld 0.6.3-13.amzn2.0.1"
 makedb al2-default "${al2[@]}"
-makedb al2-cis "${al2[@]}" "aide 0.16-1.amzn2.0.1"
+# hardened: AIDE added, iptables-services manages the firewall
+makedb al2-cis "${al2[@]}" "aide 0.16-1.amzn2.0.1" "$al2_iptables_services"
+makedb al2-iptables "${al2[@]}" "$al2_iptables_services"
+makedb al2-pkgs-nftables "${al2[@]}" "$al2_nftables"
+makedb al2-pkgs-firewalld "${al2[@]}" "$al2_firewalld"
+makedb al2-pkgs-fw-all "${al2[@]}" "$al2_iptables_services" "$al2_nftables" "$al2_firewalld"
 makedb al2-pkgs-extra "${al2[@]}" "${al2_extra[@]}"
 kept=()
 for e in "${al2[@]}"; do
@@ -168,3 +178,43 @@ for e in "${al2[@]}"; do
 done
 makedb al2-pkgs-missing "${kept[@]}"
 ls -l */var/lib/rpm/rpmdb.sqlite
+# RHEL 8 (8.10): the packages the rules look at, as RHEL 8.10 names and
+# versions them (OpenSSH 8.0p1, pam 1.3.1, authselect 1.2.6, dnf and yum 4,
+# grub2 2.02 with BLS). See README-rhel8.md.
+export SOURCE_DATE_EPOCH=1715126400 # 2024-05-08, RHEL 8.10's release
+rhel8=(
+	"setup 2.12.2-11.el8" "bash 4.4.20-5.el8" "systemd 239-82.el8" "systemd-udev 239-82.el8"
+	"openssh 8.0p1-24.el8" "openssh-server 8.0p1-24.el8" "openssh-clients 8.0p1-24.el8"
+	"pam 1.3.1-34.el8" "authselect 1.2.6-2.el8" "authselect-libs 1.2.6-2.el8" "libpwquality 1.4.4-6.el8"
+	"sudo 1.9.5p2-1.el8_9" "chrony 4.5-1.el8" "cronie 1.5.2-10.el8" "cronie-anacron 1.5.2-10.el8"
+	"rsyslog 8.2102.0-15.el8" "libselinux 2.9-8.el8" "libselinux-utils 2.9-8.el8"
+	"selinux-policy 3.14.3-139.el8" "selinux-policy-targeted 3.14.3-139.el8"
+	"firewalld 0.9.11-9.el8" "nftables 1.0.4-4.el8_9" "iptables 1.8.5-11.el8_9" "crypto-policies 20230731-1.git3177e06.el8"
+	"dnf 4.7.0-20.el8" "yum 4.7.0-20.el8" "rpm 4.14.3-31.el8" "shadow-utils 4.6-22.el8" "util-linux 2.32.1-46.el8"
+	"kernel-core 4.18.0-553.el8_10" "grub2-common 2.02-156.el8" "grub2-pc 2.02-156.el8"
+	"audit 3.1.2-1.el8" "logrotate 3.14.0-6.el8" "kmod 25-20.el8" "procps-ng 3.3.15-14.el8"
+)
+rhel8_unwanted=(
+	"telnet 0.17-76.el8" "ftp 0.17-78.el8" "ypbind 2.5-2.el8" "tftp 5.2-24.el8" "openldap-clients 2.4.46-19.el8_10"
+	"talk 0.17-60.el8" "rsh 0.17-82.el8"
+	"mcstrans 2.9-2.el8" "setroubleshoot-server 3.3.26-5.el8" "avahi 0.7-27.el8" "autofs 5.1.4-113.el8"
+	"dhcp-server 4.3.6-50.el8" "bind 9.11.36-16.el8_10" "dnsmasq 2.79-33.el8" "samba 4.19.4-3.el8"
+	"vsftpd 3.0.3-36.el8" "dovecot 2.3.16-5.el8" "cyrus-imapd 3.0.7-25.el8" "nfs-utils 2.3.3-59.el8" "ypserv 4.1-1.el8"
+	"cups 2.2.6-60.el8_10" "rpcbind 1.2.5-10.el8" "rsync-daemon 3.1.3-19.el8_7.1" "net-snmp 5.8-30.el8"
+	"telnet-server 0.17-76.el8" "tftp-server 5.2-24.el8" "squid 4.15-10.module+el8.10.0+21444+1f1a5d71" "httpd 2.4.37-65.module+el8.10.0+21982+14717793"
+	"nginx 1.14.1-9.module+el8.0.0+4108+af250afe" "xinetd 2.3.15-25.el8" "bluez 5.63-1.el8" "systemd-journal-remote 239-82.el8"
+	"at 3.1.20-12.el8" "gdm 40.0-27.el8"
+)
+makedb rhel8-default "${rhel8[@]}"
+# hardened: AIDE added; rsyslog kept (the benchmark, as ComplianceAsCode
+# numbers it, has rsyslog installed and journald forwarding to it)
+makedb rhel8-cis "${rhel8[@]}" "aide 0.16-103.el8"
+makedb rhel8-pkgs-extra "${rhel8[@]}" "${rhel8_unwanted[@]}"
+kept=()
+for e in "${rhel8[@]}"; do
+	case "${e% *}" in sudo | libselinux | libselinux-utils | authselect | authselect-libs | libpwquality | rsyslog | chrony | cronie | nftables | firewalld) ;;
+	*) kept+=("$e") ;;
+	esac
+done
+makedb rhel8-pkgs-missing "${kept[@]}"
+ls -l rhel8-*/var/lib/rpm/rpmdb.sqlite

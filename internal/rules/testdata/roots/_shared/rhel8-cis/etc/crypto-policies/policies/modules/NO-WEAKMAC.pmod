@@ -1,0 +1,2 @@
+# This is a subpolicy to disable weak macs
+mac = -*-64
