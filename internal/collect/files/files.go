@@ -109,7 +109,9 @@ const (
 	// The Red Hat family's: SetGrubUser is /boot/grub2/user.cfg (the
 	// GRUB2_PASSWORD grub.cfg sources, its hash never kept); SetBLS the
 	// Boot Loader Specification entries (/boot/loader/entries/*.conf,
-	// whose "options" lines are the kernel command lines); SetSELinux
+	// whose "options" lines are the kernel command lines) and
+	// /boot/grub2/grubenv, whose kernelopts variable RHEL 8's entries
+	// expand (`options $kernelopts $tuned_params`); SetSELinux
 	// /etc/selinux/config; SetCryptoPolicy /etc/crypto-policies/config;
 	// SetDNF the package manager's main file, /etc/dnf/dnf.conf (dnf) and
 	// /etc/yum.conf (yum 3, which Amazon Linux 2 and the RHEL 7 family
@@ -248,6 +250,7 @@ func (r *reader) collectAll() {
 	r.file("/boot/grub2/grub.cfg", SetGrub, synGrub, "")
 	r.file("/boot/grub2/user.cfg", SetGrubUser, synGrubUser, "")
 	r.dir("/boot/loader/entries", "*.conf", SetBLS, synShell)
+	r.file("/boot/grub2/grubenv", SetBLS, synShell, "") // kernelopts= (RHEL 8)
 	r.file("/etc/default/grub", SetDefaultGrub, synShell, "")
 	r.dir("/etc/default/grub.d", "*.cfg", SetDefaultGrub, synShell)
 	if r.exists("/etc/chrony/chrony.conf") || !r.exists("/etc/chrony.conf") {

@@ -526,6 +526,7 @@ blscfg
 `)
 	write(t, root, "boot/grub2/user.cfg", "GRUB2_PASSWORD=grub.pbkdf2.sha512.10000.AABBCCDD.EEFF0011\nOTHER=s3cr3t\n")
 	write(t, root, "boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf", "title Red Hat Enterprise Linux\n# a comment\noptions root=/dev/mapper/rhel-root ro selinux=0\n")
+	write(t, root, "boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/mapper/rhel-root ro enforcing=0 \n"+strings.Repeat("#", 64))
 	write(t, root, "etc/bashrc", "# /etc/bashrc\numask 022\n")
 	write(t, root, "etc/sysconfig/chronyd", "# Command-line options for chronyd\nOPTIONS=\"-F 2\"\n")
 	write(t, root, "etc/selinux/config", "# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n")
@@ -537,8 +538,9 @@ blscfg
 	for set, want := range map[string][]string{
 		files.SetGrub: {`/boot/grub2/grub.cfg:5: set superusers="root"`,
 			"/boot/grub2/grub.cfg:7: password_pbkdf2 root ${GRUB2_PASSWORD}"},
-		files.SetGrubUser:      {"/boot/grub2/user.cfg:1: GRUB2_PASSWORD=" + files.GrubPBKDF2Hash},
-		files.SetBLS:           {"/boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf:1: title Red Hat Enterprise Linux", "/boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf:3: options root=/dev/mapper/rhel-root ro selinux=0"},
+		files.SetGrubUser: {"/boot/grub2/user.cfg:1: GRUB2_PASSWORD=" + files.GrubPBKDF2Hash},
+		files.SetBLS: {"/boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf:1: title Red Hat Enterprise Linux", "/boot/loader/entries/abc-5.14.0-427.13.1.el9_4.x86_64.conf:3: options root=/dev/mapper/rhel-root ro selinux=0",
+			"/boot/grub2/grubenv:2: kernelopts=root=/dev/mapper/rhel-root ro enforcing=0"},
 		files.SetProfile:       {"/etc/bashrc:2: umask 022"},
 		files.SetDefaultChrony: {`/etc/sysconfig/chronyd:2: OPTIONS="-F 2"`},
 		files.SetSELinux:       {"/etc/selinux/config:2: SELINUX=enforcing", "/etc/selinux/config:3: SELINUXTYPE=targeted"},

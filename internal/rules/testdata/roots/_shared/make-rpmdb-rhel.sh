@@ -217,4 +217,17 @@ for e in "${rhel8[@]}"; do
 	esac
 done
 makedb rhel8-pkgs-missing "${kept[@]}"
+# the firewall alternatives of the benchmark's section 3.4: iptables-services
+# installed beside firewalld and nftables (rhel8-pkgs-fw-all), and
+# iptables-services in their place (rhel8-iptables; removing nftables
+# removes firewalld, which requires it)
+rhel8_iptables_services="iptables-services 1.8.5-11.el8_9"
+makedb rhel8-pkgs-fw-all "${rhel8[@]}" "$rhel8_iptables_services"
+kept=()
+for e in "${rhel8[@]}"; do
+	case "${e% *}" in nftables | firewalld) ;;
+	*) kept+=("$e") ;;
+	esac
+done
+makedb rhel8-iptables "${kept[@]}" "$rhel8_iptables_services"
 ls -l rhel8-*/var/lib/rpm/rpmdb.sqlite
