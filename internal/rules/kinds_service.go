@@ -22,8 +22,13 @@ type ServiceStateCheck struct {
 	// passes when none is installed; enabled is not applicable then.
 	Packages []string `yaml:"packages"`
 	// Want is not_in_use (no unit starts at boot and, when known, none
-	// is active), enabled (every unit starts at boot and, when known, is
-	// active) or one_of (exactly one of the units does).
+	// is active), absent_or_masked (none of the packages is installed,
+	// or every unit is masked and, when known, not active: what the
+	// Amazon Linux 2 benchmark asks of NFS, rpcbind and rsync, where a
+	// disabled unit is not enough, because a dependency or an
+	// administrator can still start it), enabled (every unit starts at
+	// boot and, when known, is active) or one_of (exactly one of the
+	// units does).
 	Want string `yaml:"want"`
 	// SystemdOnly makes the check not applicable on a root that is not
 	// run by systemd (journald on a SysV system).
@@ -31,9 +36,10 @@ type ServiceStateCheck struct {
 }
 
 const (
-	wantNotInUse = "not_in_use"
-	wantEnabled  = "enabled"
-	wantOneOf    = "one_of"
+	wantNotInUse       = "not_in_use"
+	wantAbsentOrMasked = "absent_or_masked"
+	wantEnabled        = "enabled"
+	wantOneOf          = "one_of"
 )
 
 func (c *ServiceStateCheck) validate() error {
@@ -47,6 +53,10 @@ func (c *ServiceStateCheck) validate() error {
 	}
 	switch c.Want {
 	case wantNotInUse, wantEnabled:
+	case wantAbsentOrMasked:
+		if len(c.Packages) == 0 {
+			return errors.New("service_state: absent_or_masked needs packages")
+		}
 	case wantOneOf:
 		if len(c.Units) < 2 {
 			return errors.New("service_state: one_of needs at least two units")
@@ -55,7 +65,7 @@ func (c *ServiceStateCheck) validate() error {
 			return errors.New("service_state: one_of takes no packages")
 		}
 	default:
-		return fmt.Errorf("service_state: want %q: want not_in_use, enabled or one_of", c.Want)
+		return fmt.Errorf("service_state: want %q: want not_in_use, absent_or_masked, enabled or one_of", c.Want)
 	}
 	return nil
 }
@@ -75,7 +85,10 @@ type unitView struct {
 	// could not be read, or it is missing from an incomplete listing);
 	// boot may still be true when links enable it.
 	unknown string
-	line    string
+	// masked is true when the unit (or the unit an alias names) is
+	// masked.
+	masked bool
+	line   string
 }
 
 // running reports whether an ACTIVE column value means the unit runs (or
@@ -156,6 +169,7 @@ func viewUnit(u *host.Units, name string) unitView {
 		why = append(why, unit.State+" ("+unit.Path+")")
 	}
 	masked := strings.HasPrefix(unit.State, "masked")
+	v.masked = masked
 	if !masked && unit.State != "enabled" && unit.State != "enabled-runtime" && len(unit.VendorLinks) > 0 {
 		v.boot = true
 		why = append(why, "pulled in as shipped by "+strings.Join(unit.VendorLinks, ", "))
@@ -256,6 +270,8 @@ func (c *ServiceStateCheck) evaluate(inv *host.Inventory) Outcome {
 	switch c.Want {
 	case wantNotInUse:
 		return c.notInUse(inv, installed, ev)
+	case wantAbsentOrMasked:
+		return c.absentOrMasked(inv, installed, ev)
 	case wantEnabled:
 		return c.enabled(inv, installed, ev)
 	}
@@ -312,6 +328,38 @@ func (c *ServiceStateCheck) notInUse(inv *host.Inventory, installed map[string]s
 	}
 	if len(c.Packages) > 0 && len(installed) == 0 {
 		ev = append(ev, "a unit is in use although no package of the service is installed (installed outside the package manager?)")
+	}
+	return fail(ev...)
+}
+
+// absentOrMasked passes when none of the packages is installed, or when
+// every unit is masked and, when the running state is known, not active.
+func (c *ServiceStateCheck) absentOrMasked(inv *host.Inventory, installed map[string]string, ev []string) Outcome {
+	if len(installed) == 0 {
+		return pass(ev...)
+	}
+	u, o := unitsFacts(inv)
+	if o != nil {
+		return *o
+	}
+	good := true
+	for _, name := range c.Units {
+		v := viewUnit(u, name)
+		switch {
+		case v.unknown != "":
+			return Outcome{Status: finding.StatusError, Evidence: append(ev, v.line), Reason: v.unknown}
+		case !v.masked || running(v.active):
+			good = false
+			ev = append(ev, v.line+"; want it masked and stopped, or the package removed")
+		default:
+			ev = append(ev, v.line)
+		}
+	}
+	if !u.ActiveKnown {
+		ev = append(ev, activeNote(u))
+	}
+	if good {
+		return pass(ev...)
 	}
 	return fail(ev...)
 }
