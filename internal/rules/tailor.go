@@ -36,8 +36,15 @@ type Tailoring struct {
 	Description string `yaml:"description"`
 	// Level is the highest CIS level evaluated (1 or 2; 0 keeps the
 	// profile's own level, 1).
-	Level int                   `yaml:"level"`
-	Rules map[string]RuleTailor `yaml:"rules"`
+	Level int `yaml:"level"`
+	// Benchmark, when set, is the id of the CIS profile (debian12,
+	// rhel9, al2023, ...) whose numbers the cis keys of Rules use:
+	// "cis-1.1.1.3" then means that benchmark's control 1.1.1.3, which on
+	// Amazon Linux 2023 is the cramfs rule. Without it, keys are rule ids
+	// as kensa rules list prints them without --os (for a cis rule the
+	// file's id, which is its Debian 12 number or a name).
+	Benchmark string                `yaml:"benchmark"`
+	Rules     map[string]RuleTailor `yaml:"rules"`
 
 	// File and SHA256 identify the file read, for the report.
 	File   string `yaml:"-"`
@@ -132,14 +139,18 @@ func (t *Tailoring) Apply(all []*Rule) ([]*Rule, error) {
 	for _, r := range all {
 		byID[r.ID] = r
 	}
-	for _, id := range slices.Sorted(maps.Keys(t.Rules)) {
+	rules, err := t.byRule()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range slices.Sorted(maps.Keys(rules)) {
 		if byID[id] == nil {
 			return nil, fmt.Errorf("tailoring %s: rule %s: no such rule (kensa rules list shows them)", t.File, id)
 		}
 	}
 	out := make([]*Rule, 0, len(all))
 	for _, r := range all {
-		rt, tailored := t.Rules[r.ID]
+		rt, tailored := rules[r.ID]
 		aboveLevel := t.Level > 0 && r.cisLevel() > t.Level
 		if !tailored && !aboveLevel {
 			out = append(out, r)
@@ -164,11 +175,59 @@ func (t *Tailoring) Apply(all []*Rule) ([]*Rule, error) {
 	return out, nil
 }
 
+// byRule returns the tailoring's rules keyed by rule id: with a benchmark,
+// its cis keys are that benchmark's control numbers, turned into the ids
+// of the rules answering them.
+func (t *Tailoring) byRule() (map[string]RuleTailor, error) {
+	if t.Benchmark == "" {
+		return t.Rules, nil
+	}
+	profiles, err := Profiles()
+	if err != nil {
+		return nil, err
+	}
+	var p *Profile
+	var ids []string
+	for _, q := range profiles {
+		ids = append(ids, q.ID)
+		if q.ID == t.Benchmark {
+			p = q
+		}
+	}
+	if p == nil {
+		return nil, fmt.Errorf("tailoring %s: benchmark %q: no such CIS profile (want one of %s)", t.File, t.Benchmark, strings.Join(ids, ", "))
+	}
+	out := map[string]RuleTailor{}
+	for _, key := range slices.Sorted(maps.Keys(t.Rules)) {
+		id := key
+		if section, ok := strings.CutPrefix(key, "cis-"); ok {
+			id = ""
+			for _, c := range p.Controls {
+				if slices.Contains(strings.Split(c.CIS, ";"), section) {
+					id = c.Rule
+					break
+				}
+			}
+			if id == "" {
+				return nil, fmt.Errorf("tailoring %s: %s: %s has no control %s answered by a rule (kensa rules list --os shows them)", t.File, key, p.Name(), section)
+			}
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("tailoring %s: %s: its rule %s is tailored twice", t.File, key, id)
+		}
+		out[id] = t.Rules[key]
+	}
+	return out, nil
+}
+
 // Changes lists what the tailoring does, one line each, for the report.
 func (t *Tailoring) Changes() []string {
 	var out []string
 	if t.Level > 0 {
 		out = append(out, fmt.Sprintf("CIS level %d", t.Level))
+	}
+	if t.Benchmark != "" {
+		out = append(out, "cis rules named by the numbers of the "+t.Benchmark+" profile")
 	}
 	for _, id := range slices.Sorted(maps.Keys(t.Rules)) {
 		rt := t.Rules[id]

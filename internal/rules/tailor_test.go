@@ -186,3 +186,42 @@ func TestTailoringDocExample(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With a benchmark, a tailoring's cis keys are that benchmark's numbers:
+// Amazon Linux 2023's 1.1.1.3 is the cramfs rule (Debian 12's 1.1.1.1),
+// not the rule file named cis-1.1.1.3 (hfs). An unknown benchmark, or a
+// number the benchmark has no rule for, is an error.
+func TestTailoringBenchmark(t *testing.T) {
+	all, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := func(doc string) (map[string]bool, error) {
+		tl, err := rules.ParseTailoring([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := tl.Apply(all)
+		got := map[string]bool{}
+		for _, r := range out {
+			if r.Disabled != "" {
+				got[r.ID] = true
+			}
+		}
+		return got, err
+	}
+	const off = "    disabled: true\n    reason: no such file systems here\n"
+	got, err := disabled("tailoring: 1\nbenchmark: al2023\nrules:\n  cis-1.1.1.3:\n" + off + "  ssh-root-login:\n" + off)
+	if err != nil || len(got) != 2 || !got["cis-1.1.1.1"] || !got["ssh-root-login"] {
+		t.Errorf("al2023's 1.1.1.3: disabled %v, %v; want the cramfs rule cis-1.1.1.1 and ssh-root-login", got, err)
+	}
+	if got, err := disabled("tailoring: 1\nrules:\n  cis-1.1.1.3:\n" + off); err != nil || len(got) != 1 || !got["cis-1.1.1.3"] {
+		t.Errorf("without a benchmark, keys are rule ids: %v, %v", got, err)
+	}
+	if _, err := disabled("tailoring: 1\nbenchmark: rhel7\nrules:\n  cis-1.1.1.3:\n" + off); err == nil || !strings.Contains(err.Error(), "no such CIS profile") {
+		t.Errorf("unknown benchmark: %v", err)
+	}
+	if _, err := disabled("tailoring: 1\nbenchmark: rhel9\nrules:\n  cis-9.9.9:\n" + off); err == nil || !strings.Contains(err.Error(), "has no control 9.9.9") {
+		t.Errorf("unknown control: %v", err)
+	}
+}
