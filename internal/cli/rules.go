@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/rules"
@@ -53,8 +54,7 @@ rules as tailored, disabled ones with their reason.`,
 			}
 			var o *host.OSRelease
 			if osName != "" {
-				id, rel, _ := strings.Cut(osName, ":")
-				o = &host.OSRelease{ID: strings.ToLower(id), Release: rel, Major: rel, Family: familyOf(strings.ToLower(id))}
+				o = osrelease.FromRef(osName)
 			}
 			if pkg != "" && pkg != finding.PackageBestPractices && pkg != finding.PackageCIS && pkg != finding.PackageRuntime {
 				return usageErrorf("--package %q: want best-practices, cis or runtime", pkg)
@@ -197,19 +197,4 @@ func (a *app) printProfile(p *rules.Profile, oses string, all []*rules.Rule) {
 	if p.Numbering != "" {
 		fmt.Fprintf(a.stdout, "  numbering: %s\n", strings.Join(strings.Fields(p.Numbering), " "))
 	}
-}
-
-// familyOf maps an os-release ID to its family, for --os.
-func familyOf(id string) string {
-	switch id {
-	case "debian", "ubuntu":
-		return "debian"
-	case "rhel", "almalinux", "rocky", "centos", "ol", "amzn", "fedora":
-		return "rhel"
-	case "alpine":
-		return "alpine"
-	case "sles", "opensuse-leap":
-		return "suse"
-	}
-	return "unknown"
 }

@@ -3,12 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
+	"github.com/kensa-dev/kensa/internal/collect/osrelease"
 	"github.com/kensa-dev/kensa/internal/finding"
 	"github.com/kensa-dev/kensa/internal/fleet"
-	"github.com/kensa-dev/kensa/internal/host"
 	"github.com/kensa-dev/kensa/internal/rules"
 )
 
@@ -44,7 +42,7 @@ func (s Support) ForPlan(ctx context.Context) (fleet.Support, error) {
 
 // Supports implements fleet.Support.
 func (s Support) Supports(pkg string, a fleet.Agent) (bool, fleet.ExclusionReason, string) {
-	o := agentOS(a.OS)
+	o := osrelease.FromRef(a.OS)
 	if o == nil && pkg != finding.PackageRuntime {
 		return false, fleet.ExcludedUnsupportedOS, "the agent has not reported its operating system"
 	}
@@ -95,32 +93,4 @@ func (s Support) Supports(pkg string, a fleet.Agent) (bool, fleet.ExclusionReaso
 		}
 	}
 	return true, "", ""
-}
-
-// agentOS reads the "ID:VERSION_ID" an agent reports into the parts of an
-// os-release the rules and feeds are keyed on; nil when empty.
-func agentOS(s string) *host.OSRelease {
-	id, v, _ := strings.Cut(s, ":")
-	if id == "" {
-		return nil
-	}
-	o := &host.OSRelease{ID: id, VersionID: v, Release: v, Major: v}
-	switch {
-	case id == "debian" || id == "ubuntu":
-		o.Family = "debian"
-	case id == "alpine":
-		o.Family = "alpine"
-		if parts := strings.SplitN(v, ".", 3); len(parts) >= 2 {
-			o.Major = parts[0] + "." + parts[1]
-			o.Release = o.Major
-		}
-	case slices.Contains([]string{"rhel", "almalinux", "rocky", "centos", "ol", "fedora", "amzn"}, id):
-		o.Family = "rhel"
-		if id != "fedora" && id != "amzn" {
-			o.Major, _, _ = strings.Cut(v, ".")
-		}
-	case strings.HasPrefix(id, "sles") || strings.HasPrefix(id, "opensuse"):
-		o.Family = "suse"
-	}
-	return o
 }

@@ -177,6 +177,22 @@ func releaseNames() [][2]string {
 	}
 }
 
+// FromRef reads an "ID:VERSION_ID" reference ("rhel:9.4", "ubuntu:22.04":
+// what an agent reports of its OS, or what kensa rules list --os names)
+// into the parts of an os-release the rules, profiles and feeds are keyed
+// on, computed as they are from /etc/os-release (RHEL 9.4's major release
+// is 9); nil when the ID is empty.
+func FromRef(ref string) *host.OSRelease {
+	id, v, _ := strings.Cut(strings.TrimSpace(ref), ":")
+	id = strings.ToLower(id)
+	if id == "" {
+		return nil
+	}
+	o := &host.OSRelease{ID: id, VersionID: v, Family: Family(id, nil)}
+	setRelease(o, nil, nil)
+	return o
+}
+
 // Family maps a distro to the family whose package format and advisory
 // semantics it shares.
 func Family(id string, idLike []string) string {

@@ -201,3 +201,28 @@ func TestMachineID(t *testing.T) {
 		}
 	}
 }
+
+// An "ID:VERSION_ID" reference is keyed as /etc/os-release would be: the
+// RHEL family by its major release, Alpine by major.minor, the family from
+// the ID.
+func TestFromRef(t *testing.T) {
+	for ref, want := range map[string]host.OSRelease{
+		"rhel:9.4":      {ID: "rhel", VersionID: "9.4", Release: "9.4", Major: "9", Family: "rhel"},
+		"AlmaLinux:8":   {ID: "almalinux", VersionID: "8", Release: "8", Major: "8", Family: "rhel"},
+		"ubuntu:22.04":  {ID: "ubuntu", VersionID: "22.04", Release: "22.04", Major: "22.04", Family: "debian"},
+		"amzn:2023":     {ID: "amzn", VersionID: "2023", Release: "2023", Major: "2023", Family: "rhel"},
+		"alpine:3.19.1": {ID: "alpine", VersionID: "3.19.1", Release: "3.19", Major: "3.19", PointRelease: "3.19.1", Family: "alpine"},
+	} {
+		got := FromRef(ref)
+		if got == nil {
+			t.Errorf("%s: nil", ref)
+			continue
+		}
+		if diff := cmp.Diff(want, *got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", ref, diff)
+		}
+	}
+	if FromRef(":9") != nil || FromRef("") != nil {
+		t.Error("a reference without an ID is not an OS")
+	}
+}
