@@ -104,7 +104,10 @@ func (c *PendingUpdates) evaluate(inv *host.Inventory) Outcome {
 // sharesCodename reports whether suite is a bare codename ("jammy") that
 // one of the matching lists' archives extends ("jammy-security"): on
 // Ubuntu every archive of a release names that codename in its Release
-// file, so a candidate from "jammy" may come from any of them.
+// file, so a candidate from "jammy" may come from any of them. The
+// collector now names such an archive by its suite ("jammy-security"), so
+// this matters for inventories collected before it did, which a server
+// still evaluates again when its feeds change.
 func sharesCodename(suite string, lists []string) bool {
 	if suite == "" || strings.Contains(suite, "-") {
 		return false
